@@ -1,0 +1,107 @@
+import ArgumentParser
+import DINO
+import Foundation
+
+/// `swift run -c release kernel-benchmark`: what this machine can do, so later work knows its limit.
+///
+/// Prints sgemm GFLOPS for the products of the benchmark configuration B1 (ViT 192-d, patch 4,
+/// 2 × 28² + 6 × 12² crops, batch 64: 10 240 token rows; head 2048/256/4096 on 512 crop rows), forward
+/// and backward forms, and the GB/s of the elementwise kernels, each at every thread count asked for.
+@main
+struct KernelBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kernel-benchmark",
+        abstract: "sgemm GFLOPS for the B1 shapes and elementwise GB/s, at 1 and 2 threads (median of several runs).")
+
+    @Option(help: "Thread counts to measure, comma-separated.")
+    var threads: String = "1,2"
+
+    @Option(help: "Timed runs per measurement (the median is printed).")
+    var repeats: Int = 7
+
+    func validate() throws {
+        guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        guard !threadCounts.isEmpty, threadCounts.allSatisfy({ $0 >= 1 }) else {
+            throw ValidationError("--threads takes positive whole numbers separated by commas, got '\(threads)'")
+        }
+    }
+
+    var threadCounts: [Int] { threads.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    /// One product `op(A)(m×k) · op(B)(k×n)` with the transpose flags a layer uses.
+    struct Product {
+        let name: String, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool
+    }
+
+    static let tokens = 64 * (2 * 50 + 6 * 10)  // 10 240 token rows per B1 step
+    static let products: [Product] = [
+        Product(name: "qkv forward      x·Wᵀ", m: tokens, n: 576, k: 192, transposeA: false, transposeB: true),
+        Product(name: "qkv ∂W           Gᵀ·x", m: 576, n: 192, k: tokens, transposeA: true, transposeB: false),
+        Product(name: "qkv ∂x           G·W", m: tokens, n: 192, k: 576, transposeA: false, transposeB: false),
+        Product(name: "proj forward", m: tokens, n: 192, k: 192, transposeA: false, transposeB: true),
+        Product(name: "fc1 forward", m: tokens, n: 768, k: 192, transposeA: false, transposeB: true),
+        Product(name: "fc2 forward", m: tokens, n: 192, k: 768, transposeA: false, transposeB: true),
+        Product(name: "fc2 ∂W", m: 192, n: 768, k: tokens, transposeA: true, transposeB: false),
+        Product(name: "head 192→2048", m: 512, n: 2048, k: 192, transposeA: false, transposeB: true),
+        Product(name: "head 2048→2048", m: 512, n: 2048, k: 2048, transposeA: false, transposeB: true),
+        Product(name: "head 256→4096", m: 512, n: 4096, k: 256, transposeA: false, transposeB: true),
+    ]
+
+    func median(_ body: () -> Void) -> Double {
+        body()  // warm-up: page faults, OpenBLAS buffers
+        var seconds = [Double]()
+        for _ in 0..<repeats {
+            let start = ContinuousClock.now
+            body()
+            let elapsed = ContinuousClock.now - start
+            seconds.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }
+        return seconds.sorted()[seconds.count / 2]
+    }
+
+    func run() throws {
+        var rng = SeededGenerator(seed: 0)
+        let counts = threadCounts
+        print("sgemm, GFLOPS (median of \(repeats)); threads:", counts.map(String.init).joined(separator: " / "))
+        for product in Self.products {
+            let a = Tensor.normal(product.transposeA ? [product.k, product.m] : [product.m, product.k], using: &rng)
+            let b = Tensor.normal(product.transposeB ? [product.n, product.k] : [product.k, product.n], using: &rng)
+            let flops = 2.0 * Double(product.m * product.n * product.k)
+            let rates = counts.map { count -> String in
+                Parallel.threadCount = count
+                let seconds = median { _ = matmul(a, b, transposeA: product.transposeA, transposeB: product.transposeB) }
+                return String(format: "%7.1f", flops / seconds / 1e9)
+            }
+            print(String(format: "  %-24@ %6d×%5d×%5d  ", product.name as NSString, product.m, product.n, product.k)
+                + rates.joined(separator: " / "))
+        }
+        // Attention: 64 images × 8 crops' worth of (image, head) pairs for the 28² crops: 384 products of 50×50×64.
+        let q = Tensor.normal([384, 50, 64], using: &rng), k = Tensor.normal([384, 50, 64], using: &rng)
+        let attentionFlops = 2.0 * 384 * 50 * 50 * 64
+        let attentionRates = counts.map { count -> String in
+            Parallel.threadCount = count
+            return String(format: "%7.1f", attentionFlops / median { _ = batchedMatmul(q, k, transposeB: true) } / 1e9)
+        }
+        print(String(format: "  %-24@ %6@  ", "attention Q·Kᵀ batched" as NSString, "384 × 50×50×64" as NSString)
+            + attentionRates.joined(separator: " / "))
+
+        print("elementwise, GB/s moved (median of \(repeats)); threads:", counts.map(String.init).joined(separator: " / "))
+        let x = Tensor.normal([Self.tokens * 768], using: &rng), y = Tensor.normal([Self.tokens * 768], using: &rng)
+        let bytes = Double(x.count * 4)
+        let kernels: [(String, Double, () -> Void)] = [
+            ("a + b", 3 * bytes, { _ = x + y }),
+            ("a · 2", 2 * bytes, { _ = x * 2 }),
+            ("a += 0.5·b", 3 * bytes, { var z = x; z.add(y, scaledBy: 0.5) }),
+            ("sum", bytes, { _ = x.sum() }),
+            ("softmax rows of 4096", 2 * bytes, { _ = softmax(x.reshaped([-1, 4096]), temperature: 0.1) }),
+        ]
+        for (name, moved, body) in kernels {
+            let rates = counts.map { count -> String in
+                Parallel.threadCount = count
+                return String(format: "%7.1f", moved / median(body) / 1e9)
+            }
+            print(String(format: "  %-24@ ", name as NSString) + rates.joined(separator: " / "))
+        }
+        print("(elementwise figures include allocating the result where the kernel returns a new tensor)")
+    }
+}

@@ -1,0 +1,16 @@
+import DINO
+
+/// Exercise 00.1: the backward pass of `y = x · Wᵀ + b` (book chapter 00, step 5).
+///
+/// - Parameters:
+///   - outputGradient: `∂L/∂y`, shape `(N, out)`.
+///   - input: the forward input `x`, shape `(N, in)`.
+///   - weight: `W`, shape `(out, in)`.
+/// - Returns: `∂L/∂x` `(N, in)`, `∂L/∂W` `(out, in)` and `∂L/∂b` `(out)`.
+public func linearBackward(outputGradient: Tensor, input: Tensor, weight: Tensor)
+    -> (input: Tensor, weight: Tensor, bias: Tensor)
+{
+    // TODO: replace these placeholders with the three formulas; `matmul(_:_:transposeA:transposeB:)`
+    // and `Tensor.sumOverRows()` are all you need.
+    return (Tensor(zeros: input.shape), Tensor(zeros: weight.shape), Tensor(zeros: [weight.shape[0]]))
+}

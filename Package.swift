@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+// DINO in Swift: a literate, CPU-trainable DINO (Caron et al. 2021).
+// Layout and reasons: README.md and book/README.md.
+import Foundation
+import PackageDescription
+
+/// `DINO_EXERCISES=stubs` builds the exercise stubs a student edits; anything else builds the
+/// reference solutions, so that `swift test` is green on a fresh clone.
+let exerciseSide = ProcessInfo.processInfo.environment["DINO_EXERCISES"] == "stubs" ? "Stubs" : "Solutions"
+
+/// Every chapter is its own executable: `swift run chNN-name`.
+let chapters: [(folder: String, module: String, product: String)] = [
+    ("00-Tensors", "Ch00Tensors", "ch00-tensors"),
+]
+
+let package = Package(
+    name: "DINO",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "DINO", targets: ["DINO"]),
+        .executable(name: "weave", targets: ["weave"]),
+        .executable(name: "kernel-benchmark", targets: ["KernelBenchmark"]),
+    ] + chapters.map { .executable(name: $0.product, targets: [$0.module]) },
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            path: "Sources/COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "DINO", dependencies: ["COpenBLAS"], path: "Sources/DINO"),
+        .target(name: "Notebook", path: "Sources/Notebook"),
+        .target(name: "DINOTestSupport", dependencies: ["DINO"], path: "Sources/DINOTestSupport"),
+        .target(name: "WeaveKit", path: "Tools/WeaveKit"),
+        .executableTarget(
+            name: "weave",
+            dependencies: ["WeaveKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/weave"
+        ),
+        .executableTarget(
+            name: "KernelBenchmark",
+            dependencies: ["DINO", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/KernelBenchmark"
+        ),
+        .target(name: "Exercises", dependencies: ["DINO"], path: "Exercises/\(exerciseSide)"),
+        .testTarget(name: "DINOTests", dependencies: ["DINO", "DINOTestSupport"], path: "Tests/DINOTests"),
+        .testTarget(
+            name: "ChapterTests",
+            dependencies: ["Notebook"] + chapters.map { .target(name: $0.module) },
+            path: "Tests/ChapterTests"
+        ),
+        .testTarget(name: "BookTests", dependencies: ["WeaveKit"], path: "Tests/BookTests"),
+        .testTarget(
+            name: "ExerciseTests",
+            dependencies: ["Exercises", "DINO", "DINOTestSupport"],
+            path: "Exercises/Tests"
+        ),
+    ] + chapters.map {
+        .executableTarget(
+            name: $0.module,
+            dependencies: ["DINO", "Notebook"],
+            path: "Chapters/\($0.folder)",
+            exclude: ["expected.txt"]
+        )
+    }
+)

@@ -1,0 +1,101 @@
+import COpenBLAS
+
+/// Matrix products on OpenBLAS's `cblas_sgemm`: where nearly all of a ViT's time goes.
+public enum BLAS {
+    /// Products smaller than this many multiply-adds run on one core: splitting costs more than it saves.
+    static let splitThreshold = 1 << 21
+
+    // snippet.gemm
+    /// `C = alpha · op(A) · op(B) + beta · C` with `op(A)` of shape `(m, k)` and `op(B)` of `(k, n)`,
+    /// all row-major; `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`).
+    ///
+    /// Large products are split by rows of `C` across `Parallel.threadCount` cores, each part a
+    /// single-threaded `cblas_sgemm` on a fixed slice, so the split never depends on timing.
+    public static func gemm(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        _ = Parallel.configureBLASOnce
+        let threads = Parallel.threadCount
+        let parts = m * n * k >= splitThreshold && m >= 2 * threads ? threads : 1
+        let rowsPerPart = (m + parts - 1) / parts
+        let (aPointer, bPointer, cPointer) = (
+            SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
+            SendablePointer(c))
+        Parallel.forEachChunk(parts) { part in
+            let firstRow = part * rowsPerPart
+            let rows = min(rowsPerPart, m - firstRow)
+            guard rows > 0 else { return }
+            // Row i of op(A) starts at column i of A when A is stored transposed.
+            let aSlice = aPointer.base + (transposeA ? firstRow : firstRow * lda)
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(rows), Int32(n), Int32(k), alpha, aSlice, Int32(lda), bPointer.base, Int32(ldb),
+                beta, cPointer.base + firstRow * ldc, Int32(ldc))
+        }
+    }
+    // snippet.end
+}
+
+/// The matrix product `op(a) · op(b)`: `(M, K) · (K, N)` → `(M, N)`, on BLAS.
+///
+/// With `transposeA` the left operand is stored `(K, M)`; with `transposeB` the right one is `(N, K)`.
+public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    checkShapes(a.rank == 2 && b.rank == 2, "matmul: expects two matrices, got \(a.shape) and \(b.shape)")
+    let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+    let (kB, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+    checkShapes(k == kB, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    var c = Tensor(zeros: [m, n])
+    guard m > 0, n > 0 else { return c }
+    if k == 0 { return c }
+    a.scalars.withUnsafeBufferPointer { aBuffer in
+        b.scalars.withUnsafeBufferPointer { bBuffer in
+            c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+                BLAS.gemm(
+                    transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+                    a: aBuffer.baseAddress!, lda: a.shape[1], b: bBuffer.baseAddress!, ldb: b.shape[1],
+                    c: cBuffer.baseAddress!, ldc: n)
+            }
+        }
+    }
+    return c
+}
+
+/// A batch of independent products: `(B, M, K) · (B, K, N)` → `(B, M, N)`, with the same transpose
+/// flags as `matmul` applied to every pair.
+///
+/// OpenBLAS 0.3.21 has no batched GEMM, and attention's products (50×50×64) are too small to split by
+/// rows, so the batch is split across cores instead: each core runs whole single-threaded products.
+public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+    checkShapes(a.rank == 3 && b.rank == 3 && a.shape[0] == b.shape[0],
+                "batchedMatmul: expects (B, M, K) and (B, K, N) with equal B, got \(a.shape) and \(b.shape)")
+    let batch = a.shape[0]
+    let (m, k) = transposeA ? (a.shape[2], a.shape[1]) : (a.shape[1], a.shape[2])
+    let (kB, n) = transposeB ? (b.shape[2], b.shape[1]) : (b.shape[1], b.shape[2])
+    checkShapes(k == kB, "batchedMatmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+    var c = Tensor(zeros: [batch, m, n])
+    guard batch > 0, m > 0, n > 0, k > 0 else { return c }
+    _ = Parallel.configureBLASOnce
+    let (aStride, bStride, cStride) = (a.shape[1] * a.shape[2], b.shape[1] * b.shape[2], m * n)
+    let (lda, ldb) = (a.shape[2], b.shape[2])
+    a.scalars.withUnsafeBufferPointer { aBuffer in
+        b.scalars.withUnsafeBufferPointer { bBuffer in
+            c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+                let aPointer = SendablePointer(UnsafeMutablePointer(mutating: aBuffer.baseAddress!))
+                let bPointer = SendablePointer(UnsafeMutablePointer(mutating: bBuffer.baseAddress!))
+                let cPointer = SendablePointer(cBuffer.baseAddress!)
+                Parallel.forEachRange(batch, grain: max(1, (batch + Parallel.threadCount - 1) / Parallel.threadCount)) { items in
+                    for item in items {
+                        cblas_sgemm(
+                            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                            Int32(m), Int32(n), Int32(k), 1, aPointer.base + item * aStride, Int32(lda),
+                            bPointer.base + item * bStride, Int32(ldb), 0, cPointer.base + item * cStride, Int32(n))
+                    }
+                }
+            }
+        }
+    }
+    return c
+}

@@ -1,0 +1,61 @@
+import COpenBLAS
+import Dispatch
+import Synchronization
+
+/// Splits work across cores in chunks whose boundaries never depend on timing, so that a run with the
+/// same seed and the same thread count produces the same bits.
+///
+/// OpenBLAS is kept single-threaded: its own threads fall to one-core speed when the other core is
+/// busy, and two pools fighting over two cores is slower than one. Big products are split here instead.
+public enum Parallel {
+    private static let storedThreadCount = Mutex<Int>(1)
+
+    /// How many cores the library uses (1 by default; the trainers' `--threads` option sets it).
+    public static var threadCount: Int {
+        get { storedThreadCount.withLock { $0 } }
+        set {
+            precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
+            configureBLASOnce
+            storedThreadCount.withLock { $0 = newValue }
+        }
+    }
+
+    /// Runs once: OpenBLAS single-threaded, every call of ours decides its own split.
+    static let configureBLASOnce: Void = openblas_set_num_threads(1)
+
+    /// Calls `body(chunk)` for every chunk in `0..<chunkCount`, spread over `threadCount` workers.
+    /// Worker `w` takes chunks `w, w + T, w + 2T, …`, so each chunk's work is the same whatever the
+    /// timing; the caller decides what a chunk is and combines per-chunk results in chunk order.
+    public static func forEachChunk(_ chunkCount: Int, _ body: @Sendable (Int) -> Void) {
+        let workers = min(threadCount, chunkCount)
+        if workers <= 1 {
+            for chunk in 0..<chunkCount { body(chunk) }
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            var chunk = worker
+            while chunk < chunkCount {
+                body(chunk)
+                chunk += workers
+            }
+        }
+    }
+
+    /// Calls `body(range)` on consecutive ranges of at most `grain` indices that cover `0..<count`.
+    public static func forEachRange(_ count: Int, grain: Int, _ body: @Sendable (Range<Int>) -> Void) {
+        precondition(grain > 0)
+        let chunks = (count + grain - 1) / grain
+        forEachChunk(chunks) { chunk in
+            body(chunk * grain..<min(count, (chunk + 1) * grain))
+        }
+    }
+}
+
+/// A raw pointer that may cross into `concurrentPerform`'s `@Sendable` closures. Safe because every
+/// chunk writes a disjoint part of the buffer.
+public struct SendablePointer<Element>: @unchecked Sendable {
+    /// The wrapped pointer.
+    public let base: UnsafeMutablePointer<Element>
+    /// Wraps `base`.
+    public init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
+}

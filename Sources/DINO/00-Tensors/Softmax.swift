@@ -1,0 +1,28 @@
+// snippet.softmax
+/// Softmax over the last axis with a temperature: `p_i = exp(x_i / τ) / Σ_k exp(x_k / τ)`, Eq. 1 of the
+/// paper. `(…, K)` → `(…, K)`, every row summing to 1.
+///
+/// The row maximum is subtracted first: the result is unchanged and `exp` never overflows.
+public func softmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
+    checkShapes(logits.rank >= 1, "softmax: expects at least one dimension, got \(logits.shape)")
+    precondition(temperature > 0, "softmax: temperature must be positive, got \(temperature)")
+    let width = logits.shape.last!
+    var result = logits
+    let rowCount = width == 0 ? 0 : logits.count / width
+    let inverseTemperature = 1 / temperature
+    result.scalars.withUnsafeMutableBufferPointer { buffer in
+        let rowsBase = SendablePointer(buffer.baseAddress!)
+        Parallel.forEachRange(rowCount, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
+            for row in rows {
+                let x = rowsBase.base + row * width
+                var maximum = -Float.infinity
+                for k in 0..<width { maximum = max(maximum, x[k]) }
+                for k in 0..<width { x[k] = fastExp((x[k] - maximum) * inverseTemperature) }
+                let normaliser = 1 / simdSum(x, width)
+                for k in 0..<width { x[k] *= normaliser }
+            }
+        }
+    }
+    return result
+}
+// snippet.end

@@ -1,0 +1,90 @@
+/// Elementwise arithmetic. Each loop runs over a contiguous chunk of a fixed size, chunks spread across
+/// cores; every element is computed alone, so the split cannot change a result.
+extension Tensor {
+    /// Elements per parallel chunk: large enough that a chunk outweighs dispatching it.
+    static let elementwiseGrain = 1 << 15
+
+    /// `result[i] = operation(self[i])`, in parallel chunks.
+    @inline(__always)
+    public func map(_ operation: @escaping @Sendable (Float) -> Float) -> Tensor {
+        var result = Tensor(zeros: shape)
+        scalars.withUnsafeBufferPointer { input in
+            result.scalars.withUnsafeMutableBufferPointer { output in
+                let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), SendablePointer(output.baseAddress!))
+                Parallel.forEachRange(count, grain: Self.elementwiseGrain) { range in
+                    for i in range { y.base[i] = operation(x.base[i]) }
+                }
+            }
+        }
+        return result
+    }
+
+    /// `result[i] = operation(a[i], b[i])` for two tensors of the same shape.
+    @inline(__always)
+    static func zip(_ a: Tensor, _ b: Tensor, _ name: String, _ operation: @escaping @Sendable (Float, Float) -> Float) -> Tensor {
+        checkShapes(a.shape == b.shape, "\(name): shapes \(a.shape) and \(b.shape) differ")
+        var result = Tensor(zeros: a.shape)
+        guard a.count > 0 else { return result }
+        a.scalars.withUnsafeBufferPointer { aBuffer in
+            b.scalars.withUnsafeBufferPointer { bBuffer in
+                result.scalars.withUnsafeMutableBufferPointer { output in
+                    let x = SendablePointer(UnsafeMutablePointer(mutating: aBuffer.baseAddress!))
+                    let y = SendablePointer(UnsafeMutablePointer(mutating: bBuffer.baseAddress!))
+                    let z = SendablePointer(output.baseAddress!)
+                    Parallel.forEachRange(a.count, grain: elementwiseGrain) { range in
+                        for i in range { z.base[i] = operation(x.base[i], y.base[i]) }
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    /// Elementwise sum of two tensors of the same shape.
+    public static func + (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "+") { $0 + $1 } }
+
+    /// Elementwise difference of two tensors of the same shape.
+    public static func - (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "-") { $0 - $1 } }
+
+    /// Elementwise (Hadamard) product of two tensors of the same shape.
+    public static func * (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "*") { $0 * $1 } }
+
+    /// Every element times `factor`.
+    public static func * (a: Tensor, factor: Float) -> Tensor { a.map { $0 * factor } }
+
+    /// `self += factor · other` in place (BLAS's axpy), for accumulating gradients.
+    public mutating func add(_ other: Tensor, scaledBy factor: Float = 1) {
+        checkShapes(shape == other.shape, "add(_:scaledBy:): shapes \(shape) and \(other.shape) differ")
+        let total = count
+        guard total > 0 else { return }
+        other.scalars.withUnsafeBufferPointer { source in
+            scalars.withUnsafeMutableBufferPointer { target in
+                let x = SendablePointer(UnsafeMutablePointer(mutating: source.baseAddress!)), y = SendablePointer(target.baseAddress!)
+                Parallel.forEachRange(total, grain: Self.elementwiseGrain) { range in
+                    for i in range { y.base[i] += factor * x.base[i] }
+                }
+            }
+        }
+    }
+
+    /// Adds a vector to every row: `(…, D) + (D)` → `(…, D)`, the bias of a linear layer.
+    public func addingRowVector(_ vector: Tensor) -> Tensor {
+        let width = shape.last ?? 0
+        checkShapes(vector.rank == 1 && vector.count == width,
+                    "addingRowVector: vector of shape \(vector.shape) for rows of width \(width) (tensor \(shape))")
+        var result = self
+        let rowCount = width == 0 ? 0 : count / width
+        result.scalars.withUnsafeMutableBufferPointer { output in
+            vector.scalars.withUnsafeBufferPointer { bias in
+                let y = SendablePointer(output.baseAddress!), b = SendablePointer(UnsafeMutablePointer(mutating: bias.baseAddress!))
+                Parallel.forEachRange(rowCount, grain: max(1, Self.elementwiseGrain / max(width, 1))) { rows in
+                    for row in rows {
+                        let line = y.base + row * width
+                        for j in 0..<width { line[j] += b.base[j] }
+                    }
+                }
+            }
+        }
+        return result
+    }
+}

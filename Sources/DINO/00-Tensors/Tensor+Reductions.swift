@@ -1,0 +1,69 @@
+/// Sums whose result never depends on the thread count: the data is cut into chunks of a fixed size,
+/// each chunk is summed with SIMD accumulators, and the chunk sums are added in chunk order.
+extension Tensor {
+    /// Elements per chunk of a reduction, fixed so the summation order is always the same.
+    static let reductionChunk = 1 << 14
+
+    /// The sum of all elements.
+    public func sum() -> Float {
+        let chunks = (count + Self.reductionChunk - 1) / Self.reductionChunk
+        var partial = [Float](repeating: 0, count: chunks)
+        scalars.withUnsafeBufferPointer { input in
+            partial.withUnsafeMutableBufferPointer { sums in
+                let x = SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), s = SendablePointer(sums.baseAddress!)
+                let total = count
+                Parallel.forEachChunk(chunks) { chunk in
+                    let start = chunk * Self.reductionChunk
+                    s.base[chunk] = simdSum(x.base + start, min(Self.reductionChunk, total - start))
+                }
+            }
+        }
+        // Chunk sums in order, in Double: the total is the same for any thread count.
+        return Float(partial.reduce(0.0) { $0 + Double($1) })
+    }
+
+    /// The mean of all elements.
+    public func mean() -> Float { count == 0 ? 0 : sum() / Float(count) }
+
+    /// Column sums of a matrix: `(N, D)` → `(D)`, the gradient of a bias shared by all rows.
+    public func sumOverRows() -> Tensor {
+        checkShapes(rank >= 1, "sumOverRows: expects at least one dimension, got \(shape)")
+        let width = shape.last!
+        let rowCount = width == 0 ? 0 : count / width
+        let rowsPerChunk = max(1, Self.reductionChunk / max(width, 1))
+        let chunks = (rowCount + rowsPerChunk - 1) / rowsPerChunk
+        var partial = [Float](repeating: 0, count: chunks * width)
+        scalars.withUnsafeBufferPointer { input in
+            partial.withUnsafeMutableBufferPointer { sums in
+                let x = SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), s = SendablePointer(sums.baseAddress!)
+                Parallel.forEachChunk(chunks) { chunk in
+                    let accumulator = s.base + chunk * width
+                    for row in chunk * rowsPerChunk..<min(rowCount, (chunk + 1) * rowsPerChunk) {
+                        let line = x.base + row * width
+                        for j in 0..<width { accumulator[j] += line[j] }
+                    }
+                }
+            }
+        }
+        var result = Tensor(zeros: [width])
+        for chunk in 0..<chunks {
+            for j in 0..<width { result.scalars[j] += partial[chunk * width + j] }
+        }
+        return result
+    }
+}
+
+/// The sum of `count` floats from `pointer`, with sixteen lanes of accumulation so the loop vectorises
+/// (Swift never reorders a floating-point sum by itself).
+@inline(__always)
+func simdSum(_ pointer: UnsafePointer<Float>, _ count: Int) -> Float {
+    var lanes = SIMD16<Float>(repeating: 0)
+    var i = 0
+    while i + 16 <= count {
+        lanes += UnsafeRawPointer(pointer + i).loadUnaligned(as: SIMD16<Float>.self)
+        i += 16
+    }
+    var sum = lanes.sum()
+    while i < count { sum += pointer[i]; i += 1 }
+    return sum
+}

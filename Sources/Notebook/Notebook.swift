@@ -1,0 +1,83 @@
+import Foundation
+
+/// Where a chapter step writes what the reader should see. It collects the lines (for the chapter
+/// test and the book) and, when running in a terminal, echoes them as they come.
+public final class Notebook: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    private let echo: Bool
+
+    /// A notebook that echoes every line to standard output when `echo` is set.
+    public init(echo: Bool) { self.echo = echo }
+
+    /// Writes the items separated by spaces, then a newline, like `Swift.print`.
+    public func print(_ items: Any..., separator: String = " ") {
+        let line = items.map { "\($0)" }.joined(separator: separator) + "\n"
+        lock.withLock { text += line }
+        if echo {
+            FileHandle.standardOutput.write(Data(line.utf8))
+        }
+    }
+
+    /// Everything written so far.
+    public var output: String { lock.withLock { text } }
+}
+
+/// One step of a chapter: a title for the reader and the function that shows it.
+public struct Step: Sendable {
+    /// What the step shows, as a heading of its output.
+    public let title: String
+    /// The function that runs the step and writes its output.
+    public let run: @Sendable (Notebook) -> Void
+
+    /// A step titled `title` that runs `run`.
+    public init(_ title: String, _ run: @escaping @Sendable (Notebook) -> Void) {
+        self.title = title
+        self.run = run
+    }
+}
+
+/// A chapter: its steps, run in reading order. Each step's output starts with a marker line
+/// `── k. Title ──`, which is how `weave` places every output under the code that printed it.
+public struct Chapter: Sendable {
+    /// The chapter's number, as in `Chapters/NN-Name`.
+    public let number: Int
+    /// The chapter's title.
+    public let title: String
+    /// The steps, in the order they are defined in `main.swift`.
+    public let steps: [Step]
+
+    /// A chapter made of `steps`.
+    public init(number: Int, title: String, steps: [Step]) {
+        self.number = number
+        self.title = title
+        self.steps = steps
+    }
+
+    /// The marker line that opens the output of step `index` (counted from 1).
+    public static func marker(_ index: Int, _ title: String) -> String { "── \(index). \(title) ──" }
+
+    /// Runs every step and returns the whole output; echoes it to standard output when `echo` is set.
+    @discardableResult
+    public func run(echo: Bool = false) -> String {
+        let notebook = Notebook(echo: echo)
+        for (index, step) in steps.enumerated() {
+            if index > 0 { notebook.print("") }
+            notebook.print(Self.marker(index + 1, step.title))
+            step.run(notebook)
+        }
+        return notebook.output
+    }
+}
+
+/// `value` with `decimals` places, for output that must be the same on every machine.
+public func fixed(_ value: Float, _ decimals: Int = 4) -> String {
+    let text = String(format: "%.\(decimals)f", value)
+    // "-0.0000" and "0.0000" are the same number; print it one way.
+    return text.allSatisfy { "-0.".contains($0) } ? String(text.drop { $0 == "-" }) : text
+}
+
+/// The values with `decimals` places, separated by spaces.
+public func fixed(_ values: some Sequence<Float>, _ decimals: Int = 4) -> String {
+    values.map { fixed($0, decimals) }.joined(separator: "  ")
+}

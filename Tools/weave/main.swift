@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import WeaveKit
+
+/// `swift run weave`: writes `book/` from `Chapters/` and the quoted library code.
+@main
+struct Weave: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Generate the book (book/*.md) from the literate chapters.",
+        discussion: "Run from the repository root. With --check, writes nothing and fails when book/ is stale.")
+
+    @Option(help: "The repository root.")
+    var root: String = FileManager.default.currentDirectoryPath
+
+    @Flag(help: "Only check that book/ is up to date; exit 1 when it is not.")
+    var check = false
+
+    func run() throws {
+        let weaver = Weaver(root: URL(fileURLWithPath: root))
+        var stale = [String]()
+        for page in try weaver.pages() {
+            let url = URL(fileURLWithPath: root).appendingPathComponent(page.path)
+            let current = try? String(contentsOf: url, encoding: .utf8)
+            guard current != page.text else { continue }
+            stale.append(page.path)
+            if !check {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try page.text.write(to: url, atomically: true, encoding: .utf8)
+                print("wrote \(page.path)")
+            }
+        }
+        if check, !stale.isEmpty {
+            print("stale: \(stale.joined(separator: ", ")); run `swift run weave`")
+            throw ExitCode.failure
+        }
+        if stale.isEmpty { print("book/ is up to date") }
+    }
+}
