@@ -1,0 +1,41 @@
+/// The block's feed-forward part: `fc2(GELU(fc1(x)))`, widening `D` to `4D` and back.
+/// `(R, D)` → `(R, D)`.
+public struct MLP: Equatable, Sendable, Parameterized {
+    /// `mlp.fc1`: `(hidden, D)`.
+    public var fc1: Linear
+    /// `mlp.fc2`: `(D, hidden)`.
+    public var fc2: Linear
+
+    /// An MLP of width `dimension` with `hidden` units (4D in the ViT), DINO's initialisation.
+    public init(dimension: Int, hidden: Int, using rng: inout some RandomNumberGenerator) {
+        fc1 = Linear(inputSize: dimension, outputSize: hidden, using: &rng)
+        fc2 = Linear(inputSize: hidden, outputSize: dimension, using: &rng)
+    }
+
+    /// What backward needs: the input, the pre-activation and the activation.
+    public struct Saved: Sendable { let input: Tensor, preActivation: Tensor, activation: Tensor }
+
+    /// `(R, D)` → `(R, D)`.
+    public func forward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
+        let preActivation = fc1.forward(input).output
+        let activation = gelu(preActivation)
+        return (fc2.forward(activation).output, Saved(input: input, preActivation: preActivation, activation: activation))
+    }
+
+    /// Given `∂L/∂output` `(R, D)`: `∂L/∂input` and the parameters' gradients.
+    public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: MLP) {
+        let (activationGradient, fc2Gradient) = fc2.backward(outputGradient, input: saved.activation)
+        let preActivationGradient = geluBackward(activationGradient, input: saved.preActivation)
+        let (inputGradient, fc1Gradient) = fc1.backward(preActivationGradient, input: saved.input)
+        var parameters = self
+        parameters.fc1 = fc1Gradient
+        parameters.fc2 = fc2Gradient
+        return (inputGradient, parameters)
+    }
+
+    /// `fc1.weight`, `fc1.bias`, `fc2.weight`, `fc2.bias`.
+    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {
+        try fc1.visitParameters(prefix: prefix + "fc1.", body)
+        try fc2.visitParameters(prefix: prefix + "fc2.", body)
+    }
+}

@@ -1,0 +1,75 @@
+/// The shape of a Vision Transformer: what `vit_tiny`, `vit_small` and `vit_base` fix, plus the input.
+public struct ViTConfiguration: Codable, Equatable, Sendable {
+    /// The side of the square training images (the grid the position embedding is learned for).
+    public var imageSize: Int
+    /// The side of a square patch.
+    public var patchSize: Int
+    /// Image channels: 1 for Fashion-MNIST, 3 for RGB.
+    public var channels: Int
+    /// The embedding width `D`.
+    public var dimension: Int
+    /// The number of blocks.
+    public var depth: Int
+    /// The number of attention heads; must divide `dimension`.
+    public var heads: Int
+    /// The MLP's hidden width as a multiple of `D`.
+    public var mlpRatio: Int
+    /// The last block's DropPath rate; block `i` uses `rate · i / (depth − 1)`.
+    public var dropPathRate: Float
+
+    /// A configuration with every field given.
+    public init(imageSize: Int, patchSize: Int, channels: Int, dimension: Int, depth: Int, heads: Int,
+                mlpRatio: Int = 4, dropPathRate: Float = 0.1) {
+        (self.imageSize, self.patchSize, self.channels) = (imageSize, patchSize, channels)
+        (self.dimension, self.depth, self.heads, self.mlpRatio, self.dropPathRate) = (dimension, depth, heads, mlpRatio, dropPathRate)
+    }
+
+    /// The architectures of the reference by name: `vit_tiny` (192, 3 heads), `vit_small` (384, 6),
+    /// `vit_base` (768, 12), each of depth 12 unless `depth` is given.
+    public static func named(_ architecture: String, imageSize: Int, patchSize: Int, channels: Int,
+                             depth: Int = 12, dropPathRate: Float = 0.1) throws -> ViTConfiguration {
+        let sizes = ["vit_tiny": (192, 3), "vit_small": (384, 6), "vit_base": (768, 12)]
+        guard let (dimension, heads) = sizes[architecture] else {
+            throw ConfigurationError("unknown architecture '\(architecture)'; expected one of \(sizes.keys.sorted().joined(separator: ", "))")
+        }
+        let configuration = ViTConfiguration(imageSize: imageSize, patchSize: patchSize, channels: channels,
+                                             dimension: dimension, depth: depth, heads: heads, dropPathRate: dropPathRate)
+        try configuration.validate()
+        return configuration
+    }
+
+    /// The number of patches along each side of a training image.
+    public var grid: Int { imageSize / patchSize }
+
+    /// Throws a message naming the first option that cannot work.
+    public func validate() throws {
+        guard patchSize > 0 else { throw ConfigurationError("patch size must be positive, got \(patchSize)") }
+        guard imageSize >= patchSize else { throw ConfigurationError("image size \(imageSize) is smaller than the patch size \(patchSize)") }
+        guard imageSize % patchSize == 0 else { throw ConfigurationError("image size \(imageSize) is not a multiple of the patch size \(patchSize)") }
+        guard channels > 0 else { throw ConfigurationError("channels must be positive, got \(channels)") }
+        guard depth > 0 else { throw ConfigurationError("depth must be positive, got \(depth)") }
+        guard heads > 0, dimension > 0, dimension % heads == 0 else {
+            throw ConfigurationError("dimension \(dimension) must be a positive multiple of the head count \(heads)")
+        }
+        guard mlpRatio > 0 else { throw ConfigurationError("MLP ratio must be positive, got \(mlpRatio)") }
+        guard dropPathRate >= 0, dropPathRate < 1 else { throw ConfigurationError("drop path rate must be in [0, 1), got \(dropPathRate)") }
+    }
+
+    /// Throws unless a crop of `height × width` with `channels` channels can go through this model.
+    public func validateCrop(channels cropChannels: Int, height: Int, width: Int) throws {
+        guard cropChannels == channels else {
+            throw ConfigurationError("crop has \(cropChannels) channels, the model's patch embedding takes \(channels)")
+        }
+        guard height >= patchSize, width >= patchSize, height % patchSize == 0, width % patchSize == 0 else {
+            throw ConfigurationError("crop \(height)×\(width) is not a positive multiple of the patch size \(patchSize)")
+        }
+    }
+}
+
+/// An option or input that cannot work, with a message that says which and what was expected.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    /// What was wrong and what was expected.
+    public let description: String
+    /// An error with this message.
+    public init(_ description: String) { self.description = description }
+}

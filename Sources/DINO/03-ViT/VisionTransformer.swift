@@ -1,0 +1,119 @@
+/// The Vision Transformer DINO trains (DINO's and timm's `VisionTransformer`, pre-norm, CLS token).
+/// Images `(B, C, H, W)` → tokens `(B, 1 + N, D)` after the final norm; the feature is the CLS token.
+public struct VisionTransformer: Equatable, Sendable, Parameterized {
+    /// The architecture.
+    public let configuration: ViTConfiguration
+    /// `cls_token`, `pos_embed`, `patch_embed`.
+    public var embedding: TokenEmbedding
+    /// `blocks.0` … `blocks.{depth−1}`.
+    public var blocks: [Block]
+    /// `norm`: the final LayerNorm, before the CLS feature is read.
+    public var norm: LayerNorm
+
+    /// A ViT with DINO's initialisation and DropPath rising linearly from 0 to `dropPathRate` over the
+    /// blocks (`torch.linspace(0, rate, depth)`).
+    public init(_ configuration: ViTConfiguration, using rng: inout some RandomNumberGenerator) {
+        self.configuration = configuration
+        let c = configuration
+        embedding = TokenEmbedding(imageSize: c.imageSize, patchSize: c.patchSize, channels: c.channels, dimension: c.dimension, using: &rng)
+        blocks = (0..<c.depth).map { i in
+            let rate = c.depth > 1 ? c.dropPathRate * Float(i) / Float(c.depth - 1) : 0
+            return Block(dimension: c.dimension, heads: c.heads, mlpRatio: c.mlpRatio, dropPathRate: rate, using: &rng)
+        }
+        norm = LayerNorm(dimension: c.dimension)
+    }
+
+    /// The same weights with no DropPath: how DINO's teacher is built from the student.
+    public func withoutDropPath() -> VisionTransformer {
+        var copy = self
+        for i in copy.blocks.indices { copy.blocks[i].dropPathRate = 0 }
+        return copy
+    }
+
+    /// What backward needs from every layer.
+    public struct Saved: Sendable {
+        let embedding: TokenEmbedding.Saved
+        /// Each block's saved values, first to last (the last one's attention weights are the maps).
+        public let blocks: [Block.Saved]
+        let norm: LayerNorm.Saved
+        let tokenShape: [Int]
+    }
+
+    // snippet.vit-forward
+    /// Images `(B, C, H, W)` → tokens `(B, 1 + N, D)` after the final norm.
+    public func forward(_ images: Tensor, training: Bool, using rng: inout some RandomNumberGenerator) -> (output: Tensor, saved: Saved) {
+        var (tokens, embeddingSaved) = embedding.forward(images)
+        var blockSaved = [Block.Saved]()
+        for block in blocks {
+            let (output, saved) = block.forward(tokens, training: training, using: &rng)
+            tokens = output
+            blockSaved.append(saved)
+        }
+        let (normalized, normSaved) = norm.forward(tokens.reshaped([-1, configuration.dimension]))
+        return (normalized.reshaped(tokens.shape),
+                Saved(embedding: embeddingSaved, blocks: blockSaved, norm: normSaved, tokenShape: tokens.shape))
+    }
+    // snippet.end
+
+    /// The CLS feature of each image, `(B, D)`, with no DropPath: what the teacher gives and k-NN uses.
+    public func features(_ images: Tensor) -> Tensor {
+        var unused = SeededGenerator(seed: 0)  // no DropPath at inference: nothing is drawn
+        return Self.classTokens(forward(images, training: false, using: &unused).output)
+    }
+
+    /// Row 0 of every sequence: `(B, T, D)` → `(B, D)`.
+    public static func classTokens(_ tokens: Tensor) -> Tensor {
+        let (batch, count, dimension) = (tokens.shape[0], tokens.shape[1], tokens.shape[2])
+        var result = Tensor(zeros: [batch, dimension])
+        for b in 0..<batch {
+            for j in 0..<dimension { result.scalars[b * dimension + j] = tokens.scalars[b * count * dimension + j] }
+        }
+        return result
+    }
+
+    /// The gradient of the tokens when only the CLS features have one: `(B, D)` → `(B, T, D)`.
+    public static func classTokenGradient(_ featureGradient: Tensor, tokenCount: Int) -> Tensor {
+        let (batch, dimension) = (featureGradient.shape[0], featureGradient.shape[1])
+        var result = Tensor(zeros: [batch, tokenCount, dimension])
+        for b in 0..<batch {
+            for j in 0..<dimension { result.scalars[b * tokenCount * dimension + j] = featureGradient.scalars[b * dimension + j] }
+        }
+        return result
+    }
+
+    /// Given `∂L/∂tokens` `(B, 1 + N, D)`: the images' gradient and every parameter's.
+    public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: VisionTransformer) {
+        var parameters = self
+        let (normGradient, normParameters) = norm.backward(outputGradient.reshaped([-1, configuration.dimension]), saved: saved.norm)
+        parameters.norm = normParameters
+        var gradient = normGradient.reshaped(saved.tokenShape)
+        for index in blocks.indices.reversed() {
+            let (inputGradient, blockParameters) = blocks[index].backward(gradient, saved: saved.blocks[index])
+            gradient = inputGradient
+            parameters.blocks[index] = blockParameters
+        }
+        let (imageGradient, embeddingParameters) = embedding.backward(gradient, saved: saved.embedding)
+        parameters.embedding = embeddingParameters
+        return (imageGradient, parameters)
+    }
+
+    /// The reference's names: `cls_token`, `pos_embed`, `patch_embed.proj.*`, `blocks.{i}.*`, `norm.*`.
+    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {
+        try embedding.visitParameters(prefix: prefix, body)
+        for i in blocks.indices { try blocks[i].visitParameters(prefix: prefix + "blocks.\(i).", body) }
+        try norm.visitParameters(prefix: prefix + "norm.", body)
+    }
+}
+
+extension Parameterized {
+    /// Adds every parameter of `other` (the same model, e.g. another gradient) to this one's.
+    public mutating func addParameters(of other: Self) {
+        let others = other.namedParameters
+        var index = 0
+        visitParameters(prefix: "") { name, tensor in
+            precondition(others[index].name == name, "addParameters: \(name) against \(others[index].name)")
+            tensor.add(others[index].tensor)
+            index += 1
+        }
+    }
+}
