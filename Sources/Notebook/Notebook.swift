@@ -28,10 +28,10 @@ public struct Step: Sendable {
     /// What the step shows, as a heading of its output.
     public let title: String
     /// The function that runs the step and writes its output.
-    public let run: @Sendable (Notebook) -> Void
+    public let run: @Sendable (Notebook) throws -> Void
 
     /// A step titled `title` that runs `run`.
-    public init(_ title: String, _ run: @escaping @Sendable (Notebook) -> Void) {
+    public init(_ title: String, _ run: @escaping @Sendable (Notebook) throws -> Void) {
         self.title = title
         self.run = run
     }
@@ -64,7 +64,10 @@ public struct Chapter: Sendable {
         for (index, step) in steps.enumerated() {
             if index > 0 { notebook.print("") }
             notebook.print(Self.marker(index + 1, step.title))
-            step.run(notebook)
+            do { try step.run(notebook) } catch {
+                // Shown in the output, so the chapter test fails and says why.
+                notebook.print("error: \(error)")
+            }
         }
         return notebook.output
     }

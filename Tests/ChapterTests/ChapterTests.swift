@@ -3,6 +3,9 @@ import Notebook
 import Testing
 
 @testable import Ch00Tensors
+@testable import Ch01PatchEmbedding
+@testable import Ch02Attention
+@testable import Ch03ViT
 
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -24,4 +27,7 @@ func checkChapter(_ chapter: Chapter, folder: String) throws {
 
 @Suite struct ChapterTests {
     @Test func chapter00Tensors() throws { try checkChapter(Ch00Tensors.chapter(), folder: "00-Tensors") }
+    @Test func chapter01PatchEmbedding() throws { try checkChapter(Ch01PatchEmbedding.chapter(), folder: "01-PatchEmbedding") }
+    @Test func chapter02Attention() throws { try checkChapter(Ch02Attention.chapter(), folder: "02-Attention") }
+    @Test func chapter03ViT() throws { try checkChapter(Ch03ViT.chapter(), folder: "03-ViT") }
 }

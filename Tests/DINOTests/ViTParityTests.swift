@@ -60,3 +60,23 @@ import Testing
         #expect(report.failures > 0)
     }
 }
+
+/// Writes a backbone made here, with its features on two crop sizes, for `check_timm_load.py`
+/// (PyTorch side: strict load in timm, same features). Always runs the write; the Python half runs
+/// where torch and timm are installed (`.ci/run` does it when they are).
+@Test func exportForTimm() throws {
+    var rng = SeededGenerator(seed: 3)
+    var model = VisionTransformer(try ViTConfiguration.named("vit_tiny", imageSize: 28, patchSize: 4, channels: 1, depth: 2), using: &rng)
+    model.visitParameters(prefix: "") { _, tensor in tensor.add(.normal(tensor.shape, std: 0.05, using: &rng)) }
+    let global = Tensor.normal([3, 1, 28, 28], using: &rng), local = Tensor.normal([3, 1, 12, 12], using: &rng)
+    var tensors = model.namedParameters
+    tensors += [("check.images.global", global), ("check.features.global", model.features(global)),
+                ("check.images.local", local), ("check.features.local", model.features(local)),
+                ("check.heads", Tensor([Float(model.configuration.heads)]))]
+    let path = ProcessInfo.processInfo.environment["DINO_TIMM_EXPORT"]
+        ?? FileManager.default.temporaryDirectory.appendingPathComponent("dino-export-\(UUID().uuidString).safetensors").path
+    try SafeTensors.write(tensors, to: URL(fileURLWithPath: path))
+    var reloaded = VisionTransformer(model.configuration, using: &rng)
+    try reloaded.load(try SafeTensors.read(URL(fileURLWithPath: path)).filter { !$0.key.hasPrefix("check.") })
+    #expect(reloaded.features(local) == model.features(local))
+}

@@ -38,6 +38,16 @@ public struct ViTConfiguration: Codable, Equatable, Sendable {
         return configuration
     }
 
+    /// The number of parameters of a ViT of this shape, counted from the formula (no model is built):
+    /// CLS and position embeddings, patch projection, `depth` blocks (two norms, qkv, proj, fc1, fc2),
+    /// the final norm.
+    public var parameterCount: Int {
+        let d = dimension, hidden = mlpRatio * dimension
+        let embedding = d + (1 + grid * grid) * d + d * channels * patchSize * patchSize + d
+        let block = 2 * 2 * d + (3 * d * d + 3 * d) + (d * d + d) + (hidden * d + hidden) + (d * hidden + d)
+        return embedding + depth * block + 2 * d
+    }
+
     /// The number of patches along each side of a training image.
     public var grid: Int { imageSize / patchSize }
 

@@ -1,0 +1,75 @@
+import DINO
+import DINOTestSupport
+import Exercises
+import Foundation
+import Testing
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise01 {
+    @Test func patchifyByHand() {
+        let image = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
+        #expect(exercisePatchify(image, patchSize: 2).scalars == [0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15])
+    }
+
+    @Test func patchifyMatchesTheLibraryOnColourBatches() {
+        var rng = SeededGenerator(seed: 1)
+        let images = Tensor.normal([2, 3, 6, 9], using: &rng)
+        #expect(exercisePatchify(images, patchSize: 3) == patchify(images, patchSize: 3))
+    }
+}
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise02 {
+    @Test func softmaxBackwardByHand() {
+        let p = Tensor(shape: [1, 2], scalars: [0.5, 0.5])
+        #expect(exerciseSoftmaxBackward(probabilities: p, outputGradient: Tensor(shape: [1, 2], scalars: [1, 0])).scalars == [0.25, -0.25])
+    }
+
+    @Test func softmaxBackwardMatchesCentralDifferences() {
+        var rng = SeededGenerator(seed: 2)
+        let logits = Tensor.normal([4, 6], using: &rng)
+        let probe = ProbeLoss(shape: [4, 6])
+        let answer = exerciseSoftmaxBackward(probabilities: softmax(logits), outputGradient: probe.weights)
+        expectGradient(answer, of: { probe(softmax($0)) }, at: logits, "∂L/∂logits")
+    }
+}
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise03 {
+    let norm: LayerNorm
+    let input: Tensor
+    let probe = ProbeLoss(shape: [3, 5])
+
+    init() {
+        var rng = SeededGenerator(seed: 3)
+        var norm = LayerNorm(dimension: 5)
+        norm.weight = .normal([5], using: &rng)
+        norm.bias = .normal([5], using: &rng)
+        self.norm = norm
+        input = .normal([3, 5], using: &rng)
+    }
+
+    var answer: (input: Tensor, weight: Tensor, bias: Tensor) {
+        let y = norm.forward(input).output
+        // x̂ and 1/σ recomputed here, so the exercise needs nothing private from the library.
+        let normalized = (y - Tensor(shape: y.shape, scalars: (0..<y.count).map { norm.bias.scalars[$0 % 5] }))
+            .scalars.enumerated().map { $0.element / norm.weight.scalars[$0.offset % 5] }
+        let inverseDeviation = (0..<3).map { row -> Float in
+            let values = input.scalars[row * 5..<(row + 1) * 5]
+            let mean = values.reduce(0, +) / 5
+            return 1 / (values.reduce(Float(0)) { $0 + ($1 - mean) * ($1 - mean) } / 5 + 1e-6).squareRoot()
+        }
+        return exerciseLayerNormBackward(outputGradient: probe.weights, normalized: Tensor(shape: [3, 5], scalars: normalized),
+                                         inverseDeviation: inverseDeviation, weight: norm.weight)
+    }
+
+    @Test func inputGradientMatchesCentralDifferences() {
+        expectGradient(answer.input, of: { probe(norm.forward($0).output) }, at: input, "∂L/∂x")
+    }
+
+    @Test func weightAndBiasGradients() {
+        let expected = norm.backward(probe.weights, saved: norm.forward(input).saved).parameters
+        assertClose(answer.weight, expected.weight, absolute: 1e-4, "∂L/∂γ")
+        assertClose(answer.bias, expected.bias, absolute: 1e-4, "∂L/∂β")
+    }
+}
