@@ -1,0 +1,113 @@
+/// The shape of a DINO head.
+public struct HeadConfiguration: Codable, Equatable, Sendable {
+    /// The backbone's feature width `D`.
+    public var inputDimension: Int
+    /// `K`, the number of prototypes the softmax runs over (65 536 in the paper).
+    public var outputDimension: Int
+    /// The MLP's hidden width (2048).
+    public var hiddenDimension: Int
+    /// The bottleneck before the L2 normalisation (256).
+    public var bottleneckDimension: Int
+    /// Linear layers in the MLP (3).
+    public var layerCount: Int
+    /// Freeze `g = 1` in the last layer (on by default; the paper's choice for stability).
+    public var normLastLayer: Bool
+
+    /// A head configuration; the defaults are the paper's.
+    public init(inputDimension: Int, outputDimension: Int = 65_536, hiddenDimension: Int = 2048,
+                bottleneckDimension: Int = 256, layerCount: Int = 3, normLastLayer: Bool = true) {
+        (self.inputDimension, self.outputDimension, self.hiddenDimension) = (inputDimension, outputDimension, hiddenDimension)
+        (self.bottleneckDimension, self.layerCount, self.normLastLayer) = (bottleneckDimension, layerCount, normLastLayer)
+    }
+
+    /// Throws a message naming the first option that cannot work.
+    public func validate() throws {
+        guard inputDimension > 0 else { throw ConfigurationError("head input dimension must be positive, got \(inputDimension)") }
+        guard outputDimension > 0 else { throw ConfigurationError("out_dim (K) must be positive, got \(outputDimension)") }
+        guard bottleneckDimension > 0 else { throw ConfigurationError("bottleneck dimension must be positive, got \(bottleneckDimension)") }
+        guard hiddenDimension > 0 else { throw ConfigurationError("head hidden dimension must be positive, got \(hiddenDimension)") }
+        guard layerCount >= 1 else { throw ConfigurationError("head layer count must be at least 1, got \(layerCount)") }
+    }
+}
+
+/// DINO's projection head: an MLP to a bottleneck, L2 normalisation, then a weight-normalised linear
+/// layer without bias to `K` outputs. `(R, D)` → `(R, K)`.
+///
+/// `Linear(D, 2048) → GELU → Linear(2048, 2048) → GELU → Linear(2048, 256) → L2 → WN-Linear(256, K)`.
+/// The names follow the reference's `nn.Sequential`: `mlp.0`, `mlp.2`, `mlp.4` (the GELUs are 1 and 3),
+/// `last_layer.weight_g`, `last_layer.weight_v`.
+public struct DINOHead: Equatable, Sendable, Parameterized {
+    /// The head's shape.
+    public let configuration: HeadConfiguration
+    /// The MLP's linear layers, in order.
+    public var mlp: [Linear]
+    /// The weight-normalised last layer (`last_layer`).
+    public var lastLayer: WeightNormalizedLinear
+
+    /// A head with DINO's initialisation: truncated normal (std 0.02) MLP weights, zero biases.
+    public init(_ configuration: HeadConfiguration, using rng: inout some RandomNumberGenerator) {
+        self.configuration = configuration
+        let c = configuration
+        let widths = c.layerCount == 1
+            ? [c.inputDimension, c.bottleneckDimension]
+            : [c.inputDimension] + Array(repeating: c.hiddenDimension, count: c.layerCount - 1) + [c.bottleneckDimension]
+        mlp = (0..<widths.count - 1).map { Linear(inputSize: widths[$0], outputSize: widths[$0 + 1], using: &rng) }
+        lastLayer = WeightNormalizedLinear(inputSize: c.bottleneckDimension, outputSize: c.outputDimension,
+                                           magnitudeIsTrainable: !c.normLastLayer, using: &rng)
+    }
+
+    /// Parameters that never receive an update: `last_layer.weight_g` when `norm_last_layer` is on.
+    public var frozenParameterNames: Set<String> { configuration.normLastLayer ? ["last_layer.weight_g"] : [] }
+
+    /// What backward needs.
+    public struct Saved: Sendable {
+        let layerInputs: [Tensor], preActivations: [Tensor]
+        let bottleneck: Tensor, normalized: Tensor, norms: [Float]
+        let lastLayer: WeightNormalizedLinear.Saved
+    }
+
+    // snippet.head-forward
+    /// `(R, D)` → `(R, K)`.
+    public func forward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
+        var x = input
+        var layerInputs = [Tensor](), preActivations = [Tensor]()
+        for (index, layer) in mlp.enumerated() {
+            layerInputs.append(x)
+            x = layer.forward(x).output
+            if index < mlp.count - 1 {  // GELU between the layers, none after the last
+                preActivations.append(x)
+                x = gelu(x)
+            }
+        }
+        let (normalized, norms) = l2Normalize(x)            // (R, bottleneck), unit rows
+        let (output, lastSaved) = lastLayer.forward(normalized)  // (R, K)
+        return (output, Saved(layerInputs: layerInputs, preActivations: preActivations, bottleneck: x,
+                              normalized: normalized, norms: norms, lastLayer: lastSaved))
+    }
+    // snippet.end
+
+    /// Given `∂L/∂output` `(R, K)`: `∂L/∂input` `(R, D)` and the parameters' gradients.
+    public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: DINOHead) {
+        var parameters = self
+        let (normalizedGradient, lastGradient) = lastLayer.backward(outputGradient, saved: saved.lastLayer)
+        parameters.lastLayer = lastGradient
+        var gradient = l2NormalizeBackward(normalizedGradient, output: saved.normalized, norms: saved.norms)
+        for index in mlp.indices.reversed() {
+            if index < mlp.count - 1 { gradient = geluBackward(gradient, input: saved.preActivations[index]) }
+            let (inputGradient, layerGradient) = mlp[index].backward(gradient, input: saved.layerInputs[index])
+            parameters.mlp[index] = layerGradient
+            gradient = inputGradient
+        }
+        return (gradient, parameters)
+    }
+
+    /// `mlp.0.*`, `mlp.2.*`, … (or `mlp.*` for a single layer), `last_layer.weight_g`, `last_layer.weight_v`.
+    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {
+        if mlp.count == 1 {
+            try mlp[0].visitParameters(prefix: prefix + "mlp.", body)
+        } else {
+            for index in mlp.indices { try mlp[index].visitParameters(prefix: prefix + "mlp.\(2 * index).", body) }
+        }
+        try lastLayer.visitParameters(prefix: prefix + "last_layer.", body)
+    }
+}

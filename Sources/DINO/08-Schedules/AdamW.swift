@@ -1,0 +1,64 @@
+import Foundation
+
+/// Whether a parameter gets weight decay: DINO's `get_params_groups` exempts biases and every 1-D
+/// parameter (LayerNorm weights and biases); `cls_token` and `pos_embed` (3-D) are decayed.
+public func isRegularized(name: String, shape: [Int]) -> Bool {
+    !(name.hasSuffix(".bias") || shape.count == 1)
+}
+
+/// AdamW as `torch.optim.AdamW`, with DINO's two parameter groups: weight decay (its schedule's value)
+/// on the regularised group, none on biases and 1-D parameters.
+///
+/// Each parameter keeps its own step count, as PyTorch does: a parameter skipped in a step (the frozen
+/// last layer during the first epoch, whose gradient the reference sets to `None`) does not advance
+/// its moments or its bias correction.
+public struct AdamW: Sendable {
+    /// β₁, β₂.
+    public let betas: (Float, Float)
+    /// ε.
+    public let epsilon: Float
+    /// First moments by parameter name.
+    public var firstMoments: [String: Tensor] = [:]
+    /// Second moments by parameter name.
+    public var secondMoments: [String: Tensor] = [:]
+    /// Steps taken by each parameter.
+    public var steps: [String: Int] = [:]
+
+    /// An optimiser with PyTorch's defaults (0.9, 0.999, 1e-8).
+    public init(betas: (Float, Float) = (0.9, 0.999), epsilon: Float = 1e-8) {
+        self.betas = betas
+        self.epsilon = epsilon
+    }
+
+    // snippet.adamw
+    /// One step on every parameter of `model` whose name is not in `skipping`:
+    /// `θ ← θ(1 − lr·wd)`, `m ← β₁m + (1 − β₁)g`, `v ← β₂v + (1 − β₂)g²`,
+    /// `θ ← θ − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)`, with `wd = 0` outside the regularised group.
+    public mutating func step<Model: Parameterized>(
+        _ model: inout Model, gradients: Model, learningRate: Float, weightDecay: Float, skipping: Set<String> = []
+    ) {
+        let gradientsByName = Dictionary(uniqueKeysWithValues: gradients.namedParameters.map { ($0.name, $0.tensor) })
+        let (beta1, beta2) = betas
+        model.visitParameters(prefix: "") { name, parameter in
+            guard !skipping.contains(name), let gradient = gradientsByName[name] else { return }
+            let step = (steps[name] ?? 0) + 1
+            steps[name] = step
+            let decay = isRegularized(name: name, shape: parameter.shape) ? weightDecay : 0
+            if decay != 0 { parameter = parameter * (1 - learningRate * decay) }
+            var m = firstMoments[name] ?? Tensor(zeros: parameter.shape)
+            var v = secondMoments[name] ?? Tensor(zeros: parameter.shape)
+            m = m * beta1 + gradient * (1 - beta1)
+            v = v * beta2 + gradient * gradient * (1 - beta2)
+            let biasCorrection1 = 1 - Foundation.pow(Double(beta1), Double(step))
+            let biasCorrection2Root = (1 - Foundation.pow(Double(beta2), Double(step))).squareRoot()
+            let stepSize = Float(Double(learningRate) / biasCorrection1)
+            let (root, eps) = (Float(biasCorrection2Root), epsilon)
+            parameter = Tensor.zip(parameter, Tensor.zip(m, v, "AdamW") { m, v in m / (v.squareRoot() / root + eps) }, "AdamW") {
+                $0 - stepSize * $1
+            }
+            firstMoments[name] = m
+            secondMoments[name] = v
+        }
+    }
+    // snippet.end
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+// snippet.cosine
+/// A value per **iteration**, as the reference's `cosine_scheduler`: linear from `startWarmupValue` to
+/// `base` over the warm-up iterations (numpy's `linspace`, both ends included), then
+/// `final + ½(base − final)(1 + cos(π·i/N))` over the remaining `N` iterations.
+public func cosineSchedule(base: Double, final: Double, epochs: Int, iterationsPerEpoch: Int,
+                           warmupEpochs: Int = 0, startWarmupValue: Double = 0) -> [Double] {
+    let warmupIterations = warmupEpochs * iterationsPerEpoch
+    let warmup = (0..<warmupIterations).map { i in
+        warmupIterations == 1 ? startWarmupValue
+            : startWarmupValue + (base - startWarmupValue) * Double(i) / Double(warmupIterations - 1)
+    }
+    let remaining = epochs * iterationsPerEpoch - warmupIterations
+    let cosine = (0..<max(remaining, 0)).map { i in
+        final + 0.5 * (base - final) * (1 + Foundation.cos(Double.pi * Double(i) / Double(remaining)))
+    }
+    return warmup + cosine
+}
+// snippet.end
