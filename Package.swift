@@ -14,6 +14,11 @@ let chapters: [(folder: String, module: String, product: String)] = [
     ("01-PatchEmbedding", "Ch01PatchEmbedding", "ch01-patch-embedding"),
     ("02-Attention", "Ch02Attention", "ch02-attention"),
     ("03-ViT", "Ch03ViT", "ch03-vit"),
+    ("04-DINOHead", "Ch04DINOHead", "ch04-dino-head"),
+    ("05-Centering", "Ch05Centering", "ch05-centering"),
+    ("06-Loss", "Ch06Loss", "ch06-loss"),
+    ("07-Teacher", "Ch07Teacher", "ch07-teacher"),
+    ("08-Schedules", "Ch08Schedules", "ch08-schedules"),
 ]
 
 let package = Package(

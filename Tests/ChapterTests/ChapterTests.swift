@@ -6,6 +6,11 @@ import Testing
 @testable import Ch01PatchEmbedding
 @testable import Ch02Attention
 @testable import Ch03ViT
+@testable import Ch04DINOHead
+@testable import Ch05Centering
+@testable import Ch06Loss
+@testable import Ch07Teacher
+@testable import Ch08Schedules
 
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -30,4 +35,9 @@ func checkChapter(_ chapter: Chapter, folder: String) throws {
     @Test func chapter01PatchEmbedding() throws { try checkChapter(Ch01PatchEmbedding.chapter(), folder: "01-PatchEmbedding") }
     @Test func chapter02Attention() throws { try checkChapter(Ch02Attention.chapter(), folder: "02-Attention") }
     @Test func chapter03ViT() throws { try checkChapter(Ch03ViT.chapter(), folder: "03-ViT") }
+    @Test func chapter04DINOHead() throws { try checkChapter(Ch04DINOHead.chapter(), folder: "04-DINOHead") }
+    @Test func chapter05Centering() throws { try checkChapter(Ch05Centering.chapter(), folder: "05-Centering") }
+    @Test func chapter06Loss() throws { try checkChapter(Ch06Loss.chapter(), folder: "06-Loss") }
+    @Test func chapter07Teacher() throws { try checkChapter(Ch07Teacher.chapter(), folder: "07-Teacher") }
+    @Test func chapter08Schedules() throws { try checkChapter(Ch08Schedules.chapter(), folder: "08-Schedules") }
 }

@@ -18,3 +18,8 @@ public func cosineSchedule(base: Double, final: Double, epochs: Int, iterationsP
     return warmup + cosine
 }
 // snippet.end
+
+/// The reference's linear scaling rule: `lr = base · batch / 256` (0.0005 · 64/256 = 1.25e-4 for B1).
+public func scaledLearningRate(base: Double, totalBatchSize: Int) -> Double {
+    base * Double(totalBatchSize) / 256
+}

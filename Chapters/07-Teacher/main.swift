@@ -1,0 +1,100 @@
+/*:
+ # 07 · The momentum teacher
+
+ There are no labels, so the targets come from a second network: the **teacher**. It has the student's
+ architecture, starts as an exact copy of it, and then follows it slowly by an exponential moving
+ average of the weights:
+
+ ```math
+ \theta_t \leftarrow \lambda\,\theta_t + (1 - \lambda)\,\theta_s, \qquad \lambda: 0.996 \to 1 \text{ (cosine)}
+ ```
+
+ The teacher never receives a gradient. Because it averages the student over many steps, it behaves like
+ an ensemble of recent students and gives better targets than the student itself: in the paper, the
+ teacher outperforms the student throughout training, and without a momentum teacher DINO collapses.
+ */
+import DINO
+import Notebook
+
+/*:
+ ## 1. A copy of the student, without DropPath
+
+ The pair of networks is one type. The teacher is made from the student at the start, backbone and head,
+ with DropPath switched off: its targets must not be noisy.
+
+ @snippet(dino-vit)
+ */
+func aCopyOfTheStudent(_ out: Notebook) {
+    var rng = SeededGenerator(seed: 1)
+    let pair = DINOViT(backbone: ViTConfiguration(imageSize: 28, patchSize: 4, channels: 1, dimension: 12, depth: 3, heads: 3),
+                       head: HeadConfiguration(inputDimension: 12, outputDimension: 32, hiddenDimension: 16, bottleneckDimension: 8), using: &rng)
+    out.print("same weights:", pair.teacher.namedParameters.map(\.tensor) == pair.student.namedParameters.map(\.tensor),
+              " (\(pair.teacher.namedParameters.count) tensors, names like \(pair.teacher.namedParameters[0].name), \(pair.teacher.namedParameters.last!.name))")
+    out.print("DropPath, student:", fixed(pair.student.backbone.blocks.map(\.dropPathRate), 2), " teacher:", fixed(pair.teacher.backbone.blocks.map(\.dropPathRate), 2))
+}
+
+/*:
+ ## 2. The EMA, by name
+
+ The update walks the teacher's parameters and finds each student parameter by its name. λ weighs the
+ teacher; inverting the convention (λ on the student) is a classic mistake that turns the teacher into
+ a copy of the student.
+
+ @snippet(ema)
+
+ With the student held still at 1 and the teacher starting at 0, the teacher reaches `1 − λⁿ` after `n`
+ steps: with λ = 0.996 it takes about 170 steps to get halfway.
+ */
+func theEMAByName(_ out: Notebook) {
+    var teacher = Linear(weight: Tensor(shape: [1, 1], scalars: [0]), bias: nil)
+    let student = Linear(weight: Tensor(shape: [1, 1], scalars: [1]), bias: nil)
+    var trace = [String]()
+    for step in 1...400 {
+        updateTeacher(&teacher, towards: student, momentum: 0.996)
+        if [1, 10, 100, 173, 400].contains(step) { trace.append("n=\(step): \(fixed(teacher.weight.scalars[0], 4))") }
+    }
+    out.print(trace.joined(separator: "  "))
+}
+
+/*:
+ ## 3. The teacher has no gradient
+
+ Only the student's parameters are in the optimiser: a training step changes the student, and the
+ teacher changes only when `updateTeacher(momentum:)` is called, after the optimiser's step.
+ */
+func theTeacherHasNoGradient(_ out: Notebook) {
+    var rng = SeededGenerator(seed: 3)
+    var pair = DINOViT(backbone: ViTConfiguration(imageSize: 8, patchSize: 4, channels: 1, dimension: 4, depth: 1, heads: 1),
+                       head: HeadConfiguration(inputDimension: 4, outputDimension: 8, hiddenDimension: 6, bottleneckDimension: 3), using: &rng)
+    let before = pair.teacher
+    var optimizer = AdamW()
+    var gradients = pair.student
+    gradients.visitParameters(prefix: "") { _, tensor in tensor = .normal(tensor.shape, using: &rng) }
+    optimizer.step(&pair.student, gradients: gradients, learningRate: 0.01, weightDecay: 0.04)
+    out.print("after an optimiser step: student changed:", pair.student != before, " teacher changed:", pair.teacher != before)
+    pair.updateTeacher(momentum: 0.996)
+    out.print("after updateTeacher(momentum: 0.996): teacher changed:", pair.teacher != before)
+}
+
+/*:
+ ## Summary
+
+ - The teacher starts as an exact copy of the student (backbone and head), without DropPath.
+ - `θ_t ← λθ_t + (1 − λ)θ_s` by parameter name, λ on the teacher, rising from 0.996 to 1.
+ - The teacher never receives a gradient; it changes only through the EMA.
+
+ ## Exercises
+
+ 1. **The EMA update.** Write `exerciseEMA(teacher:student:momentum:)` in
+    `Exercises/Stubs/Exercise07/EMA.swift`. Check it with `DINO_EXERCISES=stubs swift test --filter Exercise07`.
+ */
+/// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
+func chapter() -> Chapter {
+    Chapter(number: 7, title: "The momentum teacher", steps: [
+        Step("A copy of the student, without DropPath", aCopyOfTheStudent),
+        Step("The EMA, by name", theEMAByName),
+        Step("The teacher has no gradient", theTeacherHasNoGradient),
+    ])
+}
+
+chapter().run(echo: true)

@@ -1,0 +1,117 @@
+/*:
+ # 08 · Schedules and the optimiser
+
+ DINO's recipe moves almost every hyper-parameter during training. This chapter builds the schedules
+ and the optimiser step exactly as the reference code does:
+
+ | What | Schedule | Steps per |
+ |---|---|---|
+ | learning rate | `0.0005 · batch/256`, linear warm-up over 10 epochs, cosine to 1e-6 | iteration |
+ | weight decay | cosine 0.04 → 0.4, only on weights (not biases, not 1-D parameters) | iteration |
+ | teacher momentum λ | cosine 0.996 → 1 | iteration |
+ | teacher temperature τ_t | linear warm-up, then constant (chapter 06) | **epoch** |
+
+ and the optimiser step: per-parameter gradient clipping at 3.0, the head's last layer frozen during
+ the first epoch, then AdamW with two parameter groups.
+ */
+import DINO
+import Notebook
+
+/*:
+ ## 1. The cosine schedule with warm-up
+
+ One function makes three of the four schedules. It returns a value per **iteration**: a linear warm-up
+ (both ends included, as numpy's `linspace`), then half a cosine from `base` to `final`.
+
+ @snippet(cosine)
+
+ The learning rate of the benchmark configuration B1 (batch 64, 10 epochs of 120 iterations, 1 warm-up
+ epoch):
+ */
+func theCosineSchedule(_ out: Notebook) {
+    let base = scaledLearningRate(base: 0.0005, totalBatchSize: 64)
+    out.print("lr = 0.0005 · 64/256 =", base)
+    let learningRate = cosineSchedule(base: base, final: 1e-6, epochs: 10, iterationsPerEpoch: 120, warmupEpochs: 1)
+    out.print(textPlot(learningRate, width: 60, height: 8, decimals: 6))
+    out.print("iterations:", learningRate.count, " peak at iteration", learningRate.firstIndex(of: learningRate.max()!)!)
+}
+
+/*:
+ ## 2. Weight decay and the teacher momentum
+
+ The weight decay rises (regularisation grows as the learning rate falls); the teacher momentum rises to
+ 1, so the teacher freezes at the end. Both move per iteration, without warm-up.
+ */
+func weightDecayAndTeacherMomentum(_ out: Notebook) {
+    let weightDecay = cosineSchedule(base: 0.04, final: 0.4, epochs: 10, iterationsPerEpoch: 120)
+    let momentum = cosineSchedule(base: 0.996, final: 1, epochs: 10, iterationsPerEpoch: 120)
+    out.print("weight decay:")
+    out.print(textPlot(weightDecay, width: 60, height: 5, decimals: 3))
+    out.print("teacher momentum λ:")
+    out.print(textPlot(momentum, width: 60, height: 5, decimals: 4))
+}
+
+/*:
+ ## 3. Clipping each parameter, freezing the last layer
+
+ DINO clips each parameter's gradient to norm 3.0 on its own, not the global norm of all gradients:
+
+ @snippet(clipping)
+
+ During the first epoch the head's last layer gets no update at all: the reference sets its gradients
+ to `None` after clipping, so AdamW skips it (no step, no moment update, no weight decay). Prototypes
+ that move while the rest of the network is random make training unstable.
+ */
+func clippingAndFreezing(_ out: Notebook) {
+    var gradients = Linear(weight: Tensor(shape: [2, 2], scalars: [3, 4, 0, 0]), bias: Tensor([0.3, 0.4]))
+    let norms = clipGradientsPerParameter(&gradients, maximum: 3)
+    out.print("norms before:", norms.sorted { $0.key < $1.key }.map { "\($0.key) \(fixed($0.value, 2))" }.joined(separator: ", "))
+    out.print("weight after: ", fixed(gradients.weight.scalars, 3), " bias after:", fixed(gradients.bias!.scalars, 3))
+}
+
+/*:
+ ## 4. AdamW with two parameter groups
+
+ AdamW as `torch.optim.AdamW`: decoupled weight decay `θ ← θ(1 − lr·wd)`, then Adam's step with bias
+ correction. Weight decay applies only to the *regularised* group: every parameter that is neither a
+ bias nor one-dimensional. LayerNorm weights are exempt; `cls_token` and `pos_embed` are not. Each
+ parameter keeps its own step count, so the last layer, skipped in the first epoch, starts its bias
+ correction later.
+
+ @snippet(adamw)
+ */
+func adamWWithTwoGroups(_ out: Notebook) {
+    var rng = SeededGenerator(seed: 4)
+    let model = VisionTransformer(ViTConfiguration(imageSize: 28, patchSize: 4, channels: 1, dimension: 12, depth: 6, heads: 3), using: &rng)
+    let regularized = model.namedParameters.filter { isRegularized(name: $0.name, shape: $0.tensor.shape) }
+    out.print("B1-shaped backbone: \(regularized.count) of \(model.namedParameters.count) tensors are decayed:",
+              regularized.prefix(4).map(\.name).joined(separator: ", "), "…")
+    out.print("not decayed, for example:", model.namedParameters.filter { !isRegularized(name: $0.name, shape: $0.tensor.shape) }.prefix(3).map(\.name).joined(separator: ", "))
+}
+
+/*:
+ ## Summary
+
+ - lr, weight decay and λ are cosine schedules per iteration; τ_t is per epoch.
+ - Clipping is per parameter; the last layer skips the whole first epoch.
+ - AdamW decays only weights of rank ≥ 2, and keeps a step count per parameter.
+ - `DINOParityTests` checks two optimiser steps (groups, clipping, the frozen last layer) against
+   `torch.optim.AdamW`.
+
+ ## Exercises
+
+ 1. **The cosine schedule.** Write `exerciseCosineSchedule(base:final:epochs:iterationsPerEpoch:warmupEpochs:)`
+    in `Exercises/Stubs/Exercise08/CosineSchedule.swift`. Check it with
+    `DINO_EXERCISES=stubs swift test --filter Exercise08`.
+ */
+/// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
+func chapter() -> Chapter {
+    Chapter(number: 8, title: "Schedules and the optimiser", steps: [
+        Step("The cosine schedule with warm-up", theCosineSchedule),
+        Step("Weight decay and the teacher momentum", weightDecayAndTeacherMomentum),
+        Step("Clipping each parameter, freezing the last layer", clippingAndFreezing),
+        Step("AdamW with two parameter groups", adamWWithTwoGroups),
+    ])
+}
+
+chapter().run(echo: true)

@@ -1,0 +1,91 @@
+import DINO
+import DINOTestSupport
+import Exercises
+import Foundation
+import Testing
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise04 {
+    @Test func gradientAlongTheOutputVanishes() {
+        let (y, norms) = l2Normalize(Tensor(shape: [1, 2], scalars: [3, 4]))
+        let answer = exerciseL2NormalizeBackward(outputGradient: Tensor(shape: [1, 2], scalars: [0, 1]), output: y, norms: norms)
+        // g = (0, 1), y = (0.6, 0.8): (g − 0.8·y)/5 = (−0.48, 0.36)/5.
+        assertClose(answer, Tensor(shape: [1, 2], scalars: [-0.096, 0.072]), absolute: 1e-6)
+    }
+
+    @Test func matchesCentralDifferences() {
+        var rng = SeededGenerator(seed: 4)
+        let x = Tensor.normal([3, 5], using: &rng)
+        let probe = ProbeLoss(shape: [3, 5])
+        let (y, norms) = l2Normalize(x)
+        expectGradient(exerciseL2NormalizeBackward(outputGradient: probe.weights, output: y, norms: norms),
+                       of: { probe(l2Normalize($0).output) }, at: x, "∂L/∂x")
+    }
+}
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise05 {
+    @Test func byHand() {
+        let answer = exerciseCenterUpdate(center: Tensor(shape: [1, 2], scalars: [1, 1]),
+                                          teacherOutput: Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), momentum: 0.9)
+        assertClose(answer, Tensor(shape: [1, 2], scalars: [1.1, 1.2]), absolute: 1e-6)  // 0.9·1 + 0.1·(2, 3)
+    }
+
+    @Test func matchesTheLibrary() {
+        var rng = SeededGenerator(seed: 5)
+        var center = Center(dimension: 6)
+        center.value = .normal([1, 6], using: &rng)
+        let teacher = Tensor.normal([8, 6], using: &rng)
+        let answer = exerciseCenterUpdate(center: center.value, teacherOutput: teacher, momentum: 0.9)
+        center.update(teacherOutput: teacher)
+        assertClose(answer, center.value, absolute: 1e-6)
+    }
+}
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise06 {
+    @Test(arguments: [4, 10])
+    func matchesTheLibraryLoss(crops: Int) throws {
+        var rng = SeededGenerator(seed: UInt64(crops))
+        let loss = try DINOLoss(LossConfiguration(outputDimension: 7, cropCount: crops), epochs: 1)
+        let student = Tensor.normal([crops * 3, 7], using: &rng), teacher = Tensor.normal([6, 7], using: &rng)
+        let expected = loss(studentOutput: student, teacherOutput: teacher, epoch: 0).loss
+        let probabilities = teacherProbabilities(teacher, center: loss.center, temperature: loss.teacherTemperature(epoch: 0))
+        let answer = exerciseDINOLoss(studentOutput: student, teacherProbabilities: probabilities, cropCount: crops, studentTemperature: 0.1)
+        #expect(abs(answer - expected) < 1e-4 * max(1, abs(expected)))
+    }
+}
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise07 {
+    @Test func byHand() {
+        assertClose(exerciseEMA(teacher: Tensor([1, 0]), student: Tensor([0, 1]), momentum: 0.9), Tensor([0.9, 0.1]), absolute: 1e-6)
+    }
+
+    @Test func matchesTheLibraryOverManySteps() {
+        var teacher = Linear(weight: Tensor(shape: [1, 2], scalars: [0, 0]), bias: nil)
+        let student = Linear(weight: Tensor(shape: [1, 2], scalars: [1, -1]), bias: nil)
+        var mine = teacher.weight
+        for _ in 0..<50 {
+            updateTeacher(&teacher, towards: student, momentum: 0.95)
+            mine = exerciseEMA(teacher: mine, student: student.weight, momentum: 0.95)
+        }
+        assertClose(mine, teacher.weight, absolute: 1e-6)
+    }
+}
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise08 {
+    @Test func byHand() {
+        let answer = exerciseCosineSchedule(base: 1, final: 0, epochs: 2, iterationsPerEpoch: 2, warmupEpochs: 1)
+        #expect(answer.count == 4)
+        #expect(zip(answer, [0, 1, 1, 0.5]).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+
+    @Test func matchesTheLibrary() {
+        let expected = cosineSchedule(base: 5e-4, final: 1e-6, epochs: 7, iterationsPerEpoch: 13, warmupEpochs: 2)
+        let answer = exerciseCosineSchedule(base: 5e-4, final: 1e-6, epochs: 7, iterationsPerEpoch: 13, warmupEpochs: 2)
+        #expect(answer.count == expected.count)
+        #expect(zip(answer, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+    }
+}
