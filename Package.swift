@@ -19,6 +19,7 @@ let chapters: [(folder: String, module: String, product: String)] = [
     ("06-Loss", "Ch06Loss", "ch06-loss"),
     ("07-Teacher", "Ch07Teacher", "ch07-teacher"),
     ("08-Schedules", "Ch08Schedules", "ch08-schedules"),
+    ("09-Trainer", "Ch09Trainer", "ch09-trainer"),
 ]
 
 let package = Package(
@@ -39,7 +40,11 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "DINO", dependencies: ["COpenBLAS"], path: "Sources/DINO"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "JPEGDecoder", dependencies: ["CJPEG"], path: "Sources/JPEGDecoder"),
+        .target(name: "DINO", dependencies: ["COpenBLAS", "CZlib", "CPNG", "JPEGDecoder"], path: "Sources/DINO"),
         .target(name: "Notebook", path: "Sources/Notebook"),
         .target(name: "DINOTestSupport", dependencies: ["DINO"], path: "Sources/DINOTestSupport"),
         .target(name: "WeaveKit", path: "Tools/WeaveKit"),
@@ -69,7 +74,8 @@ let package = Package(
     ] + chapters.map {
         .executableTarget(
             name: $0.module,
-            dependencies: ["DINO", "Notebook"],
+            dependencies: ["DINO", "Notebook"]
+                + ($0.folder == "09-Trainer" ? [.product(name: "ArgumentParser", package: "swift-argument-parser")] : []),
             path: "Chapters/\($0.folder)",
             exclude: ["expected.txt"] + ($0.folder == "01-PatchEmbedding" ? ["ankle-boot.pgm"] : [])
         )

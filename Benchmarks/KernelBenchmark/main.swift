@@ -68,8 +68,9 @@ struct KernelBenchmark: ParsableCommand {
             let b = Tensor.normal(product.transposeB ? [product.n, product.k] : [product.k, product.n], using: &rng)
             let flops = 2.0 * Double(product.m * product.n * product.k)
             let rates = counts.map { count -> String in
-                Parallel.threadCount = count
-                let seconds = median { _ = matmul(a, b, transposeA: product.transposeA, transposeB: product.transposeB) }
+                let seconds = Parallel.$threadCount.withValue(count) {
+                    median { _ = matmul(a, b, transposeA: product.transposeA, transposeB: product.transposeB) }
+                }
                 return String(format: "%7.1f", flops / seconds / 1e9)
             }
             print(String(format: "  %-24@ %6d×%5d×%5d  ", product.name as NSString, product.m, product.n, product.k)
@@ -79,8 +80,8 @@ struct KernelBenchmark: ParsableCommand {
         let q = Tensor.normal([384, 50, 64], using: &rng), k = Tensor.normal([384, 50, 64], using: &rng)
         let attentionFlops = 2.0 * 384 * 50 * 50 * 64
         let attentionRates = counts.map { count -> String in
-            Parallel.threadCount = count
-            return String(format: "%7.1f", attentionFlops / median { _ = batchedMatmul(q, k, transposeB: true) } / 1e9)
+            let seconds = Parallel.$threadCount.withValue(count) { median { _ = batchedMatmul(q, k, transposeB: true) } }
+            return String(format: "%7.1f", attentionFlops / seconds / 1e9)
         }
         print(String(format: "  %-24@ %6@  ", "attention Q·Kᵀ batched" as NSString, "384 × 50×50×64" as NSString)
             + attentionRates.joined(separator: " / "))
@@ -97,8 +98,7 @@ struct KernelBenchmark: ParsableCommand {
         ]
         for (name, moved, body) in kernels {
             let rates = counts.map { count -> String in
-                Parallel.threadCount = count
-                return String(format: "%7.1f", moved / median(body) / 1e9)
+                String(format: "%7.1f", moved / Parallel.$threadCount.withValue(count) { median(body) } / 1e9)
             }
             print(String(format: "  %-24@ ", name as NSString) + rates.joined(separator: " / "))
         }

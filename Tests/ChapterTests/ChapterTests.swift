@@ -11,6 +11,7 @@ import Testing
 @testable import Ch06Loss
 @testable import Ch07Teacher
 @testable import Ch08Schedules
+@testable import Ch09Trainer
 
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -40,4 +41,5 @@ func checkChapter(_ chapter: Chapter, folder: String) throws {
     @Test func chapter06Loss() throws { try checkChapter(Ch06Loss.chapter(), folder: "06-Loss") }
     @Test func chapter07Teacher() throws { try checkChapter(Ch07Teacher.chapter(), folder: "07-Teacher") }
     @Test func chapter08Schedules() throws { try checkChapter(Ch08Schedules.chapter(), folder: "08-Schedules") }
+    @Test func chapter09Trainer() throws { try checkChapter(Ch09Trainer.chapter(), folder: "09-Trainer") }
 }

@@ -39,7 +39,7 @@ import Testing
         var rng = SeededGenerator(seed: 5)
         let a = Tensor.normal([100_003], using: &rng), b = Tensor.normal([100_003], using: &rng)
         let serial = zip(a.scalars, b.scalars).map { $0 * $1 }
-        #expect((a * b).scalars == serial)
+        #expect(Parallel.$threadCount.withValue(2) { (a * b).scalars } == serial)
     }
 
     @Test func reductions() {
@@ -56,12 +56,8 @@ import Testing
     @Test func reductionsGiveTheSameBitsForAnyThreadCount() {
         var rng = SeededGenerator(seed: 11)
         let big = Tensor.normal([50_000, 3], using: &rng)
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 1
-        let (sum1, columns1) = (big.sum(), big.sumOverRows())
-        Parallel.threadCount = 2
-        let (sum2, columns2) = (big.sum(), big.sumOverRows())
+        let (sum1, columns1) = Parallel.$threadCount.withValue(1) { (big.sum(), big.sumOverRows()) }
+        let (sum2, columns2) = Parallel.$threadCount.withValue(2) { (big.sum(), big.sumOverRows()) }
         #expect(sum1.bitPattern == sum2.bitPattern)
         #expect(columns1 == columns2)
     }
@@ -104,9 +100,10 @@ import Testing
     }
 
     @Test func splitAcrossThreadsMatchesTheNaiveProduct() {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        Parallel.threadCount = 2
+        Parallel.$threadCount.withValue(2) { checkSplitProduct() }
+    }
+
+    func checkSplitProduct() {
         var rng = SeededGenerator(seed: 22)
         // Large enough to be split by rows (m·n·k ≥ 2²¹), with an odd row count.
         let a = Tensor.normal([131, 128], using: &rng), b = Tensor.normal([128, 130], using: &rng)

@@ -1,6 +1,5 @@
 import COpenBLAS
 import Dispatch
-import Synchronization
 
 /// Splits work across cores in chunks whose boundaries never depend on timing, so that a run with the
 /// same seed and the same thread count produces the same bits.
@@ -8,17 +7,10 @@ import Synchronization
 /// OpenBLAS is kept single-threaded: its own threads fall to one-core speed when the other core is
 /// busy, and two pools fighting over two cores is slower than one. Big products are split here instead.
 public enum Parallel {
-    private static let storedThreadCount = Mutex<Int>(1)
-
-    /// How many cores the library uses (1 by default; the trainers' `--threads` option sets it).
-    public static var threadCount: Int {
-        get { storedThreadCount.withLock { $0 } }
-        set {
-            precondition(newValue >= 1, "Parallel.threadCount must be at least 1, got \(newValue)")
-            configureBLASOnce
-            storedThreadCount.withLock { $0 = newValue }
-        }
-    }
+    /// How many cores the library uses: 1 unless the caller binds another value for a scope,
+    /// `Parallel.$threadCount.withValue(2) { … }` (the trainer's `--threads`). Task-local, so two
+    /// concurrent computations (two tests, say) never change each other's split.
+    @TaskLocal public static var threadCount = 1
 
     /// Runs once: OpenBLAS single-threaded, every call of ours decides its own split.
     static let configureBLASOnce: Void = openblas_set_num_threads(1)
@@ -27,7 +19,7 @@ public enum Parallel {
     /// Worker `w` takes chunks `w, w + T, w + 2T, …`, so each chunk's work is the same whatever the
     /// timing; the caller decides what a chunk is and combines per-chunk results in chunk order.
     public static func forEachChunk(_ chunkCount: Int, _ body: @Sendable (Int) -> Void) {
-        let workers = min(threadCount, chunkCount)
+        let workers = min(max(threadCount, 1), chunkCount)
         if workers <= 1 {
             for chunk in 0..<chunkCount { body(chunk) }
             return

@@ -21,23 +21,36 @@ public enum SafeTensors {
         return tensors
     }
 
-    /// The tensors in a safetensors byte buffer, with their names.
-    public static func decode(_ data: Data, file: URL) throws -> [(String, Tensor)] {
+    /// The `__metadata__` strings of the file at `url` (empty when it has none).
+    public static func readMetadata(_ url: URL) throws -> [String: String] {
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw SafeTensorsError(url, "cannot be read: \(error.localizedDescription)")
+        }
+        return try header(data, file: url)["__metadata__"] as? [String: String] ?? [:]
+    }
+
+    /// The parsed JSON header, after checking the header length against the file.
+    static func header(_ data: Data, file: URL) throws -> [String: Any] {
         guard data.count >= 8 else { throw SafeTensorsError(file, "is \(data.count) bytes long, shorter than the 8-byte header length") }
         let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard headerLength <= UInt64(data.count - 8) else {
             throw SafeTensorsError(file, "header length \(headerLength) runs past the end of the file (\(data.count) bytes)")
         }
-        let headerEnd = 8 + Int(headerLength)
-        let header: [String: Any]
         do {
-            guard let object = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<headerEnd)) as? [String: Any] else {
+            guard let object = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<8 + Int(headerLength))) as? [String: Any] else {
                 throw SafeTensorsError(file, "header is not a JSON object")
             }
-            header = object
+            return object
         } catch let error as SafeTensorsError { throw error } catch {
             throw SafeTensorsError(file, "header is not valid JSON: \(error.localizedDescription)")
         }
+    }
+
+    /// The tensors in a safetensors byte buffer, with their names.
+    public static func decode(_ data: Data, file: URL) throws -> [(String, Tensor)] {
+        let header = try header(data, file: file)
+        let headerEnd = data.prefix(8).enumerated().reduce(8) { $0 + Int($1.element) << (8 * $1.offset) }
         let dataLength = data.count - headerEnd
         var entries = [(name: String, dtype: String, shape: [Int], begin: Int, end: Int)]()
         for (name, value) in header where name != "__metadata__" {
@@ -125,23 +138,31 @@ public enum SafeTensors {
     }
 }
 
-/// Writes `data` to a temporary file next to `url`, syncs it to disk and renames it over `url`; on any
-/// failure the temporary file is removed and the previous `url` is left as it was.
+/// Writes `data` to a temporary file next to `url`, flushes it to disk and renames it over `url`; on any
+/// failure (a full disk, a missing folder) the temporary file is removed and the previous `url` is left
+/// exactly as it was. Plain POSIX calls, so every error is seen where it happens.
 public func writeAtomically(_ data: Data, to url: URL) throws {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    do {
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary.path])
-        }
-        let handle = try FileHandle(forWritingTo: temporary)
-        defer { try? handle.close() }
-        try handle.write(contentsOf: data)
-        try handle.synchronize()
-        guard rename(temporary.path, url.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-    } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw SafeTensorsError(url, "could not be written (\(error.localizedDescription)); any previous file is unchanged")
+    func failure(_ what: String) -> Error {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary.path)
+        return SafeTensorsError(url, "could not be written (\(what): \(reason)); any previous file is unchanged")
     }
+    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw failure("creating \(temporary.lastPathComponent)") }
+    var written = 0
+    let ok = data.withUnsafeBytes { buffer -> Bool in
+        while written < buffer.count {
+            let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+            if result < 0 { if errno == EINTR { continue }; return false }
+            written += result
+        }
+        return true
+    }
+    guard ok else { close(descriptor); throw failure("writing") }
+    guard fsync(descriptor) == 0 else { close(descriptor); throw failure("flushing") }
+    guard close(descriptor) == 0 else { throw failure("closing") }
+    guard rename(temporary.path, url.path) == 0 else { throw failure("renaming") }
 }
 
 /// A safetensors file that cannot be read or written, with the file and the reason.

@@ -1,0 +1,214 @@
+import ArgumentParser
+import DINO
+import Foundation
+
+/// `ch09-trainer`: train DINO (the default), extract features, or read the chapter.
+struct DINOCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ch09-trainer",
+        abstract: "DINO self-supervised training of a Vision Transformer on the CPU.",
+        discussion: """
+            Quick start: `swift run -c release ch09-trainer train --preset quick` trains on Fashion-MNIST \
+            (Debian package dataset-fashion-mnist) and writes checkpoints, metrics, charts and attention maps \
+            to runs/quick.
+            """,
+        subcommands: [Train.self, Features.self, Walkthrough.self],
+        defaultSubcommand: Train.self)
+}
+
+/// Writes a line to standard output at once (`print` buffers when the output is a pipe or a file).
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+
+/// Runs `body`, printing a failure as one clear line on standard error and exiting with status 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}
+
+/// The training options, under the reference's names in Swift style. Each one left out keeps the
+/// preset's (or DINO's default) value.
+struct TrainingOptions: ParsableArguments {
+    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores) or b1 (the benchmark configuration).")
+    var preset: String?
+    @Option(help: "fashion-mnist, synthetic or folder (an ImageFolder root given with --data-path).") var dataset: String?
+    @Option(help: "Fashion-MNIST's folder (default /usr/share/datasets/fashion-mnist) or the ImageFolder root.") var dataPath: String?
+    @Option(help: "Train on the first N training images only.") var trainSubset: Int?
+    @Option(help: "k-NN bank: the first N training images (default all).") var evalTrainSubset: Int?
+    @Option(help: "k-NN queries: the first N test images (default all).") var evalTestSubset: Int?
+    @Option(help: "Channels of folder images: 1 (grey) or 3 (RGB).") var channels: Int?
+    @Option(help: "Backbone: vit_tiny (192-d, 3 heads), vit_small (384, 6) or vit_base (768, 12).") var arch: String?
+    @Option(help: "Transformer blocks.") var depth: Int?
+    @Option(help: "Patch side in pixels.") var patchSize: Int?
+    @Option(help: "K, the head's output dimension (65536 in the paper).") var outDim: Int?
+    @Option(help: "Fix the last layer's weight-norm g to 1 (true/false).") var normLastLayer: Bool?
+    @Option(help: "Teacher EMA momentum λ at the start; cosine to 1.") var momentumTeacher: Double?
+    @Option(help: "Teacher temperature τ_t after the warm-up.") var teacherTemp: Float?
+    @Option(help: "Teacher temperature at the start of the warm-up.") var warmupTeacherTemp: Float?
+    @Option(help: "Epochs of teacher-temperature warm-up.") var warmupTeacherTempEpochs: Int?
+    @Option(help: "Weight decay at the start (cosine schedule).") var weightDecay: Double?
+    @Option(help: "Weight decay at the end.") var weightDecayEnd: Double?
+    @Option(help: "Per-parameter gradient-norm limit (0: off).") var clipGrad: Float?
+    @Option(help: "Images per step.") var batchSize: Int?
+    @Option(help: "Training epochs.") var epochs: Int?
+    @Option(help: "Epochs during which the head's last layer is frozen.") var freezeLastLayer: Int?
+    @Option(help: "Base learning rate at batch 256 (scaled by batch/256).") var lr: Double?
+    @Option(help: "Epochs of linear learning-rate warm-up.") var warmupEpochs: Int?
+    @Option(help: "Final learning rate of the cosine schedule.") var minLr: Double?
+    @Option(help: "Stochastic-depth rate of the student's last block.") var dropPathRate: Float?
+    @Option(help: "Side of the global crops (the image size).") var globalCropSize: Int?
+    @Option(help: "Side of the local crops.") var localCropSize: Int?
+    @Option(help: "Area range of the global crops, e.g. 0.4,1.") var globalCropsScale: String?
+    @Option(help: "Number of local crops.") var localCropsNumber: Int?
+    @Option(help: "Area range of the local crops, e.g. 0.05,0.4.") var localCropsScale: String?
+    @Option(help: "Seed of every random choice.") var seed: UInt64?
+    @Option(help: "Cores to compute on (1 or 2 here).") var threads: Int?
+    @Option(help: "Folder for checkpoints, metrics.jsonl, charts and attention.png.") var outputDir: String?
+    @Option(help: "Keep a numbered checkpoint every N epochs (0: only the latest).") var saveckpFreq: Int?
+    @Option(help: "Also checkpoint every N iterations within an epoch.") var checkpointEveryIterations: Int?
+    @Option(help: "Run k-NN every N epochs (0: only at the end).") var evalEvery: Int?
+
+    /// The preset (or DINO's defaults) with every given option applied.
+    func configuration() throws -> TrainingConfiguration {
+        var c = try preset.map(TrainingConfiguration.preset) ?? TrainingConfiguration()
+        func scale(_ text: String, _ name: String) throws -> [Double] {
+            let values = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard values.count == 2 else { throw ValidationError("--\(name) takes two numbers separated by a comma, got '\(text)'") }
+            return values
+        }
+        if let v = dataset { c.dataset = v }
+        if let v = dataPath { c.dataPath = v }
+        if let v = trainSubset { c.trainSubset = v }
+        if let v = evalTrainSubset { c.evalTrainSubset = v }
+        if let v = evalTestSubset { c.evalTestSubset = v }
+        if let v = channels { c.channels = v }
+        if let v = arch { c.architecture = v }
+        if let v = depth { c.depth = v }
+        if let v = patchSize { c.patchSize = v }
+        if let v = outDim { c.outDim = v }
+        if let v = normLastLayer { c.normLastLayer = v }
+        if let v = momentumTeacher { c.momentumTeacher = v }
+        if let v = teacherTemp { c.teacherTemperature = v }
+        if let v = warmupTeacherTemp { c.warmupTeacherTemperature = v }
+        if let v = warmupTeacherTempEpochs { c.warmupTeacherTemperatureEpochs = v }
+        if let v = weightDecay { c.weightDecay = v }
+        if let v = weightDecayEnd { c.weightDecayEnd = v }
+        if let v = clipGrad { c.clipGrad = v }
+        if let v = batchSize { c.batchSize = v }
+        if let v = epochs { c.epochs = v }
+        if let v = freezeLastLayer { c.freezeLastLayer = v }
+        if let v = lr { c.lr = v }
+        if let v = warmupEpochs { c.warmupEpochs = v }
+        if let v = minLr { c.minLr = v }
+        if let v = dropPathRate { c.dropPathRate = v }
+        if let v = globalCropSize { c.globalCropSize = v }
+        if let v = localCropSize { c.localCropSize = v }
+        if let v = globalCropsScale { c.globalCropsScale = try scale(v, "global-crops-scale") }
+        if let v = localCropsNumber { c.localCropsNumber = v }
+        if let v = localCropsScale { c.localCropsScale = try scale(v, "local-crops-scale") }
+        if let v = seed { c.seed = v }
+        if let v = threads { c.threads = v }
+        if let v = outputDir { c.outputDir = v }
+        if let v = saveckpFreq { c.saveckpFreq = v }
+        if let v = checkpointEveryIterations { c.checkpointEveryIterations = v }
+        if let v = evalEvery { c.evalEvery = v }
+        try c.validate()
+        return c
+    }
+}
+
+/// The datasets a configuration names: training images, k-NN bank, k-NN queries.
+func loadData(_ c: TrainingConfiguration) throws -> (train: ImageDataset, bank: ImageDataset, test: ImageDataset) {
+    switch c.dataset {
+    case "synthetic":
+        let train = SyntheticShapes.make(count: c.trainSubset ?? 2560, size: c.globalCropSize, seed: c.seed)
+        let test = SyntheticShapes.make(count: c.evalTestSubset ?? 500, size: c.globalCropSize, seed: c.seed &+ 1)
+        return (train, train.prefix(c.evalTrainSubset ?? train.count), test)
+    case "folder":
+        let root = c.dataPath!
+        let hasSplits = ["train", "val"].allSatisfy { FileManager.default.fileExists(atPath: "\(root)/\($0)") }
+        let all = try ImageFolder.load(root: hasSplits ? "\(root)/train" : root, imageSize: c.globalCropSize, channels: c.channels)
+        let test = hasSplits ? try ImageFolder.load(root: "\(root)/val", imageSize: c.globalCropSize, channels: c.channels) : all
+        let train = c.trainSubset.map { all.prefix($0) } ?? all
+        return (train, all.prefix(c.evalTrainSubset ?? all.count), test.prefix(c.evalTestSubset ?? test.count))
+    default:
+        let folder = c.dataPath ?? FashionMNIST.defaultFolder
+        let all = try FashionMNIST.load(.train, folder: folder)
+        let test = try FashionMNIST.load(.test, folder: folder)
+        guard all.height == c.globalCropSize else {
+            throw ConfigurationError("Fashion-MNIST images are \(all.height)×\(all.width); use --global-crop-size \(all.height)")
+        }
+        return (all.prefix(c.trainSubset ?? all.count), all.prefix(c.evalTrainSubset ?? all.count), test.prefix(c.evalTestSubset ?? test.count))
+    }
+}
+
+extension DINOCommand {
+    /// `ch09-trainer train`: DINO training with evaluation, checkpoints, metrics and attention maps.
+    struct Train: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Train DINO (the default command).")
+
+        @OptionGroup var options: TrainingOptions
+        @Flag(help: "Continue the run in --output-dir from its checkpoint.safetensors, with the options saved there.")
+        var resume = false
+
+        func run() throws {
+            try reportingErrors {
+                var c = try options.configuration()
+                let checkpoint = URL(fileURLWithPath: c.outputDir).appendingPathComponent("checkpoint.safetensors")
+                if resume {
+                    guard FileManager.default.fileExists(atPath: checkpoint.path) else {
+                        throw DataError("--resume: no checkpoint at \(checkpoint.path)")
+                    }
+                    let threads = c.threads
+                    c = try Checkpoint.configuration(of: checkpoint)
+                    c.threads = threads
+                }
+                let data = try loadData(c)
+                say("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
+                      + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.depth) patch \(c.patchSize), "
+                      + "K = \(c.outDim), \(2 + c.localCropsNumber) crops, \(c.threads) threads → \(c.outputDir)")
+                let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
+                                              resume: resume ? checkpoint : nil)
+                try Parallel.$threadCount.withValue(c.threads) {
+                    if !resume { _ = trainer.baselines() }
+                    try trainer.fit()
+                }
+                say("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
+            }
+        }
+    }
+
+    /// `ch09-trainer features`: the teacher backbone's CLS features of a dataset, to safetensors.
+    struct Features: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the teacher's CLS features and the labels of a dataset to safetensors.")
+
+        @Option(help: "A checkpoint.safetensors written by `train`.") var checkpoint: String
+        @Option(help: "train or test.") var split = "test"
+        @Option(help: "Where to write the features (keys: features (N, D), labels (N)).") var output: String
+        @Option(help: "Cores to compute on.") var threads = 2
+
+        func run() throws {
+            try reportingErrors {
+                guard ["train", "test"].contains(split) else { throw ValidationError("--split must be train or test, got '\(split)'") }
+                let url = URL(fileURLWithPath: checkpoint)
+                var c = try Checkpoint.configuration(of: url)
+                c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-features-\(getpid())").path
+                defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
+                let data = try loadData(c)
+                let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank, resume: url)
+                let dataset = split == "train" ? data.bank : data.test
+                let features = Parallel.$threadCount.withValue(threads) { trainer.features(of: dataset) }
+                try SafeTensors.write([("features", features), ("labels", Tensor(dataset.labels.map(Float.init)))],
+                                      metadata: ["classes": dataset.classNames.joined(separator: ",")], to: URL(fileURLWithPath: output))
+                say("wrote \(features.shape) features and \(dataset.count) labels to \(output)")
+            }
+        }
+    }
+
+    /// `ch09-trainer walkthrough`: the chapter, run step by step.
+    struct Walkthrough: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Run chapter 09's walkthrough (the book's page), on synthetic data.")
+        func run() { chapter().run(echo: true) }
+    }
+}

@@ -1,0 +1,190 @@
+/*:
+ # 09 · The trainer: DINO end to end
+
+ Every piece is built. This chapter puts them together into what a practitioner runs:
+
+ ```sh
+ Tools/install-deps.sh --data && swift run -c release ch09-trainer train --preset quick
+ ```
+
+ trains DINO on Fashion-MNIST on the CPU, prints its progress, evaluates the teacher's features with
+ k-NN after each epoch, draws the attention maps, and leaves checkpoints that resume exactly and that
+ PyTorch can read. `swift run ch09-trainer --help` lists every option; this page runs a miniature of
+ the same loop on synthetic images (`swift run ch09-trainer walkthrough`).
+ */
+// weave: run swift run ch09-trainer walkthrough
+import DINO
+import Foundation
+import Notebook
+
+/*:
+ ## 1. The data
+
+ Three sources give the same thing, labelled images in `[0, 1]` of shape `(C, H, W)`: Fashion-MNIST's
+ IDX files (gzipped, as Debian's `dataset-fashion-mnist` installs them, every header field checked
+ against the file), a folder of your own PNG and JPEG images in the ImageFolder layout
+ (`root/<class>/<image>`, decoded with libpng and libjpeg-turbo, resized), and a synthetic set of ten
+ shapes and textures drawn in code, which this page uses. The labels are never used by training: only
+ by the k-NN evaluation.
+ */
+func theData(_ out: Notebook) {
+    let data = SyntheticShapes.make(count: 10, size: 28, seed: 0)
+    for index in [0, 7] {
+        out.print("class \(data.labels[index]): \(data.classNames[data.labels[index]])")
+        out.print(textPicture(Array(data.image(index)), width: 28, height: 28))
+    }
+}
+
+/*:
+ ## 2. Multi-crop augmentation
+
+ Every image becomes `V` crops: two global crops (scale 0.4–1 of the image) and several local crops
+ (scale 0.05–0.4, at a smaller resolution), each randomly resized, flipped, colour-jittered and blurred,
+ the second global crop sometimes solarised. The two global crops are treated differently on purpose.
+ Every random choice comes from a generator derived from the seed, the epoch and the image's index,
+ so a crop is the same whichever thread makes it, and a resumed run sees the same crops. A background
+ thread prepares the next batches while the current step runs.
+ */
+func multiCropAugmentation(_ out: Notebook) {
+    let data = SyntheticShapes.make(count: 10, size: 28, seed: 0)
+    let augmentation = MultiCropAugmentation(AugmentationConfiguration(globalCropSize: 28, localCropSize: 12, localCropCount: 6, mean: [0], std: [1]))
+    var rng = SeededGenerator(seed: 0).substream(7)
+    let crops = augmentation.crops(of: data.image(7), channels: 1, height: 28, width: 28, using: &rng)
+    out.print("\(crops.count) crops:", crops.map { "\(Int(Double($0.count).squareRoot()))²" }.joined(separator: " "))
+    out.print("global crop 1:")
+    out.print(textPicture(crops[0], width: 28, height: 28))
+    out.print("local crop 1:")
+    out.print(textPicture(crops[2], width: 12, height: 12))
+}
+
+/*:
+ ## 3. One training step
+
+ This is DINO in twenty lines, the reference's training loop step by step: the teacher sees the two
+ global crops; the student sees all of them, one backbone pass per resolution; the loss of chapter 06;
+ backward through the student; per-parameter clipping; the last layer frozen in the first epoch; AdamW
+ at this iteration's learning rate and weight decay; the EMA teacher at this iteration's momentum; and
+ only then the centre. A non-finite loss stops the run before anything is written, and says which
+ step and which quantity.
+
+ @snippet(training-step)
+
+ The run below is the very first step: the learning rate warms up from exactly 0, so this step moves
+ only the optimiser's moments; the teacher's entropy is far below `ln 256 = 5.55` because τ_t = 0.04
+ sharpens even an untrained teacher.
+ */
+func oneTrainingStep(_ out: Notebook) throws {
+    let trainer = try miniatureTrainer(epochs: 1, folder: "step")
+    let values = try trainer.trainStep(trainer.loader.batch(epoch: 0, index: 0, order: trainer.loader.order(epoch: 0)))
+    for key in ["loss", "teacher_entropy", "kl", "lr", "weight_decay", "momentum", "teacher_temperature"] {
+        out.print("  \(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%.5g", values[key]!))")
+    }
+}
+
+/*:
+ ## 4. The loop, and what it measures
+
+ The loop itself is generic (`BaseTrainer`): it runs the epochs, validates, evaluates, checkpoints and
+ logs; DINO supplies the step, the criterion and the evaluation (`DINOTrainer`). After each epoch it
+ computes the DINO loss on the test split without gradients and without touching the centre, and the
+ **weighted k-NN** accuracy of the teacher backbone's CLS features:
+
+ @snippet(knn)
+
+ Here a miniature model trains for three epochs on 192 synthetic images: far too little to learn
+ anything (its k-NN stays at the random initialisation's), but every part of the loop runs. The
+ `quick` preset on Fashion-MNIST is where the features visibly improve. The full runs write
+ `metrics.jsonl`, `loss.svg`, `knn.svg`, `monitor.svg` and `attention.png` to their output folder.
+ */
+func theLoopAndWhatItMeasures(_ out: Notebook) throws {
+    let trainer = try miniatureTrainer(epochs: 3, folder: "loop")
+    let baseline = trainer.baselines()
+    try trainer.fit()
+    let lines = try String(contentsOf: trainer.log.folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+        .split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }
+    for line in lines {
+        let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+        out.print(String(format: "epoch %d: loss %.4f, validation loss %.4f, k-NN top-1 %.1f%%", Int(record["epoch"] as! Double),
+                         record["loss"] as! Double, record["validation_loss"] as! Double, record["knn_top1"] as! Double))
+    }
+    out.print(String(format: "baselines: raw pixels %.1f%%, random init %.1f%%", baseline["baseline_raw_pixels"]!, baseline["baseline_random_init"]!))
+}
+
+/*:
+ ## 5. Checkpoints that resume exactly, and that PyTorch reads
+
+ A checkpoint is one safetensors file with the student and the teacher under the reference's names, the
+ AdamW moments and step counts, the centre, and the run's position and options. It is written to a
+ temporary file and renamed, so a crash or a full disk never leaves a half-written checkpoint. The
+ teacher's backbone is also saved alone, under timm's names, for `load_state_dict(strict=True)`.
+ Because every random draw is derived from the seed, the epoch, the iteration and the image index, a run
+ stopped after one epoch and resumed ends with exactly the weights of a run that never stopped:
+ */
+func checkpointsThatResumeExactly(_ out: Notebook) throws {
+    let straight = try miniatureTrainer(epochs: 2, folder: "straight")
+    try straight.fit()
+    var firstHalf = try miniatureTrainer(epochs: 2, folder: "resumed")
+    try firstHalf.trainOneEpochAndCheckpoint()
+    firstHalf = try miniatureTrainer(epochs: 2, folder: "resumed", resume: true)
+    try firstHalf.fit()
+    out.print("teacher weights bit for bit equal after resuming:", firstHalf.model.teacher == straight.model.teacher)
+    out.print("student weights and optimiser moments equal:", firstHalf.model.student == straight.model.student
+              && firstHalf.optimizer.firstMoments == straight.optimizer.firstMoments)
+}
+
+/// A trainer small enough for a debug build: vit_tiny with one block and 7-pixel patches on 192
+/// synthetic images, K = 256, batch 32; its files go to a temporary folder.
+func miniatureTrainer(epochs: Int, folder: String, resume: Bool = false) throws -> DINOTrainer {
+    var c = TrainingConfiguration()
+    c.dataset = "synthetic"
+    (c.depth, c.patchSize, c.outDim, c.headHiddenDim, c.bottleneckDim) = (1, 7, 256, 256, 64)
+    (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 14, 4)
+    (c.batchSize, c.epochs, c.warmupEpochs, c.threads, c.knnK) = (32, epochs, 1, 1, [20])
+    c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-ch09-\(getpid())-\(folder)").path
+    if !resume { try? FileManager.default.removeItem(atPath: c.outputDir) }
+    let train = SyntheticShapes.make(count: 192, size: 28, seed: 0), test = SyntheticShapes.make(count: 100, size: 28, seed: 1)
+    let checkpoint = URL(fileURLWithPath: c.outputDir).appendingPathComponent("checkpoint.safetensors")
+    return try DINOTrainer(configuration: c, train: train, test: test, bank: train, resume: resume ? checkpoint : nil, quiet: true)
+}
+
+extension DINOTrainer {
+    /// Trains the current epoch and checkpoints, as `fit` does after each epoch: a run "killed" there.
+    func trainOneEpochAndCheckpoint() throws {
+        _ = try trainEpoch()
+        state.epoch += 1
+        state.batch = 0
+        try saveCheckpoint(numbered: false)
+    }
+}
+
+/*:
+ ## Where to go next
+
+ - Train for real: `swift run -c release ch09-trainer train --preset quick`, then `--preset b1` (the
+   benchmark configuration, compared with PyTorch in `../shared/reference`), then your own images with
+   `--dataset folder --data-path DIR --channels 3 --global-crop-size 64 --local-crop-size 32 --patch-size 8`.
+ - Take the features out: `ch09-trainer features --checkpoint runs/quick/checkpoint.safetensors --output f.safetensors`,
+   or load `teacher_backbone.safetensors` in timm with `strict=True`.
+ - Read the paper's ablations (DINO_SPEC §7) and break the recipe on purpose, as chapter 05 did:
+   `--momentum-teacher 0` (no momentum teacher), `--teacher-temp 0.08` without warm-up.
+ - The follow-ups build on exactly these pieces: iBOT adds masked patch tokens to this loss, and DINOv2
+   adds iBOT, KoLeo regularisation and Sinkhorn-Knopp centring.
+
+ ## Exercises
+
+ 1. **The k-NN vote.** Write `exerciseKNNVote(similarities:labels:classCount:k:temperature:)` in
+    `Exercises/Stubs/Exercise09/KNNVote.swift`: the class a query gets from its neighbours. Check it with
+    `DINO_EXERCISES=stubs swift test --filter Exercise09`.
+ */
+/// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
+func chapter() -> Chapter {
+    Chapter(number: 9, title: "The trainer", steps: [
+        Step("The data", theData),
+        Step("Multi-crop augmentation", multiCropAugmentation),
+        Step("One training step", oneTrainingStep),
+        Step("The loop, and what it measures", theLoopAndWhatItMeasures),
+        Step("Checkpoints that resume exactly, and that PyTorch reads", checkpointsThatResumeExactly),
+    ])
+}
+
+DINOCommand.main()

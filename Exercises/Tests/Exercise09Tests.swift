@@ -1,0 +1,29 @@
+import DINO
+import DINOTestSupport
+import Exercises
+import Foundation
+import Testing
+
+@Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
+struct Exercise09 {
+    @Test func closeNeighboursOutvoteManyFarOnes() {
+        // k = 3: one neighbour of class 1 at 0.9 outweighs two of class 0 at 0.7 (e^(0.9/0.07) > 2·e^(0.7/0.07)).
+        let answer = exerciseKNNVote(similarities: [0.7, 0.9, 0.7, -0.5], labels: [0, 1, 0, 0], classCount: 2, k: 3, temperature: 0.07)
+        #expect(answer == 1)
+        // With a high temperature the votes are nearly equal and the majority wins.
+        #expect(exerciseKNNVote(similarities: [0.7, 0.9, 0.7, -0.5], labels: [0, 1, 0, 0], classCount: 2, k: 3, temperature: 10) == 0)
+    }
+
+    @Test func agreesWithTheLibraryClassifier() {
+        var rng = SeededGenerator(seed: 9)
+        let bank = Tensor.normal([40, 6], using: &rng), queries = Tensor.normal([10, 6], using: &rng)
+        let labels = (0..<40).map { $0 % 4 }
+        let normalizedBank = l2Normalize(bank).output, normalizedQueries = l2Normalize(queries).output
+        let similarities = matmul(normalizedQueries, normalizedBank, transposeB: true)
+        let predicted = (0..<10).map { row in
+            exerciseKNNVote(similarities: Array(similarities.scalars[row * 40..<(row + 1) * 40]), labels: labels, classCount: 4, k: 5, temperature: 0.07)
+        }
+        let accuracy = KNNClassifier.evaluate(bank: bank, bankLabels: labels, queries: queries, queryLabels: predicted, classCount: 4, ks: [5])[5]!.top1
+        #expect(accuracy == 100)  // the library predicts exactly the exercise's labels
+    }
+}

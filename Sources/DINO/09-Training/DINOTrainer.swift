@@ -1,0 +1,257 @@
+import Foundation
+
+/// DINO as one method of the generic loop: the student/teacher pair, the loss with its centre, AdamW
+/// with the schedules, the crops, and the evaluation on the teacher's backbone.
+public final class DINOTrainer: BaseTrainer {
+    /// The run's options.
+    public let configuration: TrainingConfiguration
+    /// Where the run is.
+    public var state = TrainingState()
+    /// Progress, metrics and charts.
+    public let log: TrainingLog
+    /// The student and its momentum teacher.
+    public private(set) var model: DINOViT
+    /// The optimiser state.
+    public private(set) var optimizer = AdamW()
+    /// The loss and its centre.
+    public private(set) var criterion: DINOLoss
+    /// The training images (unlabelled as far as DINO is concerned).
+    public let train: ImageDataset
+    /// The test images: validation loss and k-NN queries.
+    public let test: ImageDataset
+    /// The k-NN bank: training images with their labels.
+    public let bank: ImageDataset
+    /// The training batches.
+    public let loader: CropLoader
+    let validationLoader: CropLoader
+    let learningRates: [Double], weightDecays: [Double], momenta: [Double]
+    let mean: [Float], std: [Float]
+
+    /// `checkpoint.safetensors` in the output folder.
+    public var checkpointURL: URL { log.folder.appendingPathComponent("checkpoint.safetensors") }
+
+    /// A trainer for `configuration` on `train` (k-NN: `test` queries against the `bank`), resumed from
+    /// `resume` when given; `quiet` prints nothing.
+    public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset, bank: ImageDataset,
+                resume: URL? = nil, quiet: Bool = false) throws {
+        try configuration.validate()
+        self.configuration = configuration
+        (self.train, self.test, self.bank) = (train, test, bank)
+        guard train.height == configuration.globalCropSize, train.width == configuration.globalCropSize else {
+            throw ConfigurationError("images are \(train.height)×\(train.width) but the global crops are \(configuration.globalCropSize)²; pass --global-crop-size \(train.height) (or resize the images)")
+        }
+        guard train.count >= configuration.batchSize else {
+            throw ConfigurationError("the training set has \(train.count) images, fewer than one batch of \(configuration.batchSize)")
+        }
+        log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
+        (mean, std) = train.channelStatistics()
+        var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
+                                                     localCropCount: configuration.localCropsNumber, mean: mean, std: std)
+        (augmentation.globalScale, augmentation.localScale) = (configuration.globalCropsScale, configuration.localCropsScale)
+        loader = CropLoader(dataset: train, augmentation: MultiCropAugmentation(augmentation), batchSize: configuration.batchSize, seed: configuration.seed)
+        validationLoader = CropLoader(dataset: test, augmentation: MultiCropAugmentation(augmentation),
+                                      batchSize: min(configuration.batchSize, test.count), seed: configuration.seed ^ 0x5EED)
+        var rng = SeededGenerator(seed: configuration.seed)
+        model = DINOViT(backbone: try configuration.backbone(channels: train.channels), head: configuration.head, using: &rng)
+        criterion = try DINOLoss(configuration.lossConfiguration, epochs: configuration.epochs)
+        let iterations = loader.batchesPerEpoch
+        learningRates = cosineSchedule(base: scaledLearningRate(base: configuration.lr, totalBatchSize: configuration.batchSize),
+                                       final: configuration.minLr, epochs: configuration.epochs, iterationsPerEpoch: iterations,
+                                       warmupEpochs: configuration.warmupEpochs)
+        weightDecays = cosineSchedule(base: configuration.weightDecay, final: configuration.weightDecayEnd,
+                                      epochs: configuration.epochs, iterationsPerEpoch: iterations)
+        momenta = cosineSchedule(base: configuration.momentumTeacher, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
+        if let resume {
+            state = try Checkpoint.load(from: resume, model: &model, optimizer: &optimizer, loss: &criterion)
+            log.say("resumed from \(resume.path) at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration))")
+        }
+    }
+
+    /// The DINO loss of the options.
+    public func createCriterion() throws -> DINOLoss { try DINOLoss(configuration.lossConfiguration, epochs: configuration.epochs) }
+
+    /// Parameters AdamW never updates in this step: `g` of the last layer (norm_last_layer), and the
+    /// whole last layer during the first `freeze_last_layer` epochs.
+    func skippedParameters(epoch: Int) -> Set<String> {
+        var skipped = Set(model.student.head.frozenParameterNames.map { "head." + $0 })
+        if epoch < configuration.freezeLastLayer { skipped.formUnion(["head.last_layer.weight_g", "head.last_layer.weight_v"]) }
+        return skipped
+    }
+
+    // snippet.training-step
+    /// One step of DINO on a batch of crops; returns the step's metrics.
+    public func trainStep(_ batch: CropBatch) throws -> [String: Double] {
+        let (epoch, iteration) = (state.epoch, state.iteration)
+        let globals = Array(batch.crops[0..<2])
+        // The teacher sees the two global crops, without DropPath and without a gradient.
+        var noDraws = SeededGenerator(seed: 0)
+        let teacherFeatures = MultiCropPass.forward(model.teacher.backbone, crops: globals, training: false, using: &noDraws).features
+        let teacherOutput = model.teacher.head.forward(teacherFeatures).output                        // (2B, K)
+        // The student sees every crop, one backbone pass per resolution, DropPath drawn for this step.
+        var dropPath = SeededGenerator(seed: configuration.seed).substream(0xD000_0000_0000_0000 | UInt64(iteration))
+        let (studentFeatures, pass) = MultiCropPass.forward(model.student.backbone, crops: batch.crops, training: true, using: &dropPath)
+        let (studentOutput, headSaved) = model.student.head.forward(studentFeatures)                  // (V·B, K)
+        let result = criterion(studentOutput: studentOutput, teacherOutput: teacherOutput, epoch: epoch)
+        try checkFinite(result.loss, "the loss", iteration: iteration)
+        // Backward through the student only, then clipping, the frozen last layer, AdamW, EMA, centre.
+        let (featureGradient, headGradient) = model.student.head.backward(result.studentGradient, saved: headSaved)
+        var gradients = BackboneWithHead(backbone: pass.backward(model.student.backbone, featureGradient: featureGradient), head: headGradient)
+        let norms = configuration.clipGrad > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.clipGrad) : [:]
+        if let bad = norms.first(where: { !$0.value.isFinite }) {
+            try checkFinite(bad.value, "the gradient of student.\(bad.key)", iteration: iteration)
+        }
+        optimizer.step(&model.student, gradients: gradients, learningRate: Float(learningRates[iteration]),
+                       weightDecay: Float(weightDecays[iteration]), skipping: skippedParameters(epoch: epoch))
+        model.updateTeacher(momentum: Float(momenta[iteration]))
+        criterion.updateCenter(teacherOutput: teacherOutput)
+        let s = result.statistics
+        return ["loss": Double(result.loss), "teacher_entropy": Double(s.teacherEntropy), "kl": Double(s.klDivergence),
+                "mean_teacher_entropy": Double(s.meanDistributionEntropy), "lr": learningRates[iteration],
+                "weight_decay": weightDecays[iteration], "momentum": momenta[iteration],
+                "teacher_temperature": Double(criterion.teacherTemperature(epoch: epoch))]
+    }
+    // snippet.end
+
+    func checkFinite(_ value: Float, _ quantity: String, iteration: Int) throws {
+        guard !value.isFinite else { return }
+        let kept = FileManager.default.fileExists(atPath: checkpointURL.path)
+            ? "the last good checkpoint is kept at \(checkpointURL.path)" : "no checkpoint had been written yet"
+        throw TrainingError("""
+            non-finite value at step \(iteration) (epoch \(state.epoch + 1), batch \(state.batch + 1)): \(quantity) is \(value); \
+            stopping without writing a checkpoint; \(kept). Lower --lr or check the input data.
+            """)
+    }
+
+    /// Trains from `state.batch` to the end of the epoch, checkpointing every
+    /// `checkpointEveryIterations` steps when set.
+    public func trainEpoch() throws -> [String: Double] {
+        let batches = loader.batchesPerEpoch
+        let prefetcher = Prefetcher(loader: loader, epoch: state.epoch, first: state.batch)
+        defer { prefetcher.stop() }
+        var sums = [String: Double](), count = 0
+        var stepSeconds = [Double]()
+        var warnedAboutCollapse = false
+        while let batch = prefetcher.next() {
+            let start = Date()
+            var values = try trainStep(batch)
+            let seconds = Date().timeIntervalSince(start)
+            stepSeconds.append(seconds)
+            state.batch += 1
+            state.iteration += 1
+            let recent = stepSeconds.suffix(10).reduce(0, +) / Double(min(stepSeconds.count, 10))
+            values["images_per_second"] = Double(configuration.batchSize) / seconds
+            values["epoch"] = Double(state.epoch)
+            values["iteration"] = Double(state.iteration)
+            let remaining = (configuration.epochs - state.epoch) * batches - state.batch
+            log.step(values, batch: state.batch, batchesPerEpoch: batches, epochs: configuration.epochs, secondsLeft: recent * Double(remaining))
+            if !warnedAboutCollapse, state.iteration > 20, let warning = collapseWarning(values) {
+                log.say("warning: \(warning)")
+                warnedAboutCollapse = true
+            }
+            for (key, value) in values { sums[key, default: 0] += value }
+            count += 1
+            if configuration.checkpointEveryIterations > 0, state.iteration % configuration.checkpointEveryIterations == 0, state.batch < batches {
+                try saveCheckpoint(numbered: false)
+            }
+        }
+        return sums.mapValues { $0 / Double(max(count, 1)) }
+    }
+
+    func collapseWarning(_ values: [String: Double]) -> String? {
+        CollapseStatistics(teacherEntropy: Float(values["teacher_entropy"] ?? 1), klDivergence: Float(values["kl"] ?? 1),
+                           meanDistributionEntropy: Float(values["mean_teacher_entropy"] ?? 1),
+                           uniformEntropy: Float(Foundation.log(Double(configuration.outDim)))).collapseWarning
+    }
+
+    /// The DINO loss on augmented test crops (at most 4 batches, the same crops every time), without
+    /// gradients, without DropPath and without touching the centre.
+    public func validate() throws -> Double {
+        let order = validationLoader.order(epoch: 0)
+        var total = 0.0
+        let batches = min(4, validationLoader.batchesPerEpoch)
+        for index in 0..<batches {
+            let batch = validationLoader.batch(epoch: 0, index: index, order: order)
+            var noDraws = SeededGenerator(seed: 0)
+            let teacher = model.teacher.head.forward(
+                MultiCropPass.forward(model.teacher.backbone, crops: Array(batch.crops[0..<2]), training: false, using: &noDraws).features).output
+            let student = model.student.head.forward(
+                MultiCropPass.forward(model.student.backbone, crops: batch.crops, training: false, using: &noDraws).features).output
+            total += Double(criterion(studentOutput: student, teacherOutput: teacher, epoch: min(state.epoch, configuration.epochs - 1)).loss)
+        }
+        return total / Double(max(batches, 1))
+    }
+
+    /// `(x − mean)/std` per channel for a batch `(B, C, H, W)` of `[0, 1]` images.
+    public func normalized(_ images: Tensor) -> Tensor {
+        let plane = images.shape[2] * images.shape[3], channels = images.shape[1]
+        return Tensor(shape: images.shape, scalars: images.scalars.enumerated().map { index, value in
+            let c = index / plane % channels
+            return (value - mean[c]) / std[c]
+        })
+    }
+
+    /// The teacher backbone's CLS features `(N, D)` of a dataset, in batches.
+    public func features(of dataset: ImageDataset, backbone: VisionTransformer? = nil) -> Tensor {
+        let backbone = backbone ?? model.teacher.backbone
+        var parts = [Tensor]()
+        for start in stride(from: 0, to: dataset.count, by: 256) {
+            parts.append(backbone.features(normalized(dataset.batch(Array(start..<min(start + 256, dataset.count))))))
+        }
+        return Tensor.concatenated(parts)
+    }
+
+    /// k-NN on the teacher backbone's features (test queries against the training bank), attention maps,
+    /// and at the end the linear probe.
+    public func evaluate(final: Bool) throws -> [String: Double] {
+        let bankFeatures = features(of: bank), queryFeatures = features(of: test)
+        let results = KNNClassifier.evaluate(bank: bankFeatures, bankLabels: bank.labels, queries: queryFeatures, queryLabels: test.labels,
+                                             classCount: train.classNames.count, ks: configuration.knnK, temperature: configuration.knnTemperature)
+        var values = [String: Double]()
+        for (k, accuracy) in results {
+            values["knn_top1_k\(k)"] = accuracy.top1
+            values["knn_top5_k\(k)"] = accuracy.top5
+        }
+        values["knn_top1"] = results[20]?.top1 ?? results[configuration.knnK[0]]!.top1
+        log.say("k-NN (teacher CLS, T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
+            String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, results[$0]!.top1, results[$0]!.top5)
+        }.joined(separator: "; "))
+        try writeAttentionMaps()
+        if final {
+            values["linear_probe"] = linearProbeAccuracy(trainFeatures: bankFeatures, trainLabels: bank.labels, testFeatures: queryFeatures,
+                                                         testLabels: test.labels, classCount: train.classNames.count)
+            log.say(String(format: "linear probe on frozen teacher features: %.2f%% top-1", values["linear_probe"]!))
+        }
+        return values
+    }
+
+    /// `attention.png`: the teacher's last-block CLS attention per head for the first 8 test images.
+    public func writeAttentionMaps() throws {
+        let images = test.batch(Array(0..<min(8, test.count)))
+        let maps = lastBlockCLSAttention(model.teacher.backbone, images: normalized(images))
+        try writeAttentionGrid(images: images, maps: maps, zoom: max(1, 112 / images.shape[2]), to: log.folder.appendingPathComponent("attention.png"))
+    }
+
+    /// The k-NN accuracy of two references, printed once at the start: raw normalised pixels, and the
+    /// teacher at its random initialisation.
+    public func baselines() -> [String: Double] {
+        let pixels = { (d: ImageDataset) in self.normalized(d.batch(Array(0..<d.count))).reshaped([d.count, -1]) }
+        let raw = KNNClassifier.evaluate(bank: pixels(bank), bankLabels: bank.labels, queries: pixels(test), queryLabels: test.labels,
+                                         classCount: train.classNames.count, ks: [20], temperature: configuration.knnTemperature)[20]!
+        let random = KNNClassifier.evaluate(bank: features(of: bank), bankLabels: bank.labels, queries: features(of: test), queryLabels: test.labels,
+                                            classCount: train.classNames.count, ks: [20], temperature: configuration.knnTemperature)[20]!
+        log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%", raw.top1, random.top1))
+        return ["baseline_raw_pixels": raw.top1, "baseline_random_init": random.top1]
+    }
+
+    /// Writes `checkpoint.safetensors` (and `checkpointNNNN.safetensors` with `numbered`), plus the
+    /// teacher's backbone alone under timm's names (`teacher_backbone.safetensors`), each atomically.
+    public func saveCheckpoint(numbered: Bool) throws {
+        try Checkpoint.save(model: model, optimizer: optimizer, loss: criterion, state: state, configuration: configuration, to: checkpointURL)
+        if numbered {
+            try Checkpoint.save(model: model, optimizer: optimizer, loss: criterion, state: state, configuration: configuration,
+                                to: log.folder.appendingPathComponent(String(format: "checkpoint%04d.safetensors", state.epoch)))
+        }
+        try SafeTensors.write(model.teacher.backbone.namedParameters, metadata: ["format": "pt"],
+                              to: log.folder.appendingPathComponent("teacher_backbone.safetensors"))
+    }
+}

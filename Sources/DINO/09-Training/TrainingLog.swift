@@ -1,0 +1,145 @@
+import Foundation
+
+/// What a run reports: a live progress bar on a terminal (plain log lines otherwise), every step and
+/// epoch as JSON Lines in `metrics.jsonl`, and SVG charts of the curves, all in the output folder.
+public final class TrainingLog: @unchecked Sendable {
+    /// The output folder.
+    public let folder: URL
+    private let interactive: Bool
+    private var steps: [[String: Double]] = []
+    private var epochs: [[String: Double]] = []
+    private var lastPlainLine = Date.distantPast
+    private let metrics: FileHandle
+    private let quiet: Bool
+
+    /// A log writing into `folder` (created if needed); `metrics.jsonl` is appended to, so a resumed run
+    /// continues it. With `quiet`, nothing is printed (the files are still written).
+    public init(folder: URL, quiet: Bool = false) throws {
+        self.folder = folder
+        self.quiet = quiet
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent("metrics.jsonl")
+        if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        metrics = try FileHandle(forWritingTo: url)
+        metrics.seekToEndOfFile()
+        interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
+    }
+
+    deinit { try? metrics.close() }
+
+    /// A line for the reader (clears the progress bar first).
+    public func say(_ line: String) {
+        guard !quiet else { return }
+        Self.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
+    }
+
+    /// Unbuffered, so the progress bar and the lines appear as they happen.
+    static func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
+
+    /// One training step: a JSON line, and the progress bar (or a plain line every ten seconds).
+    public func step(_ values: [String: Double], batch: Int, batchesPerEpoch: Int, epochs: Int, secondsLeft: Double) {
+        steps.append(values)
+        write(["type": "step"], values)
+        let v = { (key: String) in values[key] ?? .nan }
+        let text = String(format: "epoch %d/%d  step %d/%d  loss %.4f  lr %.2e  wd %.3f  λ %.5f  τt %.3f  h(Pt) %.3f  KL %.3f  %.1f img/s  %@ left",
+                          Int(v("epoch")) + 1, epochs, batch, batchesPerEpoch, v("loss"), v("lr"), v("weight_decay"), v("momentum"),
+                          v("teacher_temperature"), v("teacher_entropy"), v("kl"), v("images_per_second"), Self.duration(secondsLeft))
+        if quiet { return }
+        if interactive {
+            let done = Int(Double(batch) / Double(max(batchesPerEpoch, 1)) * 20)
+            Self.write("\r\u{1B}[K[" + String(repeating: "█", count: done) + String(repeating: "·", count: 20 - done) + "] " + text)
+        } else if Date().timeIntervalSince(lastPlainLine) >= 10 || batch == batchesPerEpoch {
+            lastPlainLine = Date()
+            say(text)
+        }
+    }
+
+    /// The end of an epoch: a JSON line and fresh charts.
+    public func epoch(_ values: [String: Double]) throws {
+        epochs.append(values)
+        write(["type": "epoch"], values)
+        try writeCharts()
+    }
+
+    /// `h:mm:ss` or `m:ss`.
+    public static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0 else { return "?" }
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
+    }
+
+    private func write(_ kind: [String: String], _ values: [String: Double]) {
+        var object: [String: Any] = kind
+        for (key, value) in values { object[key] = value.isFinite ? value : nil }
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            metrics.write(data + Data("\n".utf8))
+        }
+    }
+
+    /// `loss.svg`, `knn.svg` and `monitor.svg` from the values logged so far.
+    public func writeCharts() throws {
+        let steps = self.steps.map { $0["iteration"] ?? 0 }
+        try SVGChart(title: "DINO loss", xLabel: "iteration", series: [
+            ("training loss", zip(steps, self.steps.map { $0["loss"] ?? .nan }).map { ($0, $1) }),
+            ("validation loss (test split)", epochs.compactMap { e in e["validation_loss"].map { (e["iteration"] ?? 0, $0) } }),
+        ]).write(to: folder.appendingPathComponent("loss.svg"))
+        try SVGChart(title: "k-NN top-1 accuracy (%)", xLabel: "epoch", series: [
+            ("k-NN top-1 (k = 20)", epochs.compactMap { e in e["knn_top1"].map { (e["epoch"] ?? 0, $0) } }),
+        ]).write(to: folder.appendingPathComponent("knn.svg"))
+        try SVGChart(title: "Collapse monitor (Eq. 5)", xLabel: "iteration", series: [
+            ("h(P_t)", zip(steps, self.steps.map { $0["teacher_entropy"] ?? .nan }).map { ($0, $1) }),
+            ("KL(P_t‖P_s)", zip(steps, self.steps.map { $0["kl"] ?? .nan }).map { ($0, $1) }),
+            ("h(mean P_t)", zip(steps, self.steps.map { $0["mean_teacher_entropy"] ?? .nan }).map { ($0, $1) }),
+        ]).write(to: folder.appendingPathComponent("monitor.svg"))
+    }
+}
+
+/// A line chart as SVG: one polyline per series, axes with their ranges, a legend.
+public struct SVGChart {
+    /// The chart's title.
+    public var title: String
+    /// The horizontal axis's name.
+    public var xLabel: String
+    /// Each series: a name and its `(x, y)` points.
+    public var series: [(name: String, points: [(Double, Double)])]
+
+    /// Writes the chart to `url` atomically.
+    public func write(to url: URL) throws {
+        let (width, height, margin) = (640.0, 360.0, 56.0)
+        let points = series.flatMap(\.points).filter { $0.1.isFinite }
+        let xs = points.map(\.0), ys = points.map(\.1)
+        let (xLow, xHigh) = (xs.min() ?? 0, max(xs.max() ?? 1, (xs.min() ?? 0) + 1e-9))
+        var (yLow, yHigh) = (ys.min() ?? 0, ys.max() ?? 1)
+        if yHigh - yLow < 1e-9 { (yLow, yHigh) = (yLow - 0.5, yHigh + 0.5) }
+        func px(_ x: Double) -> Double { margin + (x - xLow) / (xHigh - xLow) * (width - 2 * margin) }
+        func py(_ y: Double) -> Double { height - margin - (y - yLow) / (yHigh - yLow) * (height - 2 * margin) }
+        let colours = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" font-family="sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+            <text x="\(width / 2)" y="20" text-anchor="middle" font-size="15">\(title)</text>
+            <line x1="\(margin)" y1="\(height - margin)" x2="\(width - margin)" y2="\(height - margin)" stroke="black"/>
+            <line x1="\(margin)" y1="\(margin)" x2="\(margin)" y2="\(height - margin)" stroke="black"/>
+            <text x="\(width / 2)" y="\(height - 16)" text-anchor="middle">\(xLabel)</text>
+            <text x="\(margin - 4)" y="\(margin + 4)" text-anchor="end">\(String(format: "%.3g", yHigh))</text>
+            <text x="\(margin - 4)" y="\(height - margin)" text-anchor="end">\(String(format: "%.3g", yLow))</text>
+            <text x="\(margin)" y="\(height - margin + 16)" text-anchor="middle">\(String(format: "%.4g", xLow))</text>
+            <text x="\(width - margin)" y="\(height - margin + 16)" text-anchor="middle">\(String(format: "%.4g", xHigh))</text>
+
+            """
+        for (index, line) in series.enumerated() {
+            let colour = colours[index % colours.count]
+            let path = line.points.filter { $0.1.isFinite }.map { String(format: "%.1f,%.1f", px($0.0), py($0.1)) }.joined(separator: " ")
+            if line.points.count == 1 || !path.contains(" ") {
+                if let point = line.points.first(where: { $0.1.isFinite }) {
+                    svg += "<circle cx=\"\(px(point.0))\" cy=\"\(py(point.1))\" r=\"3\" fill=\"\(colour)\"/>\n"
+                }
+            } else {
+                svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"1.5\" points=\"\(path)\"/>\n"
+            }
+            svg += "<text x=\"\(width - margin - 4)\" y=\"\(margin + 14 * Double(index))\" text-anchor=\"end\" fill=\"\(colour)\">\(line.name)</text>\n"
+        }
+        svg += "</svg>\n"
+        try writeAtomically(Data(svg.utf8), to: url)
+    }
+}

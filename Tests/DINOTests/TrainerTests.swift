@@ -1,0 +1,110 @@
+import DINO
+import DINOTestSupport
+import Foundation
+import Testing
+
+/// A trainer small enough for a debug build on synthetic images.
+func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, train: ImageDataset? = nil, folder: URL? = nil, resume: Bool = false) throws -> DINOTrainer {
+    var c = TrainingConfiguration()
+    c.dataset = "synthetic"
+    (c.depth, c.patchSize, c.outDim, c.headHiddenDim, c.bottleneckDim) = (1, 8, 32, 16, 8)
+    (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (16, 8, 2)
+    (c.batchSize, c.epochs, c.warmupEpochs, c.knnK, c.evalEvery) = (8, 2, 1, [5], 0)
+    c.outputDir = (folder ?? temporaryFolder()).path
+    change(&c)
+    let data = train ?? SyntheticShapes.make(count: 16, size: 16, seed: 0)
+    let checkpoint = URL(fileURLWithPath: c.outputDir).appendingPathComponent("checkpoint.safetensors")
+    return try DINOTrainer(configuration: c, train: data, test: data, bank: data, resume: resume ? checkpoint : nil, quiet: true)
+}
+
+@Suite struct TrainerTests {
+    @Test func impossibleOptionsAreNamed() {
+        let cases: [((inout TrainingConfiguration) -> Void, String)] = [
+            ({ $0.batchSize = 0 }, "batch size must be positive, got 0"),
+            ({ $0.warmupEpochs = 5 }, "learning-rate warm-up of 5 epochs is longer than the run (2 epochs)"),
+            ({ $0.localCropSize = 4 }, "local crop size 4 must be a positive multiple of the patch size 8"),
+            ({ $0.dataset = "imagenet" }, "unknown dataset 'imagenet'"),
+            ({ $0.dataset = "folder" }, "--dataset folder needs --data-path"),
+            ({ $0.outDim = 0 }, "out_dim"),
+            ({ $0.teacherTemperature = -1 }, "teacher temperatures must be positive"),
+            ({ $0.momentumTeacher = 2 }, "momentum-teacher must be in [0, 1], got 2.0"),
+            ({ $0.localCropsScale = [0.5, 0.2] }, "local crop scale [0.5, 0.2] must be two numbers 0 < min ≤ max ≤ 1"),
+            ({ $0.architecture = "vit_huge" }, "unknown architecture 'vit_huge'"),
+            ({ $0.threads = 0 }, "threads must be at least 1, got 0"),
+        ]
+        for (change, fragment) in cases {
+            expectMessage([fragment]) { _ = try tinyTrainer(change) }
+        }
+        expectMessage(["images are 16×16 but the global crops are 24²"]) { _ = try tinyTrainer { $0.globalCropSize = 24 } }
+        expectMessage(["fewer than one batch of 32"]) { _ = try tinyTrainer { $0.batchSize = 32 } }
+        expectMessage(["unknown preset 'fast'"]) { _ = try TrainingConfiguration.preset("fast") }
+    }
+
+    @Test func presetsAreValid() throws {
+        for name in ["quick", "b1"] { try TrainingConfiguration.preset(name).validate() }
+        let b1 = try TrainingConfiguration.preset("b1")
+        let fields: [Int] = [b1.depth, b1.patchSize, b1.outDim, b1.localCropsNumber, b1.trainSubset ?? 0, b1.epochs, b1.warmupEpochs]
+        #expect(fields == [6, 4, 4096, 6, 7680, 10, 1])
+    }
+
+    @Test func aNonFiniteInputStopsTheRunAndSaysWhere() throws {
+        var data = SyntheticShapes.make(count: 16, size: 16, seed: 0)
+        data.pixels[5] = .nan
+        let trainer = try tinyTrainer(train: data)
+        expectMessage(["non-finite value at step 0", "the loss is nan", "no checkpoint had been written yet"]) { try trainer.fit() }
+        #expect(!FileManager.default.fileExists(atPath: trainer.checkpointURL.path))
+    }
+
+    @Test func aCheckpointFromAnotherArchitectureNamesTheParameter() throws {
+        let folder = temporaryFolder()
+        let trainer = try tinyTrainer(folder: folder)
+        try trainer.saveCheckpoint(numbered: false)
+        expectMessage([trainer.checkpointURL.path, "was written for another model", "student parameter backbone.blocks.1.norm1.weight is missing"]) {
+            _ = try tinyTrainer({ $0.depth = 2 }, folder: folder, resume: true)
+        }
+        expectMessage(["student parameter head.last_layer.weight_g has shape [32, 1], the model expects [16, 1]"]) {
+            _ = try tinyTrainer({ $0.outDim = 16 }, folder: folder, resume: true)
+        }
+    }
+
+    @Test func aFullDiskLeavesThePreviousCheckpointIntact() throws {
+        let folder = temporaryFolder()
+        let trainer = try tinyTrainer(folder: folder)
+        try trainer.saveCheckpoint(numbered: false)
+        let before = try Data(contentsOf: trainer.checkpointURL)
+        // The temporary file's name points at /dev/full: every write fails with "No space left on device".
+        let temporary = folder.appendingPathComponent(".checkpoint.safetensors.tmp-\(getpid())")
+        try FileManager.default.createSymbolicLink(atPath: temporary.path, withDestinationPath: "/dev/full")
+        expectMessage([trainer.checkpointURL.path, "No space left on device", "previous file is unchanged"]) { try trainer.saveCheckpoint(numbered: false) }
+        #expect(try Data(contentsOf: trainer.checkpointURL) == before)
+        #expect(!FileManager.default.fileExists(atPath: temporary.path))
+    }
+
+    @Test func trainingWritesItsFilesAndTheTeacherLoadsByName() throws {
+        let trainer = try tinyTrainer { $0.epochs = 1 }
+        try trainer.fit()
+        for file in ["checkpoint.safetensors", "teacher_backbone.safetensors", "metrics.jsonl", "loss.svg", "knn.svg", "monitor.svg", "attention.png"] {
+            #expect(FileManager.default.fileExists(atPath: trainer.log.folder.appendingPathComponent(file).path), "\(file)")
+        }
+        var backbone = trainer.model.teacher.backbone
+        backbone.visitParameters(prefix: "") { _, t in t = Tensor(zeros: t.shape) }
+        try backbone.load(safetensors: trainer.log.folder.appendingPathComponent("teacher_backbone.safetensors"))
+        #expect(backbone == trainer.model.teacher.backbone)
+        let epochLines = try String(contentsOf: trainer.log.folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+            .split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }
+        #expect(epochLines.count == 1 && epochLines[0].contains("knn_top1") && epochLines[0].contains("validation_loss"))
+    }
+
+    @Test func theLastLayerIsFrozenDuringTheFirstEpoch() throws {
+        let trainer = try tinyTrainer()
+        let before = trainer.model.student.head.lastLayer
+        let batch = trainer.loader.batch(epoch: 0, index: 0, order: trainer.loader.order(epoch: 0))
+        trainer.state.iteration = 1  // past iteration 0, where the warm-up's learning rate is exactly 0
+        _ = try trainer.trainStep(batch)
+        #expect(trainer.model.student.head.lastLayer == before)
+        trainer.state.epoch = 1
+        _ = try trainer.trainStep(batch)
+        #expect(trainer.model.student.head.lastLayer.direction != before.direction)
+        #expect(trainer.model.student.head.lastLayer.magnitude == before.magnitude)  // g stays 1: norm_last_layer
+    }
+}
