@@ -29,6 +29,7 @@ let package = Package(
         .library(name: "DINO", targets: ["DINO"]),
         .executable(name: "weave", targets: ["weave"]),
         .executable(name: "kernel-benchmark", targets: ["KernelBenchmark"]),
+        .executable(name: "step-benchmark", targets: ["StepBenchmark"]),
     ] + chapters.map { .executable(name: $0.product, targets: [$0.module]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,11 +41,12 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "JPEGDecoder", dependencies: ["CJPEG"], path: "Sources/JPEGDecoder"),
-        .target(name: "DINO", dependencies: ["COpenBLAS", "CZlib", "CPNG", "JPEGDecoder"], path: "Sources/DINO"),
+        .target(name: "DINO", dependencies: ["COpenBLAS", "CMalloc", "CZlib", "CPNG", "JPEGDecoder"], path: "Sources/DINO"),
         .target(name: "Notebook", path: "Sources/Notebook"),
         .target(name: "DINOTestSupport", dependencies: ["DINO"], path: "Sources/DINOTestSupport"),
         .target(name: "WeaveKit", path: "Tools/WeaveKit"),
@@ -57,6 +59,11 @@ let package = Package(
             name: "KernelBenchmark",
             dependencies: ["DINO", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/KernelBenchmark"
+        ),
+        .executableTarget(
+            name: "StepBenchmark",
+            dependencies: ["DINO", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Benchmarks/StepBenchmark"
         ),
         .target(name: "Exercises", dependencies: ["DINO"], path: "Exercises/\(exerciseSide)"),
         .testTarget(name: "DINOTests", dependencies: ["DINO", "DINOTestSupport"], path: "Tests/DINOTests"),

@@ -196,7 +196,7 @@ extension DINOCommand {
                 c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-features-\(getpid())").path
                 defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
                 let data = try loadData(c)
-                let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank, resume: url)
+                let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank, resume: url, quiet: true)
                 let dataset = split == "train" ? data.bank : data.test
                 let features = Parallel.$threadCount.withValue(threads) { trainer.features(of: dataset) }
                 try SafeTensors.write([("features", features), ("labels", Tensor(dataset.labels.map(Float.init)))],

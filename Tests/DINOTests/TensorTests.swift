@@ -231,3 +231,15 @@ import Testing
         #expect(abs((layer.weight * layer.weight).mean().squareRoot() - 0.02) < 0.001)
     }
 }
+
+@Suite struct FastErfTests {
+    @Test func fastErfIsAccurate() {
+        var worst = 0.0
+        for i in 0...20_000 {
+            let x = -6 + Float(i) * (12 / 20_000)
+            worst = max(worst, abs(Double(fastErf(x)) - Foundation.erf(Double(x))))
+        }
+        #expect(worst < 1e-6)
+        #expect(fastErf(0) == 0 && fastErf(-1) == -fastErf(1))
+    }
+}

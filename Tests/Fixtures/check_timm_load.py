@@ -6,6 +6,11 @@ CLS features.
 
 The file holds the backbone's parameters under their reference names, plus `check.images.*` inputs and
 `check.features.*` the Swift features on them (removed before loading).
+
+A trained run is checked the same way against the features the trainer's `features` command wrote:
+
+    ch09-trainer features --checkpoint runs/quick/checkpoint.safetensors --split test --output f.safetensors
+    python3 Tests/Fixtures/check_timm_load.py runs/quick/teacher_backbone.safetensors --fashion-mnist-features f.safetensors
 """
 import sys
 
@@ -16,10 +21,23 @@ from safetensors.torch import load_file
 from make_vit_parity import dino_resample
 
 
-def main(path):
+def fashion_mnist_checks(features_path):
+    """The Fashion-MNIST test images (normalised as the trainer does) and the Swift features of them."""
+    import gzip
+    import numpy as np
+    swift = load_file(features_path)["features"]
+    raw = gzip.open("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz").read()[16:]
+    images = torch.tensor(np.frombuffer(raw, dtype=np.uint8)[: swift.shape[0] * 784].astype(np.float32) / 255)
+    images = ((images - 0.2860) / 0.3530).reshape(-1, 1, 28, 28)
+    return {"check.images.test": images, "check.features.test": swift, "check.heads": torch.tensor([3.0])}
+
+
+def main(path, features_path=None):
     vit.resample_abs_pos_embed = dino_resample
     tensors = load_file(path)
     checks = {k: tensors.pop(k) for k in list(tensors) if k.startswith("check.")}
+    if features_path:
+        checks = fashion_mnist_checks(features_path)
     dim = tensors["cls_token"].shape[-1]
     depth = 1 + max(int(k.split(".")[1]) for k in tensors if k.startswith("blocks."))
     patch = tensors["patch_embed.proj.weight"].shape[-1]
@@ -42,4 +60,7 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    if len(sys.argv) == 4 and sys.argv[2] == "--fashion-mnist-features":
+        main(sys.argv[1], sys.argv[3])
+    else:
+        main(sys.argv[1])

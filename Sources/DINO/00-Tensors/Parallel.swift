@@ -1,5 +1,8 @@
 import COpenBLAS
 import Dispatch
+#if canImport(Glibc)
+import CMalloc
+#endif
 
 /// Splits work across cores in chunks whose boundaries never depend on timing, so that a run with the
 /// same seed and the same thread count produces the same bits.
@@ -12,8 +15,19 @@ public enum Parallel {
     /// concurrent computations (two tests, say) never change each other's split.
     @TaskLocal public static var threadCount = 1
 
-    /// Runs once: OpenBLAS single-threaded, every call of ours decides its own split.
-    static let configureBLASOnce: Void = openblas_set_num_threads(1)
+    /// Runs once, before the first product: OpenBLAS single-threaded (every call of ours decides its own
+    /// split), and glibc told to keep freed large blocks for reuse. By default it returns every block
+    /// over 128 KiB to the kernel, so each new tensor faulted in fresh zeroed pages: a third of a
+    /// training step went to the kernel clearing pages (measured with perf).
+    static let configureBLASOnce: Void = {
+        openblas_set_num_threads(1)
+        #if canImport(Glibc)
+        // 32 MiB is the largest threshold glibc accepts on 64-bit (larger values are refused): every
+        // activation of the B1 step (at most 10240 × 768 floats, 31.5 MB) then comes from the heap.
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, Int32.max)
+        #endif
+    }()
 
     /// Calls `body(chunk)` for every chunk in `0..<chunkCount`, spread over `threadCount` workers.
     /// Worker `w` takes chunks `w, w + T, w + 2T, …`, so each chunk's work is the same whatever the

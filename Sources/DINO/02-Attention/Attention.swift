@@ -74,76 +74,61 @@ public struct Attention: Equatable, Sendable, Parameterized {
     }
     // snippet.end
 
-    /// `(B·T, 3D)` laid out `[3][H][d]` per token → three `(B·H, T, d)` tensors (timm's
-    /// `reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)`).
-    func splitHeads(_ mixed: Tensor, batch: Int, tokens: Int) -> (Tensor, Tensor, Tensor) {
+    /// Moves one block of `D` features per token between the token-major layout, where each token's row
+    /// holds `parts` such blocks side by side (`(B·T, parts·D)`, each block split into `H` heads of `d`),
+    /// and the head-major layout `(B·H, T, d)` that makes every head of every image one matrix product.
+    /// This is timm's `reshape(B, T, parts, H, d).permute(…)` and its inverse.
+    func moveHeads(tokenMajor: inout Tensor, headMajor: inout Tensor, part: Int, parts: Int, batch: Int, tokens: Int, toHeadMajor: Bool) {
         let headWidth = dimension / heads
-        var parts = [Tensor](repeating: Tensor(zeros: [batch * heads, tokens, headWidth]), count: 3)
-        for part in 0..<3 {
-            mixed.scalars.withUnsafeBufferPointer { source in
-                parts[part].scalars.withUnsafeMutableBufferPointer { target in
-                    for b in 0..<batch {
-                        for t in 0..<tokens {
-                            for h in 0..<heads {
-                                let from = (b * tokens + t) * 3 * dimension + part * dimension + h * headWidth
-                                let to = ((b * heads + h) * tokens + t) * headWidth
-                                for i in 0..<headWidth { target[to + i] = source[from + i] }
-                            }
+        for b in 0..<batch {
+            for t in 0..<tokens {
+                for h in 0..<heads {
+                    let tokenOffset = (b * tokens + t) * parts * dimension + part * dimension + h * headWidth
+                    let headOffset = ((b * heads + h) * tokens + t) * headWidth
+                    for i in 0..<headWidth {
+                        if toHeadMajor {
+                            headMajor.scalars[headOffset + i] = tokenMajor.scalars[tokenOffset + i]
+                        } else {
+                            tokenMajor.scalars[tokenOffset + i] = headMajor.scalars[headOffset + i]
                         }
                     }
                 }
             }
+        }
+    }
+
+    /// `(B·T, 3D)` laid out `[q | k | v]` per token → three `(B·H, T, d)` tensors.
+    func splitHeads(_ mixed: Tensor, batch: Int, tokens: Int) -> (Tensor, Tensor, Tensor) {
+        var source = mixed
+        let parts = (0..<3).map { part -> Tensor in
+            var perHead = Tensor(zeros: [batch * heads, tokens, dimension / heads])
+            moveHeads(tokenMajor: &source, headMajor: &perHead, part: part, parts: 3, batch: batch, tokens: tokens, toHeadMajor: true)
+            return perHead
         }
         return (parts[0], parts[1], parts[2])
     }
 
     /// The inverse of `splitHeads`: three `(B·H, T, d)` gradients → `(B·T, 3D)`.
     func joinHeads(_ query: Tensor, _ key: Tensor, _ value: Tensor, batch: Int, tokens: Int) -> Tensor {
-        let headWidth = dimension / heads
         var mixed = Tensor(zeros: [batch * tokens, 3 * dimension])
         for (part, tensor) in [query, key, value].enumerated() {
-            for b in 0..<batch {
-                for t in 0..<tokens {
-                    for h in 0..<heads {
-                        let to = (b * tokens + t) * 3 * dimension + part * dimension + h * headWidth
-                        let from = ((b * heads + h) * tokens + t) * headWidth
-                        for i in 0..<headWidth { mixed.scalars[to + i] = tensor.scalars[from + i] }
-                    }
-                }
-            }
+            var source = tensor
+            moveHeads(tokenMajor: &mixed, headMajor: &source, part: part, parts: 3, batch: batch, tokens: tokens, toHeadMajor: false)
         }
         return mixed
     }
 
     /// `(B·H, T, d)` → `(B·T, D)`: the heads side by side in each token's row.
     func mergeHeads(_ perHead: Tensor, batch: Int, tokens: Int) -> Tensor {
-        let headWidth = dimension / heads
-        var merged = Tensor(zeros: [batch * tokens, dimension])
-        for b in 0..<batch {
-            for h in 0..<heads {
-                for t in 0..<tokens {
-                    let from = ((b * heads + h) * tokens + t) * headWidth
-                    let to = (b * tokens + t) * dimension + h * headWidth
-                    for i in 0..<headWidth { merged.scalars[to + i] = perHead.scalars[from + i] }
-                }
-            }
-        }
+        var (merged, source) = (Tensor(zeros: [batch * tokens, dimension]), perHead)
+        moveHeads(tokenMajor: &merged, headMajor: &source, part: 0, parts: 1, batch: batch, tokens: tokens, toHeadMajor: false)
         return merged
     }
 
     /// The inverse of `mergeHeads`: `(B·T, D)` → `(B·H, T, d)`.
     func splitOneHead(_ merged: Tensor, batch: Int, tokens: Int) -> Tensor {
-        let headWidth = dimension / heads
-        var perHead = Tensor(zeros: [batch * heads, tokens, headWidth])
-        for b in 0..<batch {
-            for h in 0..<heads {
-                for t in 0..<tokens {
-                    let to = ((b * heads + h) * tokens + t) * headWidth
-                    let from = (b * tokens + t) * dimension + h * headWidth
-                    for i in 0..<headWidth { perHead.scalars[to + i] = merged.scalars[from + i] }
-                }
-            }
-        }
+        var (source, perHead) = (merged, Tensor(zeros: [batch * heads, tokens, dimension / heads]))
+        moveHeads(tokenMajor: &source, headMajor: &perHead, part: 0, parts: 1, batch: batch, tokens: tokens, toHeadMajor: true)
         return perHead
     }
 

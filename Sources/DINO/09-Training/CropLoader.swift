@@ -6,6 +6,12 @@ public struct CropBatch: Sendable {
     public let crops: [Tensor]
     /// The dataset indices of the batch's images.
     public let indices: [Int]
+
+    /// A batch of the given crops.
+    public init(crops: [Tensor], indices: [Int]) {
+        self.crops = crops
+        self.indices = indices
+    }
 }
 
 /// Turns a dataset into batches of crops. Every random choice is derived from the seed, the epoch and

@@ -27,6 +27,10 @@ public final class DINOTrainer: BaseTrainer {
     let learningRates: [Double], weightDecays: [Double], momenta: [Double]
     let mean: [Float], std: [Float]
 
+    /// Seconds spent in each phase of the last training step (teacher forward, student forward, loss,
+    /// backward, optimiser with clipping, EMA and centre): what the step benchmark reports.
+    public private(set) var lastStepPhases: [String: Double] = [:]
+
     /// `checkpoint.safetensors` in the output folder.
     public var checkpointURL: URL { log.folder.appendingPathComponent("checkpoint.safetensors") }
 
@@ -44,7 +48,8 @@ public final class DINOTrainer: BaseTrainer {
             throw ConfigurationError("the training set has \(train.count) images, fewer than one batch of \(configuration.batchSize)")
         }
         log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
-        (mean, std) = train.channelStatistics()
+        // Fashion-MNIST uses the reference's constants (its whole training split); other data its own statistics.
+        (mean, std) = configuration.dataset == "fashion-mnist" ? (FashionMNIST.mean, FashionMNIST.std) : train.channelStatistics()
         var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
                                                      localCropCount: configuration.localCropsNumber, mean: mean, std: std)
         (augmentation.globalScale, augmentation.localScale) = (configuration.globalCropsScale, configuration.localCropsScale)
@@ -82,20 +87,25 @@ public final class DINOTrainer: BaseTrainer {
     /// One step of DINO on a batch of crops; returns the step's metrics.
     public func trainStep(_ batch: CropBatch) throws -> [String: Double] {
         let (epoch, iteration) = (state.epoch, state.iteration)
+        var clock = PhaseClock()
         let globals = Array(batch.crops[0..<2])
         // The teacher sees the two global crops, without DropPath and without a gradient.
         var noDraws = SeededGenerator(seed: 0)
         let teacherFeatures = MultiCropPass.forward(model.teacher.backbone, crops: globals, training: false, using: &noDraws).features
         let teacherOutput = model.teacher.head.forward(teacherFeatures).output                        // (2B, K)
+        clock.lap("teacher_forward")
         // The student sees every crop, one backbone pass per resolution, DropPath drawn for this step.
         var dropPath = SeededGenerator(seed: configuration.seed).substream(0xD000_0000_0000_0000 | UInt64(iteration))
         let (studentFeatures, pass) = MultiCropPass.forward(model.student.backbone, crops: batch.crops, training: true, using: &dropPath)
         let (studentOutput, headSaved) = model.student.head.forward(studentFeatures)                  // (V·B, K)
+        clock.lap("student_forward")
         let result = criterion(studentOutput: studentOutput, teacherOutput: teacherOutput, epoch: epoch)
         try checkFinite(result.loss, "the loss", iteration: iteration)
+        clock.lap("loss")
         // Backward through the student only, then clipping, the frozen last layer, AdamW, EMA, centre.
         let (featureGradient, headGradient) = model.student.head.backward(result.studentGradient, saved: headSaved)
         var gradients = BackboneWithHead(backbone: pass.backward(model.student.backbone, featureGradient: featureGradient), head: headGradient)
+        clock.lap("backward")
         let norms = configuration.clipGrad > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.clipGrad) : [:]
         if let bad = norms.first(where: { !$0.value.isFinite }) {
             try checkFinite(bad.value, "the gradient of student.\(bad.key)", iteration: iteration)
@@ -104,6 +114,8 @@ public final class DINOTrainer: BaseTrainer {
                        weightDecay: Float(weightDecays[iteration]), skipping: skippedParameters(epoch: epoch))
         model.updateTeacher(momentum: Float(momenta[iteration]))
         criterion.updateCenter(teacherOutput: teacherOutput)
+        clock.lap("optimizer")
+        lastStepPhases = clock.laps
         let s = result.statistics
         return ["loss": Double(result.loss), "teacher_entropy": Double(s.teacherEntropy), "kl": Double(s.klDivergence),
                 "mean_teacher_entropy": Double(s.meanDistributionEntropy), "lr": learningRates[iteration],
@@ -111,6 +123,18 @@ public final class DINOTrainer: BaseTrainer {
                 "teacher_temperature": Double(criterion.teacherTemperature(epoch: epoch))]
     }
     // snippet.end
+
+    /// Seconds between successive laps.
+    struct PhaseClock {
+        var last = ContinuousClock.now
+        var laps: [String: Double] = [:]
+        mutating func lap(_ name: String) {
+            let now = ContinuousClock.now
+            let elapsed = now - last
+            laps[name] = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            last = now
+        }
+    }
 
     func checkFinite(_ value: Float, _ quantity: String, iteration: Int) throws {
         guard !value.isFinite else { return }

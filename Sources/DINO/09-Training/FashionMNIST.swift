@@ -10,6 +10,9 @@ public enum FashionMNIST {
     /// The ten classes, in label order.
     public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
+    /// The normalisation constants of the training split (what the B1 reference uses).
+    public static let mean: [Float] = [0.2860], std: [Float] = [0.3530]
+
     /// The two splits.
     public enum Split: String, Sendable { case train, test }
 

@@ -1,0 +1,177 @@
+import ArgumentParser
+import DINO
+import Foundation
+
+/// `swift run -c release step-benchmark`: the B1 training step, measured as the PyTorch reference's
+/// `bench_step.py` measures it, so the two can be compared side by side (`Benchmarks/compare_b1.sh`).
+///
+/// The pure step runs on pre-made random crops in the steady state (epoch 5: past the warm-up, the last
+/// layer trainable); steps during which other processes used the CPU are discarded, as the reference
+/// does. It also measures the full pipeline (augmentation on a background thread), feature
+/// extraction, the sgemm peak in the same run, and the peak memory.
+@main
+struct StepBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "step-benchmark", abstract: "Benchmark the B1 DINO training step.")
+
+    @Option(help: "Thread counts, comma-separated.") var threads = "2,1"
+    @Option(help: "Clean steps to take the median of.") var steps = 20
+    @Option(help: "Warm-up steps, not timed.") var warmup = 3
+    @Option(help: "Transformer depth (B1: 6).") var depth = 6
+    @Option(help: "Images per step (B1: 64).") var batchSize = 64
+    @Flag(help: "Also print one JSON object with every figure.") var json = false
+
+    func run() throws {
+        var c = try TrainingConfiguration.preset("b1")
+        (c.depth, c.batchSize, c.epochs, c.outputDir) = (depth, batchSize, 10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
+        defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
+        c.dataset = "synthetic"
+        let data = SyntheticShapes.make(count: batchSize * 10, size: 28, seed: 0)
+        let flops = analyticFLOPsPerImage(c)
+        var report: [String: Any] = ["flops_per_image": flops, "config": "B1, depth \(depth), batch \(batchSize)"]
+        print(String(format: "model FLOPs per image per training step (analytic, as the reference counts): %.3f G", flops / 1e9))
+        for count in threads.split(separator: ",").compactMap({ Int($0) }) {
+            let peak = Parallel.$threadCount.withValue(count) { sgemmPeak() }
+            let trainer = try DINOTrainer(configuration: c, train: data, test: data, bank: data, quiet: true)
+            let (median, phases, clean, total) = try Parallel.$threadCount.withValue(count) { try pureSteps(trainer) }
+            let imagesPerSecond = Double(batchSize) / median
+            let gflops = flops * imagesPerSecond / 1e9
+            print(String(format: "threads %d: pure step %.3f s, %.1f img/s, %.1f GFLOPS = %.0f%% of the sgemm peak (%.1f GFLOPS, 2048³), clean steps %d/%d",
+                         count, median, imagesPerSecond, gflops, 100 * gflops / peak, peak, clean, total))
+            print("   phases (median s): " + phases.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", "))
+            let pipeline = try Parallel.$threadCount.withValue(count) { try pipelineSteps(trainer) }
+            let inference = Parallel.$threadCount.withValue(count) { featureExtraction(trainer) }
+            print(String(format: "   full pipeline with augmentation: %.1f img/s (%.0f%% of the pure step); feature extraction: %.1f img/s",
+                         Double(batchSize) / pipeline, 100 * median / pipeline, inference))
+            report["threads_\(count)"] = ["step_s": median, "images_per_s": imagesPerSecond, "gflops": gflops, "sgemm_peak_gflops": peak,
+                                          "fraction_of_peak": gflops / peak, "phases_s": phases, "clean_steps": clean,
+                                          "pipeline_images_per_s": Double(batchSize) / pipeline, "inference_images_per_s": inference]
+        }
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        report["peak_rss_mb"] = Double(usage.ru_maxrss) / 1024
+        print(String(format: "peak resident memory: %.0f MB", Double(usage.ru_maxrss) / 1024))
+        if json, let data = try? JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]) {
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// The median pure-step time over `steps` clean steps, with the median of each phase.
+    func pureSteps(_ trainer: DINOTrainer) throws -> (Double, [String: Double], Int, Int) {
+        var rng = SeededGenerator(seed: 1)
+        let batches = (0..<4).map { _ in
+            CropBatch(crops: [28, 28, 12, 12, 12, 12, 12, 12].map { Tensor.normal([batchSize, 1, $0, $0], using: &rng) }, indices: [])
+        }
+        trainer.state.epoch = 5
+        trainer.state.iteration = 5 * trainer.loader.batchesPerEpoch
+        var times = [Double](), phases = [String: [Double]](), total = 0
+        for step in 0..<(warmup + 5 * steps) where times.count < steps {
+            let interference = Interference()
+            let start = ContinuousClock.now
+            _ = try trainer.trainStep(batches[step % 4])
+            let seconds = Self.seconds(ContinuousClock.now - start)
+            guard step >= warmup else { continue }
+            total += 1
+            if interference.otherCPUSeconds() <= 0.05 * Double(max(1, Int(seconds))) {
+                times.append(seconds)
+                for (name, value) in trainer.lastStepPhases { phases[name, default: []].append(value) }
+            }
+        }
+        if times.isEmpty { throw ValidationError("every step was disturbed by other processes; run on an idle machine") }
+        return (Self.median(times), phases.mapValues(Self.median), times.count, total)
+    }
+
+    /// Seconds per step with real crops made by the background loader: wall time over 8 steps after a
+    /// warm-up, so any wait for the next batch counts.
+    func pipelineSteps(_ trainer: DINOTrainer) throws -> Double {
+        let prefetcher = Prefetcher(loader: trainer.loader, epoch: 6, first: 0)
+        defer { prefetcher.stop() }
+        for _ in 0..<warmup { if let batch = prefetcher.next() { _ = try trainer.trainStep(batch) } }
+        let start = ContinuousClock.now
+        var count = 0
+        while count < 7, let batch = prefetcher.next() {
+            _ = try trainer.trainStep(batch)
+            count += 1
+        }
+        return Self.seconds(ContinuousClock.now - start) / Double(max(count, 1))
+    }
+
+    /// Teacher-backbone CLS features of 4000 images, batch 1000: images per second, best of 3.
+    func featureExtraction(_ trainer: DINOTrainer) -> Double {
+        var rng = SeededGenerator(seed: 2)
+        let images = Tensor.normal([1000, 1, 28, 28], using: &rng)
+        _ = trainer.model.teacher.backbone.features(images)
+        var best = 0.0
+        for _ in 0..<3 {
+            let start = ContinuousClock.now
+            for _ in 0..<4 { _ = trainer.model.teacher.backbone.features(images) }
+            best = max(best, 4000 / Self.seconds(ContinuousClock.now - start))
+        }
+        return best
+    }
+
+    /// sgemm 2048³ GFLOPS at the current thread count (median of 7).
+    func sgemmPeak() -> Double {
+        var rng = SeededGenerator(seed: 3)
+        let a = Tensor.normal([2048, 2048], using: &rng), b = Tensor.normal([2048, 2048], using: &rng)
+        _ = matmul(a, b)
+        let times = (0..<7).map { _ -> Double in
+            let start = ContinuousClock.now
+            _ = matmul(a, b)
+            return Self.seconds(ContinuousClock.now - start)
+        }
+        return 2 * pow(2048, 3) / Self.median(times) / 1e9
+    }
+
+    /// The reference's analytic count (`b1_common.analytic_step_flops_per_image`): student forward on
+    /// all crops, its backward (2× forward, no gradient for the input images), teacher forward on the
+    /// globals, and the loss's products.
+    func analyticFLOPsPerImage(_ c: TrainingConfiguration) -> Double {
+        let (d, p, hidden) = (192.0, Double(c.patchSize), 4 * 192.0)
+        func vit(_ side: Int) -> (patch: Double, total: Double) {
+            let patches = pow(Double(side) / p, 2), tokens = patches + 1
+            let patch = 2 * patches * p * p * d
+            let block = 2 * tokens * d * 3 * d + 2 * tokens * tokens * d * 2 + 2 * tokens * d * d + 2 * tokens * d * hidden * 2
+            return (patch, patch + Double(c.depth) * block)
+        }
+        let head = 2 * (d * Double(c.headHiddenDim) + pow(Double(c.headHiddenDim), 2) + Double(c.headHiddenDim * c.bottleneckDim) + Double(c.bottleneckDim * c.outDim))
+        let (global, local) = (vit(c.globalCropSize), vit(c.localCropSize))
+        let (globals, locals) = (2.0, Double(c.localCropsNumber))
+        let studentForward = globals * global.total + locals * local.total + (globals + locals) * head
+        let studentBackward = 2 * studentForward - (globals * global.patch + locals * local.patch)
+        let teacherForward = globals * (global.total + head)
+        let loss = 2 * globals * (globals + locals) * Double(c.outDim)
+        return studentForward + studentBackward + teacherForward + 3 * loss
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+}
+
+/// CPU seconds used by other processes since creation: busy time of the machine minus this process's
+/// own (from `/proc`), as the reference's `Interference`.
+struct Interference {
+    let busy = Self.busyTicks(), own = Self.ownTicks()
+
+    func otherCPUSeconds() -> Double {
+        Double(max(0, (Self.busyTicks() - busy) - (Self.ownTicks() - own))) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    static func busyTicks() -> Int {
+        guard let line = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8))?.split(separator: "\n").first else { return 0 }
+        let v = line.split(separator: " ").dropFirst().compactMap { Int($0) }
+        return v.count > 6 ? v[0] + v[1] + v[2] + v[5] + v[6] : 0
+    }
+
+    static func ownTicks() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let end = text.lastIndex(of: ")") else { return 0 }
+        let fields = text[text.index(after: end)...].split(separator: " ")
+        return fields.count > 12 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0
+    }
+}
