@@ -170,10 +170,8 @@ extension DINOCommand {
                       + "K = \(c.outDim), \(2 + c.localCropsNumber) crops, \(c.threads) threads → \(c.outputDir)")
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil)
-                try Parallel.$threadCount.withValue(c.threads) {
-                    if !resume { _ = trainer.baselines() }
-                    try trainer.fit()
-                }
+                if !resume { _ = Parallel.$threadCount.withValue(c.threads) { trainer.baselines() } }
+                try trainer.fit()
                 say("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
             }
         }

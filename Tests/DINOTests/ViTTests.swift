@@ -155,6 +155,14 @@ func tinyViT(seed: UInt64 = 9, depth: Int = 2, dropPathRate: Float = 0) -> Visio
         }, at: value, "∂L/∂blocks.0.attn.qkv.weight over two resolutions")
     }
 
+    @Test func imagesThatDoNotFitAreRejectedWithAMessage() throws {
+        let model = tinyViT(depth: 1)  // 1 channel, patch 2
+        #expect(throws: ConfigurationError("crop 5×5 is not a positive multiple of the patch size 2")) { _ = try model.checkedFeatures(Tensor(zeros: [1, 1, 5, 5])) }
+        #expect(throws: ConfigurationError("crop has 3 channels, the model's patch embedding takes 1")) { _ = try model.checkedFeatures(Tensor(zeros: [1, 3, 6, 6])) }
+        #expect(throws: ConfigurationError("images must be (B, C, H, W), got shape [6, 6]")) { _ = try model.checkedFeatures(Tensor(zeros: [6, 6])) }
+        #expect(try model.checkedFeatures(Tensor(zeros: [2, 1, 4, 4])).shape == [2, 8])
+    }
+
     @Test func impossibleConfigurationsAreNamed() throws {
         #expect(throws: ConfigurationError("image size 30 is not a multiple of the patch size 4")) {
             try ViTConfiguration(imageSize: 30, patchSize: 4, channels: 1, dimension: 8, depth: 1, heads: 2).validate()

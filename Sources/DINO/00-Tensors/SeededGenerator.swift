@@ -86,7 +86,7 @@ extension Tensor {
         _ shape: [Int], mean: Float = 0, std: Float = 1, lower: Float = -2, upper: Float = 2,
         using rng: inout some RandomNumberGenerator
     ) -> Tensor {
-        precondition(lower < upper, "truncatedNormal: lower bound \(lower) must be below upper bound \(upper)")
+        checkArgument(lower < upper, "truncatedNormal: lower bound \(lower) must be below upper bound \(upper)")
         var tensor = Tensor(zeros: shape)
         for i in tensor.scalars.indices {
             var value: Float

@@ -5,7 +5,7 @@
 /// The row maximum is subtracted first: the result is unchanged and `exp` never overflows.
 public func softmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
     checkShapes(logits.rank >= 1, "softmax: expects at least one dimension, got \(logits.shape)")
-    precondition(temperature > 0, "softmax: temperature must be positive, got \(temperature)")
+    checkArgument(temperature > 0, "softmax: temperature must be positive, got \(temperature)")
     let width = logits.shape.last!
     var result = logits
     let rowCount = width == 0 ? 0 : logits.count / width

@@ -7,6 +7,13 @@ public func checkShapes(_ condition: @autoclosure () -> Bool, _ message: @autocl
     if !condition() { fatalError("shape mismatch: " + message()) }
 }
 
+/// Stops the program with a message naming the function and the invalid argument, in every build
+/// (for programming errors; inputs from users are validated earlier and throw).
+@inline(__always)
+public func checkArgument(_ condition: @autoclosure () -> Bool, _ message: @autoclosure () -> String) {
+    if !condition() { fatalError("invalid argument: " + message()) }
+}
+
 // snippet.tensor
 /// An n-dimensional array of `Float`: a shape and a flat, row-major (C-order) storage.
 ///

@@ -61,6 +61,15 @@ public struct VisionTransformer: Equatable, Sendable, Parameterized {
         return Self.classTokens(forward(images, training: false, using: &unused).output)
     }
 
+    /// The CLS features of images from outside, after checking that they fit this model: throws a message
+    /// naming the mismatch (a side that is not a multiple of the patch size, another channel count)
+    /// instead of stopping the program as `features` does on a programming error.
+    public func checkedFeatures(_ images: Tensor) throws -> Tensor {
+        guard images.rank == 4 else { throw ConfigurationError("images must be (B, C, H, W), got shape \(images.shape)") }
+        try configuration.validateCrop(channels: images.shape[1], height: images.shape[2], width: images.shape[3])
+        return features(images)
+    }
+
     /// Row 0 of every sequence: `(B, T, D)` → `(B, D)`.
     public static func classTokens(_ tokens: Tensor) -> Tensor {
         let (batch, count, dimension) = (tokens.shape[0], tokens.shape[1], tokens.shape[2])
@@ -111,7 +120,7 @@ extension Parameterized {
         let others = other.namedParameters
         var index = 0
         visitParameters(prefix: "") { name, tensor in
-            precondition(others[index].name == name, "addParameters: \(name) against \(others[index].name)")
+            checkArgument(others[index].name == name, "addParameters: \(name) against \(others[index].name)")
             tensor.add(others[index].tensor)
             index += 1
         }

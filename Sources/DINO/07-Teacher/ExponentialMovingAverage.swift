@@ -3,7 +3,7 @@
 /// the **teacher** (0.996 rising to 1), so the teacher moves slowly towards the student. Nothing here is
 /// a gradient: the teacher never receives one.
 public func updateTeacher<Model: Parameterized>(_ teacher: inout Model, towards student: Model, momentum: Float) {
-    precondition((0...1).contains(momentum), "updateTeacher: momentum must be in [0, 1], got \(momentum)")
+    checkArgument((0...1).contains(momentum), "updateTeacher: momentum must be in [0, 1], got \(momentum)")
     let studentParameters = Dictionary(uniqueKeysWithValues: student.namedParameters.map { ($0.name, $0.tensor) })
     teacher.visitParameters(prefix: "") { name, tensor in
         guard let source = studentParameters[name] else { fatalError("updateTeacher: the student has no parameter \(name)") }

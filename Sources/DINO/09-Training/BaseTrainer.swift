@@ -25,9 +25,14 @@ public protocol BaseTrainer: AnyObject {
 }
 
 extension BaseTrainer {
-    /// Runs from `state` to the last epoch: each epoch trains, validates, evaluates when due, checkpoints
-    /// and logs. A run resumed from a checkpoint continues exactly where it stopped.
+    /// Runs from `state` to the last epoch on `configuration.threads` cores: each epoch trains, validates,
+    /// evaluates when due, checkpoints and logs. A run resumed from a checkpoint continues exactly where
+    /// it stopped.
     public func fit() throws {
+        try Parallel.$threadCount.withValue(configuration.threads) { try runEpochs() }
+    }
+
+    private func runEpochs() throws {
         let c = configuration
         while state.epoch < c.epochs {
             var values = try trainEpoch()

@@ -16,7 +16,7 @@ public struct ImageDataset: Sendable {
 
     /// A dataset over the given pixels and labels; the sizes must agree.
     public init(pixels: [Float], labels: [Int], classNames: [String], channels: Int, height: Int, width: Int) {
-        precondition(pixels.count == labels.count * channels * height * width, "ImageDataset: \(pixels.count) pixels for \(labels.count) images of \(channels)×\(height)×\(width)")
+        checkArgument(pixels.count == labels.count * channels * height * width, "ImageDataset: \(pixels.count) pixels for \(labels.count) images of \(channels)×\(height)×\(width)")
         (self.pixels, self.labels, self.classNames) = (pixels, labels, classNames)
         (self.channels, self.height, self.width) = (channels, height, width)
     }

@@ -114,7 +114,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case "quick":
             // Sized to finish within 10 minutes on 2 cores with its evaluation (see the closing note
             // of the trainer issue for the measurement); a smaller k-NN bank keeps evaluation short.
-            (c.trainSubset, c.epochs, c.depth) = (3840, 3, 4)
+            (c.trainSubset, c.epochs, c.depth) = (4096, 4, 4)
             (c.evalTrainSubset, c.evalTestSubset, c.evalEvery, c.knnK) = (10_000, 2_000, 0, [20])
             c.outputDir = "runs/quick"
         default:
