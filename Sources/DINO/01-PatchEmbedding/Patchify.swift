@@ -1,33 +1,39 @@
 // snippet.patchify
-/// Cuts images into non-overlapping `p×p` patches and flattens each one:
-/// `(B, C, H, W)` → `(B·N, C·p·p)` with `N = (H/p)·(W/p)`.
+/// Walks every row of `p` pixels of every patch: `visit(imageOffset, patchOffset)` gets where the row
+/// starts in the images `(B, C, H, W)` and in the flattened patches `(B·N, C·p·p)`.
 ///
 /// Patches are numbered row by row over the grid (as a convolution's output is flattened) and each
 /// patch is flattened channel first, then row, then column: the order of a convolution weight
-/// `[D, C, p, p]`. A stride-`p` convolution is then one matrix product with that weight.
-public func patchify(_ images: Tensor, patchSize p: Int) -> Tensor {
-    checkShapes(images.rank == 4, "patchify: expects images (B, C, H, W), got \(images.shape)")
-    let (batch, channels, height, width) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-    checkShapes(p > 0 && height % p == 0 && width % p == 0,
-                "patchify: image side \(height)×\(width) is not a multiple of the patch size \(p)")
+/// `[D, C, p, p]`, so a stride-`p` convolution becomes one matrix product with that weight.
+func forEachPatchRow(imageShape: [Int], patchSize p: Int, _ visit: (_ imageOffset: Int, _ patchOffset: Int) -> Void) {
+    let (batch, channels, height, width) = (imageShape[0], imageShape[1], imageShape[2], imageShape[3])
     let (gridHeight, gridWidth) = (height / p, width / p)
-    let patchLength = channels * p * p
-    var patches = [Float](repeating: 0, count: images.count)
     for b in 0..<batch {
         for gy in 0..<gridHeight {
             for gx in 0..<gridWidth {
-                let patchStart = ((b * gridHeight + gy) * gridWidth + gx) * patchLength
+                let patchStart = ((b * gridHeight + gy) * gridWidth + gx) * channels * p * p
                 for c in 0..<channels {
                     for ky in 0..<p {
-                        let source = ((b * channels + c) * height + gy * p + ky) * width + gx * p
-                        let target = patchStart + (c * p + ky) * p
-                        for kx in 0..<p { patches[target + kx] = images.scalars[source + kx] }
+                        visit(((b * channels + c) * height + gy * p + ky) * width + gx * p, patchStart + (c * p + ky) * p)
                     }
                 }
             }
         }
     }
-    return Tensor(shape: [batch * gridHeight * gridWidth, patchLength], scalars: patches)
+}
+
+/// Cuts images into non-overlapping `p×p` patches and flattens each one:
+/// `(B, C, H, W)` → `(B·N, C·p·p)` with `N = (H/p)·(W/p)`.
+public func patchify(_ images: Tensor, patchSize p: Int) -> Tensor {
+    checkShapes(images.rank == 4, "patchify: expects images (B, C, H, W), got \(images.shape)")
+    checkShapes(p > 0 && images.shape[2] % p == 0 && images.shape[3] % p == 0,
+                "patchify: image side \(images.shape[2])×\(images.shape[3]) is not a multiple of the patch size \(p)")
+    var patches = [Float](repeating: 0, count: images.count)
+    forEachPatchRow(imageShape: images.shape, patchSize: p) { imageOffset, patchOffset in
+        for kx in 0..<p { patches[patchOffset + kx] = images.scalars[imageOffset + kx] }
+    }
+    let patchCount = images.shape[0] * (images.shape[2] / p) * (images.shape[3] / p)
+    return Tensor(shape: [patchCount, images.shape[1] * p * p], scalars: patches)
 }
 // snippet.end
 
@@ -36,23 +42,9 @@ public func patchify(_ images: Tensor, patchSize p: Int) -> Tensor {
 public func unpatchify(_ patches: Tensor, imageShape: [Int], patchSize p: Int) -> Tensor {
     checkShapes(imageShape.count == 4 && patches.count == imageShape.reduce(1, *),
                 "unpatchify: \(patches.shape) patches do not fill images of shape \(imageShape)")
-    let (batch, channels, height, width) = (imageShape[0], imageShape[1], imageShape[2], imageShape[3])
-    let (gridHeight, gridWidth) = (height / p, width / p)
-    let patchLength = channels * p * p
     var images = [Float](repeating: 0, count: patches.count)
-    for b in 0..<batch {
-        for gy in 0..<gridHeight {
-            for gx in 0..<gridWidth {
-                let patchStart = ((b * gridHeight + gy) * gridWidth + gx) * patchLength
-                for c in 0..<channels {
-                    for ky in 0..<p {
-                        let target = ((b * channels + c) * height + gy * p + ky) * width + gx * p
-                        let source = patchStart + (c * p + ky) * p
-                        for kx in 0..<p { images[target + kx] = patches.scalars[source + kx] }
-                    }
-                }
-            }
-        }
+    forEachPatchRow(imageShape: imageShape, patchSize: p) { imageOffset, patchOffset in
+        for kx in 0..<p { images[imageOffset + kx] = patches.scalars[patchOffset + kx] }
     }
     return Tensor(shape: imageShape, scalars: images)
 }
