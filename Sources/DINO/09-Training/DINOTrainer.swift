@@ -48,6 +48,10 @@ public final class DINOTrainer: BaseTrainer {
             throw ConfigurationError("the training set has \(train.count) images, fewer than one batch of \(configuration.batchSize)")
         }
         log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
+        // A run killed while writing leaves its temporary file behind; the finished files are intact.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.contains(".safetensors.tmp-") {
+            try? FileManager.default.removeItem(at: log.folder.appendingPathComponent(name))
+        }
         // Fashion-MNIST uses the reference's constants (its whole training split); other data its own statistics.
         (mean, std) = configuration.dataset == "fashion-mnist" ? (FashionMNIST.mean, FashionMNIST.std) : train.channelStatistics()
         var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
