@@ -19,7 +19,7 @@ static void error_exit(j_common_ptr info) {
 
 static void ignore_message(j_common_ptr info) { (void)info; }  /* warnings would go to stderr */
 
-int dino_jpeg_decode(const unsigned char *data, size_t size, int channels,
+int dino_jpeg_decode(const unsigned char *data, size_t size, int channels, size_t max_bytes,
                      unsigned char **pixels, int *width, int *height, char *message, size_t message_size) {
     struct jpeg_decompress_struct decoder;
     struct error_manager errors;
@@ -38,8 +38,10 @@ int dino_jpeg_decode(const unsigned char *data, size_t size, int channels,
     jpeg_read_header(&decoder, TRUE);
     decoder.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_start_decompress(&decoder);
-    if (decoder.output_width == 0 || decoder.output_height == 0 || decoder.output_width > 16384 || decoder.output_height > 16384) {
-        snprintf(message, message_size, "image size %ux%u is outside 1…16384", decoder.output_width, decoder.output_height);
+    if (decoder.output_width == 0 || decoder.output_height == 0 || decoder.output_width > 16384 || decoder.output_height > 16384
+        || (size_t)decoder.output_width * decoder.output_height * (size_t)decoder.output_components > max_bytes) {
+        snprintf(message, message_size, "image size %ux%u is outside 1…16384 or more than the file can hold",
+                 decoder.output_width, decoder.output_height);
         jpeg_destroy_decompress(&decoder);
         return -1;
     }

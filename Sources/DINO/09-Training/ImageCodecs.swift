@@ -21,8 +21,17 @@ public enum ImageCodecs {
     /// colour images averaged to grey by the codec); throws naming the file when it is not a readable image.
     public static func decode(_ path: String, channels: Int) throws -> Image {
         guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot be read") }
-        guard !data.isEmpty else { throw DataError("\(path): the file is empty; expected a PNG or JPEG image") }
-        let bytes = [UInt8](data)
+        return try decode([UInt8](data), name: path, channels: channels)
+    }
+
+    /// The largest decoded size (bytes) a file of `size` bytes may declare: deflate and JPEG cannot
+    /// compress beyond about 1032:1, so a header claiming more is corrupt, and is refused before any
+    /// allocation that a corrupt size field could make huge.
+    static func maximumDecodedBytes(fileSize: Int) -> Int { max(1 << 22, 1100 * fileSize) }
+
+    /// Decodes PNG or JPEG bytes (`name` is used in messages).
+    public static func decode(_ bytes: [UInt8], name path: String, channels: Int) throws -> Image {
+        guard !bytes.isEmpty else { throw DataError("\(path): the file is empty; expected a PNG or JPEG image") }
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(bytes, path: path, channels: channels) }
         if bytes.starts(with: [0xFF, 0xD8]) { return try decodeJPEG(bytes, path: path, channels: channels) }
         throw DataError("\(path): not a PNG or JPEG image (the first bytes are neither signature)")
@@ -35,8 +44,9 @@ public enum ImageCodecs {
         guard bytes.withUnsafeBytes({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0 else {
             throw DataError("\(path): not a readable PNG (\(message(of: image)))")
         }
-        guard image.width > 0, image.height > 0, image.width <= 16384, image.height <= 16384 else {
-            throw DataError("\(path): PNG size \(image.width)×\(image.height) is outside 1…16384")
+        guard image.width > 0, image.height > 0, image.width <= 16384, image.height <= 16384,
+              Int(image.width) * Int(image.height) * channels <= maximumDecodedBytes(fileSize: bytes.count) else {
+            throw DataError("\(path): PNG size \(image.width)×\(image.height) is outside 1…16384 or more than \(bytes.count) bytes can hold")
         }
         image.format = channels == 1 ? 0 : 2  // PNG_FORMAT_GRAY, PNG_FORMAT_RGB (8 bits per channel)
         var buffer = [UInt8](repeating: 0, count: Int(image.width) * Int(image.height) * channels)
@@ -51,7 +61,8 @@ public enum ImageCodecs {
         var (width, height): (Int32, Int32) = (0, 0)
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBufferPointer {
-            dino_jpeg_decode($0.baseAddress, $0.count, Int32(channels), &pixels, &width, &height, &message, message.count)
+            dino_jpeg_decode($0.baseAddress, $0.count, Int32(channels), maximumDecodedBytes(fileSize: bytes.count),
+                             &pixels, &width, &height, &message, message.count)
         }
         guard status == 0, let pixels else {
             throw DataError("\(path): not a readable JPEG (\(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)))")
