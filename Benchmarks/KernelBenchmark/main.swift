@@ -95,6 +95,8 @@ struct KernelBenchmark: ParsableCommand {
             ("a += 0.5·b", 3 * bytes, { var z = x; z.add(y, scaledBy: 0.5) }),
             ("sum", bytes, { _ = x.sum() }),
             ("softmax rows of 4096", 2 * bytes, { _ = softmax(x.reshaped([-1, 4096]), temperature: 0.1) }),
+            ("GELU", 2 * bytes, { _ = gelu(x) }),
+            ("GELU backward", 3 * bytes, { _ = geluBackward(y, input: x) }),
         ]
         for (name, moved, body) in kernels {
             let rates = counts.map { count -> String in

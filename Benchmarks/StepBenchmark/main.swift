@@ -19,6 +19,7 @@ struct StepBenchmark: ParsableCommand {
     @Option(help: "Transformer depth (B1: 6).") var depth = 6
     @Option(help: "Images per step (B1: 64).") var batchSize = 64
     @Flag(help: "Also print one JSON object with every figure.") var json = false
+    @Flag(help: "Measure the pure step only (no pipeline, no feature extraction): for profiling.") var stepOnly = false
 
     func run() throws {
         var c = try TrainingConfiguration.preset("b1")
@@ -38,6 +39,7 @@ struct StepBenchmark: ParsableCommand {
             print(String(format: "threads %d: pure step %.3f s, %.1f img/s, %.1f GFLOPS = %.0f%% of the sgemm peak (%.1f GFLOPS, 2048³), clean steps %d/%d",
                          count, median, imagesPerSecond, gflops, 100 * gflops / peak, peak, clean, total))
             print("   phases (median s): " + phases.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", "))
+            if stepOnly { continue }
             let pipeline = try Parallel.$threadCount.withValue(count) { try pipelineSteps(trainer) }
             let inference = Parallel.$threadCount.withValue(count) { featureExtraction(trainer) }
             print(String(format: "   full pipeline with augmentation: %.1f img/s (%.0f%% of the pure step); feature extraction: %.1f img/s",

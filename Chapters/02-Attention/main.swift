@@ -21,8 +21,12 @@ import Notebook
  ## 1. Queries, keys and values, for all heads at once
 
  One linear layer `qkv` `(3D, D)`, with a bias, produces queries, keys and values for every head; the
- output of each token is laid out `[q | k | v]`, each split into `H` heads. Rearranging it into
- `(B·H, T, d)` tensors turns every head of every image into an independent matrix product.
+ output of each token is laid out `[q | k | v]`, each split into `H` heads. Head `h`'s queries are then
+ a column block of that `(B·T, 3D)` matrix: `T` rows per image, `d` columns, rows `3D` apart. BLAS
+ multiplies such a block where it lies (its leading dimension is `3D`), so every head of every image is
+ an independent matrix product without first copying the heads into tensors of their own, which is
+ what timm's `reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)` does. The heads' outputs land the same way,
+ each in its `d` columns of the `(B·T, D)` context: the concatenation costs nothing.
 
  @snippet(attention-forward)
  */

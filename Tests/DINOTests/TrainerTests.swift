@@ -49,10 +49,33 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
 
     @Test func aNonFiniteInputStopsTheRunAndSaysWhere() throws {
         var data = SyntheticShapes.make(count: 16, size: 16, seed: 0)
-        data.pixels[5] = .nan
-        let trainer = try tinyTrainer(train: data)
-        expectMessage(["non-finite value at step 0", "the loss is nan", "no checkpoint had been written yet"]) { try trainer.fit() }
-        #expect(!FileManager.default.fileExists(atPath: trainer.checkpointURL.path))
+        data.pixels[256 * 3 + 16 * 2 + 5] = .nan
+        expectMessage(["the training images contain a non-finite value (nan) at image 3, channel 0, row 2, column 5"]) {
+            _ = try tinyTrainer(train: data)
+        }
+        // Crops that reach the step some other way are checked too, before any computation.
+        let trainer = try tinyTrainer()
+        var batch = trainer.loader.batch(epoch: 0, index: 0, order: trainer.loader.order(epoch: 0))
+        var crops = batch.crops
+        crops[3].scalars[64 + 10] = .infinity                                      // local crop 3, second image of the batch
+        batch = CropBatch(crops: crops, indices: batch.indices)
+        expectMessage(["non-finite value at step 0", "the input: local crop 3 (1×8×8) of dataset image \(batch.indices[1]) is inf",
+                       "no checkpoint had been written yet"]) { _ = try trainer.trainStep(batch) }
+    }
+
+    @Test func aNonFiniteLossStopsTheRunAndKeepsTheLastCheckpoint() throws {
+        let folder = temporaryFolder()
+        try tinyTrainer(folder: folder).saveCheckpoint(numbered: false)
+        // A checkpoint whose teacher has an infinite weight: the teacher's output, and so the loss, is NaN.
+        let url = folder.appendingPathComponent("checkpoint.safetensors")
+        var tensors = try SafeTensors.decode(Data(contentsOf: url), file: url)
+        let poisoned = try #require(tensors.firstIndex { $0.0 == "teacher.head.last_layer.weight_v" })
+        tensors[poisoned].1.scalars[0] = .infinity
+        try SafeTensors.write(tensors.map { (name: $0.0, tensor: $0.1) }, metadata: SafeTensors.readMetadata(url), to: url)
+        let saved = try Data(contentsOf: url)
+        let trainer = try tinyTrainer(folder: folder, resume: true)
+        expectMessage(["non-finite value at step 0", "the loss is nan", "the last good checkpoint is kept at \(url.path)"]) { try trainer.fit() }
+        #expect(try Data(contentsOf: url) == saved)
     }
 
     @Test func aCheckpointFromAnotherArchitectureNamesTheParameter() throws {

@@ -36,8 +36,22 @@ public struct Linear: Equatable, Sendable {
     public func forward(_ input: Tensor) -> (output: Tensor, input: Tensor) {
         checkShapes(input.rank == 2 && input.shape[1] == inputSize,
                     "Linear.forward: input \(input.shape) for a layer taking \(inputSize) features (weight \(weight.shape))")
-        let product = matmul(input, weight, transposeB: true)
-        return (bias.map { product.addingRowVector($0) } ?? product, input)
+        guard let bias else { return (matmul(input, weight, transposeB: true), input) }
+        guard input.shape[0] > 0 else { return (Tensor(zeros: [0, outputSize]), input) }
+        // Every row of y starts as b and BLAS adds x·Wᵀ to it (beta = 1): one pass over the output
+        // instead of three (BLAS zeroing it, the product, adding the bias).
+        let output = input.scalars.withUnsafeBufferPointer { x in
+            weight.scalars.withUnsafeBufferPointer { w in
+                bias.scalars.withUnsafeBufferPointer { b in
+                    Tensor(shape: [input.shape[0], outputSize]) { y in
+                        for row in 0..<input.shape[0] { (y + row * outputSize).initialize(from: b.baseAddress!, count: outputSize) }
+                        BLAS.gemm(transposeA: false, transposeB: true, m: input.shape[0], n: outputSize, k: inputSize,
+                                  a: x.baseAddress!, lda: inputSize, b: w.baseAddress!, ldb: inputSize, beta: 1, c: y, ldc: outputSize)
+                    }
+                }
+            }
+        }
+        return (output, input)
     }
     // snippet.end
 

@@ -47,20 +47,18 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
     let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
     let (kB, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
     checkShapes(k == kB, "matmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
-    var c = Tensor(zeros: [m, n])
-    guard m > 0, n > 0 else { return c }
-    if k == 0 { return c }
-    a.scalars.withUnsafeBufferPointer { aBuffer in
+    guard m > 0, n > 0, k > 0 else { return Tensor(zeros: [m, n]) }
+    return a.scalars.withUnsafeBufferPointer { aBuffer in
         b.scalars.withUnsafeBufferPointer { bBuffer in
-            c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+            // beta = 0: BLAS writes every element of C without reading it, so C starts uninitialised.
+            Tensor(shape: [m, n]) { c in
                 BLAS.gemm(
                     transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
                     a: aBuffer.baseAddress!, lda: a.shape[1], b: bBuffer.baseAddress!, ldb: b.shape[1],
-                    c: cBuffer.baseAddress!, ldc: n)
+                    c: c, ldc: n)
             }
         }
     }
-    return c
 }
 
 /// A batch of independent products: `(B, M, K) · (B, K, N)` → `(B, M, N)`, with the same transpose
@@ -75,17 +73,16 @@ public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tr
     let (m, k) = transposeA ? (a.shape[2], a.shape[1]) : (a.shape[1], a.shape[2])
     let (kB, n) = transposeB ? (b.shape[2], b.shape[1]) : (b.shape[1], b.shape[2])
     checkShapes(k == kB, "batchedMatmul: inner dimensions differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
-    var c = Tensor(zeros: [batch, m, n])
-    guard batch > 0, m > 0, n > 0, k > 0 else { return c }
+    guard batch > 0, m > 0, n > 0, k > 0 else { return Tensor(zeros: [batch, m, n]) }
     _ = Parallel.configureBLASOnce
     let (aStride, bStride, cStride) = (a.shape[1] * a.shape[2], b.shape[1] * b.shape[2], m * n)
     let (lda, ldb) = (a.shape[2], b.shape[2])
-    a.scalars.withUnsafeBufferPointer { aBuffer in
+    return a.scalars.withUnsafeBufferPointer { aBuffer in
         b.scalars.withUnsafeBufferPointer { bBuffer in
-            c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+            Tensor(shape: [batch, m, n]) { cBuffer in  // beta = 0: every element written
                 let aPointer = SendablePointer(UnsafeMutablePointer(mutating: aBuffer.baseAddress!))
                 let bPointer = SendablePointer(UnsafeMutablePointer(mutating: bBuffer.baseAddress!))
-                let cPointer = SendablePointer(cBuffer.baseAddress!)
+                let cPointer = SendablePointer(cBuffer)
                 Parallel.forEachRange(batch, grain: max(1, (batch + Parallel.threadCount - 1) / Parallel.threadCount)) { items in
                     for item in items {
                         cblas_sgemm(
@@ -97,5 +94,59 @@ public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tr
             }
         }
     }
-    return c
+}
+
+/// Where the matrix of head `h` of image `b` lies inside a larger buffer: it starts at
+/// `b · imageStride + h · headStride` and its rows are `rowStride` apart.
+///
+/// This is how attention multiplies the heads straight out of the `qkv` output `(B·T, 3D)` and writes
+/// straight into the `(B·T, D)` context, without copying each head into a tensor of its own.
+public struct HeadMatrices: Sendable {
+    /// Distance between the first elements of consecutive images.
+    public let imageStride: Int
+    /// Distance between the first elements of consecutive heads of one image.
+    public let headStride: Int
+    /// Distance between consecutive rows of one head's matrix (BLAS's leading dimension).
+    public let rowStride: Int
+
+    /// Heads as column blocks of width `headWidth` in a token-major `(B·T, width)` matrix: token `t` of
+    /// image `b` is row `b·T + t`, head `h` takes columns `offset + h·headWidth ..< offset + (h+1)·headWidth`
+    /// (the offset is added to the base pointer).
+    public static func tokenMajor(tokens: Int, width: Int, headWidth: Int) -> HeadMatrices {
+        HeadMatrices(imageStride: tokens * width, headStride: headWidth, rowStride: width)
+    }
+
+    /// One contiguous `(rows, columns)` matrix per head, heads of an image side by side: `(B·H, rows, columns)`.
+    public static func headMajor(heads: Int, rows: Int, columns: Int) -> HeadMatrices {
+        HeadMatrices(imageStride: heads * rows * columns, headStride: rows * columns, rowStride: columns)
+    }
+}
+
+extension BLAS {
+    /// `C_bh = alpha · op(A_bh) · op(B_bh) + beta · C_bh` for every head `h` of every image `b`, each
+    /// `op(A_bh)` `(m, k)` and `op(B_bh)` `(k, n)`, found in their buffers by the given layouts.
+    ///
+    /// The products are too small to split by rows (50×50×64 for B1), so whole products are spread over
+    /// the cores, each a single-threaded `cblas_sgemm`, in a fixed assignment.
+    public static func gemmPerHead(
+        images: Int, heads: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, _ aLayout: HeadMatrices, b: UnsafePointer<Float>, _ bLayout: HeadMatrices,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, _ cLayout: HeadMatrices
+    ) {
+        _ = Parallel.configureBLASOnce
+        let items = images * heads
+        guard items > 0 else { return }
+        let (aPointer, bPointer, cPointer) = (
+            SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)), SendablePointer(c))
+        Parallel.forEachRange(items, grain: max(1, (items + Parallel.threadCount - 1) / Parallel.threadCount)) { range in
+            for item in range {
+                let (image, head) = item.quotientAndRemainder(dividingBy: heads)
+                func offset(_ layout: HeadMatrices) -> Int { image * layout.imageStride + head * layout.headStride }
+                cblas_sgemm(
+                    CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, aPointer.base + offset(aLayout), Int32(aLayout.rowStride),
+                    bPointer.base + offset(bLayout), Int32(bLayout.rowStride), beta, cPointer.base + offset(cLayout), Int32(cLayout.rowStride))
+            }
+        }
+    }
 }

@@ -3,12 +3,12 @@
 /// paper. `(…, K)` → `(…, K)`, every row summing to 1.
 ///
 /// The row maximum is subtracted first: the result is unchanged and `exp` never overflows.
-public func softmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
+public func softmax(_ logits: consuming Tensor, temperature: Float = 1) -> Tensor {
     checkShapes(logits.rank >= 1, "softmax: expects at least one dimension, got \(logits.shape)")
     checkArgument(temperature > 0, "softmax: temperature must be positive, got \(temperature)")
     let width = logits.shape.last!
-    var result = logits
     let rowCount = width == 0 ? 0 : logits.count / width
+    var result = logits  // reuses the storage when the caller passes its last use of the logits
     let inverseTemperature = 1 / temperature
     result.scalars.withUnsafeMutableBufferPointer { buffer in
         let rowsBase = SendablePointer(buffer.baseAddress!)
@@ -17,7 +17,12 @@ public func softmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
                 let x = rowsBase.base + row * width
                 var maximum = -Float.infinity
                 for k in 0..<width { maximum = max(maximum, x[k]) }
-                for k in 0..<width { x[k] = fastExp((x[k] - maximum) * inverseTemperature) }
+                var k = 0
+                while k + FloatLanes.scalarCount <= width {
+                    x.setLanes(fastExp((x.lanes(at: k) - maximum) * inverseTemperature), at: k)
+                    k += FloatLanes.scalarCount
+                }
+                for k in k..<width { x[k] = fastExp((x[k] - maximum) * inverseTemperature) }
                 let normaliser = 1 / simdSum(x, width)
                 for k in 0..<width { x[k] *= normaliser }
             }

@@ -7,37 +7,33 @@ extension Tensor {
     /// `result[i] = operation(self[i])`, in parallel chunks.
     @inline(__always)
     public func map(_ operation: @escaping @Sendable (Float) -> Float) -> Tensor {
-        var result = Tensor(zeros: shape)
         scalars.withUnsafeBufferPointer { input in
-            result.scalars.withUnsafeMutableBufferPointer { output in
-                let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), SendablePointer(output.baseAddress!))
+            Tensor(shape: shape) { output in
+                let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), SendablePointer(output))
                 Parallel.forEachRange(count, grain: Self.elementwiseGrain) { range in
                     for i in range { y.base[i] = operation(x.base[i]) }
                 }
             }
         }
-        return result
     }
 
     /// `result[i] = operation(a[i], b[i])` for two tensors of the same shape.
     @inline(__always)
     static func zip(_ a: Tensor, _ b: Tensor, _ name: String, _ operation: @escaping @Sendable (Float, Float) -> Float) -> Tensor {
         checkShapes(a.shape == b.shape, "\(name): shapes \(a.shape) and \(b.shape) differ")
-        var result = Tensor(zeros: a.shape)
-        guard a.count > 0 else { return result }
-        a.scalars.withUnsafeBufferPointer { aBuffer in
+        guard a.count > 0 else { return Tensor(zeros: a.shape) }
+        return a.scalars.withUnsafeBufferPointer { aBuffer in
             b.scalars.withUnsafeBufferPointer { bBuffer in
-                result.scalars.withUnsafeMutableBufferPointer { output in
+                Tensor(shape: a.shape) { output in
                     let x = SendablePointer(UnsafeMutablePointer(mutating: aBuffer.baseAddress!))
                     let y = SendablePointer(UnsafeMutablePointer(mutating: bBuffer.baseAddress!))
-                    let z = SendablePointer(output.baseAddress!)
+                    let z = SendablePointer(output)
                     Parallel.forEachRange(a.count, grain: elementwiseGrain) { range in
                         for i in range { z.base[i] = operation(x.base[i], y.base[i]) }
                     }
                 }
             }
         }
-        return result
     }
 
     /// Elementwise sum of two tensors of the same shape.
@@ -69,12 +65,19 @@ extension Tensor {
 
     /// Adds a vector to every row: `(…, D) + (D)` → `(…, D)`, the bias of a linear layer.
     public func addingRowVector(_ vector: Tensor) -> Tensor {
+        var result = self
+        result.addRowVector(vector)
+        return result
+    }
+
+    /// Adds a vector to every row in place: `(…, D) += (D)`.
+    public mutating func addRowVector(_ vector: Tensor) {
         let width = shape.last ?? 0
         checkShapes(vector.rank == 1 && vector.count == width,
-                    "addingRowVector: vector of shape \(vector.shape) for rows of width \(width) (tensor \(shape))")
-        var result = self
+                    "addRowVector: vector of shape \(vector.shape) for rows of width \(width) (tensor \(shape))")
         let rowCount = width == 0 ? 0 : count / width
-        result.scalars.withUnsafeMutableBufferPointer { output in
+        guard rowCount > 0 else { return }
+        scalars.withUnsafeMutableBufferPointer { output in
             vector.scalars.withUnsafeBufferPointer { bias in
                 let y = SendablePointer(output.baseAddress!), b = SendablePointer(UnsafeMutablePointer(mutating: bias.baseAddress!))
                 Parallel.forEachRange(rowCount, grain: max(1, Self.elementwiseGrain / max(width, 1))) { rows in
@@ -85,6 +88,5 @@ extension Tensor {
                 }
             }
         }
-        return result
     }
 }

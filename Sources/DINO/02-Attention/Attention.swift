@@ -30,107 +30,102 @@ public struct Attention: Equatable, Sendable, Parameterized {
     /// What backward needs; `attention` is `(B·H, T, T)`, row `t` of head `h` of image `b` being how much
     /// token `t` attends to each token.
     public struct Saved: Sendable {
-        let input: Tensor, query: Tensor, key: Tensor, value: Tensor, context: Tensor
+        /// `input` `(B·T, D)`, `mixed` the `qkv` output `(B·T, 3D)`, `context` the heads' outputs `(B·T, D)`.
+        let input: Tensor, mixed: Tensor, context: Tensor
         /// The attention weights `softmax(QKᵀ/√d)`, `(B·H, T, T)`.
         public let attention: Tensor
     }
 
+    /// Where each head's matrices lie: its columns of the token-major `(B·T, width)` tensors (`qkv`'s
+    /// output, width 3D; the context, width D), and its `(T, T)` block of the attention weights.
+    struct Layouts {
+        let mixed: HeadMatrices, context: HeadMatrices, scores: HeadMatrices
+        init(tokens: Int, dimension: Int, heads: Int) {
+            mixed = .tokenMajor(tokens: tokens, width: 3 * dimension, headWidth: dimension / heads)
+            context = .tokenMajor(tokens: tokens, width: dimension, headWidth: dimension / heads)
+            scores = .headMajor(heads: heads, rows: tokens, columns: tokens)
+        }
+    }
+
     // snippet.attention-forward
     /// `(B, T, D)` → `(B, T, D)`.
+    ///
+    /// Each head's `Q`, `K` and `V` are column blocks of the `qkv` output: the products read them in place
+    /// (`HeadMatrices`) instead of copying every head into a tensor of its own, as timm's
+    /// `reshape(B, T, 3, H, d).permute(…)` does.
     public func forward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
         checkShapes(input.rank == 3 && input.shape[2] == dimension,
                     "Attention.forward: input \(input.shape), expected (B, T, \(dimension))")
-        let (batch, tokens) = (input.shape[0], input.shape[1])
-        let flat = input.reshaped([batch * tokens, dimension])
-        let mixed = qkv.forward(flat).output                                  // (B·T, 3D)
-        let (query, key, value) = splitHeads(mixed, batch: batch, tokens: tokens)  // each (B·H, T, d)
-        let scores = batchedMatmul(query, key, transposeB: true) * scale       // (B·H, T, T)
+        let (batch, tokens, headWidth, D) = (input.shape[0], input.shape[1], dimension / heads, dimension)
+        let layout = Layouts(tokens: tokens, dimension: D, heads: heads)
+        let flat = input.reshaped([batch * tokens, D])
+        let mixed = qkv.forward(flat).output                       // (B·T, 3D): each row [q | k | v], H heads each
+        // Scores Q_h K_hᵀ / √d for every head of every image, the scale folded into the product.
+        let scores = mixed.withBase { qkv in
+            Tensor(shape: [batch * heads, tokens, tokens]) { scores in          // (B·H, T, T)
+                BLAS.gemmPerHead(images: batch, heads: heads, transposeA: false, transposeB: true, m: tokens, n: tokens, k: headWidth,
+                                 alpha: scale, a: qkv, layout.mixed, b: qkv + D, layout.mixed, c: scores, layout.scores)
+            }
+        }
         let attention = softmax(scores)
-        let perHead = batchedMatmul(attention, value)                          // (B·H, T, d)
-        let context = mergeHeads(perHead, batch: batch, tokens: tokens)        // (B·T, D)
-        let output = projection.forward(context).output.reshaped([batch, tokens, dimension])
-        return (output, Saved(input: flat, query: query, key: key, value: value, context: context, attention: attention))
+        // Each head's output A_h V_h lands in its own columns of the context: the heads side by side.
+        let context = mixed.withBase { qkv in
+            attention.withBase { weights in
+                Tensor(shape: [batch * tokens, D]) { context in                  // (B·T, D)
+                    BLAS.gemmPerHead(images: batch, heads: heads, transposeA: false, transposeB: false, m: tokens, n: headWidth, k: tokens,
+                                     a: weights, layout.scores, b: qkv + 2 * D, layout.mixed, c: context, layout.context)
+                }
+            }
+        }
+        let output = projection.forward(context).output.reshaped([batch, tokens, D])
+        return (output, Saved(input: flat, mixed: mixed, context: context, attention: attention))
     }
     // snippet.end
 
     // snippet.attention-backward
     /// Given `∂L/∂output` `(B, T, D)`: `∂L/∂input` `(B, T, D)` and the parameters' gradients.
     public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: Attention) {
-        let (batch, tokens) = (outputGradient.shape[0], outputGradient.shape[1])
+        let (batch, tokens, headWidth, D) = (outputGradient.shape[0], outputGradient.shape[1], dimension / heads, dimension)
+        let layout = Layouts(tokens: tokens, dimension: D, heads: heads)
         let (contextGradient, projectionGradient) = projection.backward(
-            outputGradient.reshaped([batch * tokens, dimension]), input: saved.context)
-        let perHeadGradient = splitOneHead(contextGradient, batch: batch, tokens: tokens)           // (B·H, T, d)
-        let attentionGradient = batchedMatmul(perHeadGradient, saved.value, transposeB: true)       // (B·H, T, T)
-        let valueGradient = batchedMatmul(saved.attention, perHeadGradient, transposeA: true)       // (B·H, T, d)
-        let scoreGradient = softmaxBackward(probabilities: saved.attention, outputGradient: attentionGradient) * scale
-        let queryGradient = batchedMatmul(scoreGradient, saved.key)                                 // (B·H, T, d)
-        let keyGradient = batchedMatmul(scoreGradient, saved.query, transposeA: true)               // (B·H, T, d)
-        let mixedGradient = joinHeads(queryGradient, keyGradient, valueGradient, batch: batch, tokens: tokens)
-        let (inputGradient, qkvGradient) = qkv.backward(mixedGradient, input: saved.input)
-        var parameters = self
-        parameters.qkv = qkvGradient
-        parameters.projection = projectionGradient
-        return (inputGradient.reshaped([batch, tokens, dimension]), parameters)
-    }
-    // snippet.end
-
-    /// Moves one block of `D` features per token between the token-major layout, where each token's row
-    /// holds `parts` such blocks side by side (`(B·T, parts·D)`, each block split into `H` heads of `d`),
-    /// and the head-major layout `(B·H, T, d)` that makes every head of every image one matrix product.
-    /// This is timm's `reshape(B, T, parts, H, d).permute(…)` and its inverse.
-    func moveHeads(tokenMajor: inout Tensor, headMajor: inout Tensor, part: Int, parts: Int, batch: Int, tokens: Int, toHeadMajor: Bool) {
-        let headWidth = dimension / heads
-        for b in 0..<batch {
-            for t in 0..<tokens {
-                for h in 0..<heads {
-                    let tokenOffset = (b * tokens + t) * parts * dimension + part * dimension + h * headWidth
-                    let headOffset = ((b * heads + h) * tokens + t) * headWidth
-                    for i in 0..<headWidth {
-                        if toHeadMajor {
-                            headMajor.scalars[headOffset + i] = tokenMajor.scalars[tokenOffset + i]
-                        } else {
-                            tokenMajor.scalars[tokenOffset + i] = headMajor.scalars[headOffset + i]
+            outputGradient.reshaped([batch * tokens, D]), input: saved.context)          // (B·T, D)
+        // ∂L/∂A_h = ∂L/∂context_h · V_hᵀ, then back through the softmax: ∂L/∂S_h, (B·H, T, T).
+        let weightGradient = contextGradient.withBase { dContext in
+            saved.mixed.withBase { qkv in
+                Tensor(shape: [batch * heads, tokens, tokens]) { dWeights in
+                    BLAS.gemmPerHead(images: batch, heads: heads, transposeA: false, transposeB: true, m: tokens, n: tokens, k: headWidth,
+                                     a: dContext, layout.context, b: qkv + 2 * D, layout.mixed, c: dWeights, layout.scores)
+                }
+            }
+        }
+        let scoreGradient = softmaxBackward(probabilities: saved.attention, outputGradient: weightGradient)
+        // The gradients of Q, K and V land in their columns of ∂L/∂mixed, (B·T, 3D); 1/√d is the scores' scale.
+        let mixedGradient = saved.mixed.withBase { qkv in
+            scoreGradient.withBase { dScores in
+                saved.attention.withBase { weights in
+                    contextGradient.withBase { dContext in
+                        Tensor(shape: [batch * tokens, 3 * D]) { dMixed in
+                            // ∂L/∂Q_h = ∂L/∂S_h · K_h / √d
+                            BLAS.gemmPerHead(images: batch, heads: heads, transposeA: false, transposeB: false, m: tokens, n: headWidth, k: tokens,
+                                             alpha: scale, a: dScores, layout.scores, b: qkv + D, layout.mixed, c: dMixed, layout.mixed)
+                            // ∂L/∂K_h = ∂L/∂S_hᵀ · Q_h / √d
+                            BLAS.gemmPerHead(images: batch, heads: heads, transposeA: true, transposeB: false, m: tokens, n: headWidth, k: tokens,
+                                             alpha: scale, a: dScores, layout.scores, b: qkv, layout.mixed, c: dMixed + D, layout.mixed)
+                            // ∂L/∂V_h = A_hᵀ · ∂L/∂context_h
+                            BLAS.gemmPerHead(images: batch, heads: heads, transposeA: true, transposeB: false, m: tokens, n: headWidth, k: tokens,
+                                             a: weights, layout.scores, b: dContext, layout.context, c: dMixed + 2 * D, layout.mixed)
                         }
                     }
                 }
             }
         }
+        let (inputGradient, qkvGradient) = qkv.backward(mixedGradient, input: saved.input)
+        var parameters = self
+        parameters.qkv = qkvGradient
+        parameters.projection = projectionGradient
+        return (inputGradient.reshaped([batch, tokens, D]), parameters)
     }
-
-    /// `(B·T, 3D)` laid out `[q | k | v]` per token → three `(B·H, T, d)` tensors.
-    func splitHeads(_ mixed: Tensor, batch: Int, tokens: Int) -> (Tensor, Tensor, Tensor) {
-        var source = mixed
-        let parts = (0..<3).map { part -> Tensor in
-            var perHead = Tensor(zeros: [batch * heads, tokens, dimension / heads])
-            moveHeads(tokenMajor: &source, headMajor: &perHead, part: part, parts: 3, batch: batch, tokens: tokens, toHeadMajor: true)
-            return perHead
-        }
-        return (parts[0], parts[1], parts[2])
-    }
-
-    /// The inverse of `splitHeads`: three `(B·H, T, d)` gradients → `(B·T, 3D)`.
-    func joinHeads(_ query: Tensor, _ key: Tensor, _ value: Tensor, batch: Int, tokens: Int) -> Tensor {
-        var mixed = Tensor(zeros: [batch * tokens, 3 * dimension])
-        for (part, tensor) in [query, key, value].enumerated() {
-            var source = tensor
-            moveHeads(tokenMajor: &mixed, headMajor: &source, part: part, parts: 3, batch: batch, tokens: tokens, toHeadMajor: false)
-        }
-        return mixed
-    }
-
-    /// `(B·H, T, d)` → `(B·T, D)`: the heads side by side in each token's row.
-    func mergeHeads(_ perHead: Tensor, batch: Int, tokens: Int) -> Tensor {
-        var (merged, source) = (Tensor(zeros: [batch * tokens, dimension]), perHead)
-        moveHeads(tokenMajor: &merged, headMajor: &source, part: 0, parts: 1, batch: batch, tokens: tokens, toHeadMajor: false)
-        return merged
-    }
-
-    /// The inverse of `mergeHeads`: `(B·T, D)` → `(B·H, T, d)`.
-    func splitOneHead(_ merged: Tensor, batch: Int, tokens: Int) -> Tensor {
-        var (source, perHead) = (merged, Tensor(zeros: [batch * heads, tokens, dimension / heads]))
-        moveHeads(tokenMajor: &source, headMajor: &perHead, part: 0, parts: 1, batch: batch, tokens: tokens, toHeadMajor: true)
-        return perHead
-    }
+    // snippet.end
 
     /// `qkv.weight`, `qkv.bias`, `proj.weight`, `proj.bias`.
     public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {

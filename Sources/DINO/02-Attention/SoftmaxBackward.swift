@@ -4,11 +4,11 @@
 ///
 /// It follows from `∂p_i/∂z_j = p_i(δ_ij − p_j)`: the Jacobian is never built, one dot product per row
 /// is enough.
-public func softmaxBackward(probabilities: Tensor, outputGradient: Tensor) -> Tensor {
+public func softmaxBackward(probabilities: Tensor, outputGradient: consuming Tensor) -> Tensor {
     checkShapes(probabilities.shape == outputGradient.shape,
                 "softmaxBackward: probabilities \(probabilities.shape) and gradient \(outputGradient.shape) differ")
     let width = probabilities.shape.last ?? 0
-    var result = outputGradient
+    var result = outputGradient  // reuses the storage when the caller passes its last use
     let rowCount = width == 0 ? 0 : probabilities.count / width
     probabilities.scalars.withUnsafeBufferPointer { pBuffer in
         result.scalars.withUnsafeMutableBufferPointer { gBuffer in

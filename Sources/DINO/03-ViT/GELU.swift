@@ -1,18 +1,54 @@
-import Foundation
-
 // snippet.gelu
 /// The exact GELU, `x · Φ(x) = ½x(1 + erf(x/√2))`, as `nn.GELU()` (not the tanh approximation; `erf`
-/// to 1e-6, see `fastErf`).
+/// to 1e-6, see `fastErf`). Any shape.
 public func gelu(_ input: Tensor) -> Tensor {
-    input.map { x in 0.5 * x * (1 + fastErf(x * 0.707_106_78)) }
+    return input.withBase { x in
+        Tensor(shape: input.shape) { y in
+            let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: x)), SendablePointer(y))
+            Parallel.forEachRange(input.count, grain: Tensor.elementwiseGrain) { range in
+                var i = range.lowerBound
+                while i + FloatLanes.scalarCount <= range.upperBound {
+                    y.base.setLanes(geluValue(x.base.lanes(at: i)), at: i)
+                    i += FloatLanes.scalarCount
+                }
+                for i in i..<range.upperBound { y.base[i] = geluValue(FloatLanes(repeating: x.base[i]))[0] }
+            }
+        }
+    }
 }
 
 /// GELU's backward: `∂L/∂x = ∂L/∂y · (Φ(x) + x · φ(x))`, with `φ` the standard normal density.
-public func geluBackward(_ outputGradient: Tensor, input: Tensor) -> Tensor {
-    Tensor.zip(outputGradient, input, "geluBackward") { dy, x in
-        let cdf = 0.5 * (1 + fastErf(x * 0.707_106_78))
-        let density = fastExp(-0.5 * x * x) * 0.398_942_28  // 1/√(2π)
-        return dy * (cdf + x * density)
+/// Writes into the output gradient's storage when the caller passes its last use.
+public func geluBackward(_ outputGradient: consuming Tensor, input: Tensor) -> Tensor {
+    checkShapes(outputGradient.shape == input.shape, "geluBackward: gradient \(outputGradient.shape) for input \(input.shape)")
+    var gradient = outputGradient
+    let count = input.count
+    input.withBase { x in
+        gradient.scalars.withUnsafeMutableBufferPointer { dy in
+            guard let base = dy.baseAddress else { return }
+            let (x, g) = (SendablePointer(UnsafeMutablePointer(mutating: x)), SendablePointer(base))
+            Parallel.forEachRange(count, grain: Tensor.elementwiseGrain) { range in
+                var i = range.lowerBound
+                while i + FloatLanes.scalarCount <= range.upperBound {
+                    g.base.setLanes(g.base.lanes(at: i) * geluSlope(x.base.lanes(at: i)), at: i)
+                    i += FloatLanes.scalarCount
+                }
+                for i in i..<range.upperBound { g.base[i] *= geluSlope(FloatLanes(repeating: x.base[i]))[0] }
+            }
+        }
     }
+    return gradient
+}
+
+/// `GELU(x) = ½x(1 + erf(x/√2))`, lane by lane.
+@inline(__always)
+func geluValue(_ x: FloatLanes) -> FloatLanes { 0.5 * x * (1 + fastErf(x * 0.707_106_78)) }
+
+/// `GELU′(x) = Φ(x) + x · φ(x)`, lane by lane.
+@inline(__always)
+func geluSlope(_ x: FloatLanes) -> FloatLanes {
+    let cdf = 0.5 * (1 + fastErf(x * 0.707_106_78))
+    let density = fastExp(-0.5 * x * x) * 0.398_942_28  // 1/√(2π)
+    return cdf + x * density
 }
 // snippet.end

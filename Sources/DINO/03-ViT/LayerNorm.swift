@@ -29,18 +29,20 @@ public struct LayerNorm: Equatable, Sendable, Parameterized {
         let rows = input.count / width
         var normalized = input, output = input
         var inverseDeviation = [Float](repeating: 0, count: rows)
-        for r in 0..<rows {
-            let row = r * width
-            var sum = 0.0, sumOfSquares = 0.0
-            for j in 0..<width { sum += Double(input.scalars[row + j]) }
-            let mean = sum / Double(width)
-            for j in 0..<width { let centred = Double(input.scalars[row + j]) - mean; sumOfSquares += centred * centred }
-            let inverse = Float(1 / (sumOfSquares / Double(width) + Double(epsilon)).squareRoot())
-            inverseDeviation[r] = inverse
-            for j in 0..<width {
-                let xHat = (input.scalars[row + j] - Float(mean)) * inverse
-                normalized.scalars[row + j] = xHat
-                output.scalars[row + j] = xHat * weight.scalars[j] + bias.scalars[j]
+        guard rows > 0 else { return (output, Saved(normalized: normalized, inverseDeviation: inverseDeviation)) }
+        Self.withRows(rows: rows, input, &normalized.scalars, &output.scalars, &inverseDeviation, weight, bias) { x, xHat, y, inverse, gamma, beta, rowRange in
+            for r in rowRange {
+                let (row, xRow) = (r * width, x + r * width)
+                // Mean and variance in Double: rows of large activations lose digits in Float.
+                var sum = 0.0, sumOfSquares = 0.0
+                for j in 0..<width { sum += Double(xRow[j]) }
+                let mean = sum / Double(width)
+                for j in 0..<width { let centred = Double(xRow[j]) - mean; sumOfSquares += centred * centred }
+                inverse[r] = Float(1 / (sumOfSquares / Double(width) + Double(epsilon)).squareRoot())
+                for j in 0..<width {
+                    xHat[row + j] = (xRow[j] - Float(mean)) * inverse[r]
+                    y[row + j] = xHat[row + j] * gamma[j] + beta[j]
+                }
             }
         }
         return (output, Saved(normalized: normalized, inverseDeviation: inverseDeviation))
@@ -54,30 +56,76 @@ public struct LayerNorm: Equatable, Sendable, Parameterized {
         let width = weight.count
         let rows = outputGradient.count / width
         var inputGradient = outputGradient
+        // ∂L/∂γ and ∂L/∂β sum over rows: each fixed chunk of rows keeps its own partial sums, added in
+        // chunk order afterwards, so the bits do not depend on the thread count.
+        let chunks = (rows + Self.rowsPerChunk - 1) / Self.rowsPerChunk
+        var partialWeight = [Float](repeating: 0, count: chunks * width), partialBias = partialWeight
+        if rows > 0 {
+            Self.withRows(rows: rows, outputGradient, &inputGradient.scalars, &partialWeight, &partialBias, saved.normalized, weight) { dy, dx, dGamma, dBeta, xHat, gamma, rowRange in
+                let chunk = rowRange.lowerBound / Self.rowsPerChunk
+                let (dGamma, dBeta) = (dGamma + chunk * width, dBeta + chunk * width)
+                for r in rowRange {
+                    let row = r * width
+                    var meanG: Float = 0, meanGX: Float = 0
+                    for j in 0..<width {
+                        let g = dy[row + j] * gamma[j]
+                        meanG += g
+                        meanGX += g * xHat[row + j]
+                        dGamma[j] += dy[row + j] * xHat[row + j]
+                        dBeta[j] += dy[row + j]
+                    }
+                    meanG /= Float(width)
+                    meanGX /= Float(width)
+                    for j in 0..<width {
+                        dx[row + j] = (dy[row + j] * gamma[j] - meanG - xHat[row + j] * meanGX) * saved.inverseDeviation[r]
+                    }
+                }
+            }
+        }
         var parameters = self
         parameters.weight = Tensor(zeros: [width])
         parameters.bias = Tensor(zeros: [width])
-        for r in 0..<rows {
-            let row = r * width
-            var meanG: Float = 0, meanGX: Float = 0
+        for chunk in 0..<chunks {
             for j in 0..<width {
-                let dy = outputGradient.scalars[row + j], xHat = saved.normalized.scalars[row + j]
-                let g = dy * weight.scalars[j]
-                meanG += g
-                meanGX += g * xHat
-                parameters.weight.scalars[j] += dy * xHat
-                parameters.bias.scalars[j] += dy
-            }
-            meanG /= Float(width)
-            meanGX /= Float(width)
-            for j in 0..<width {
-                let g = outputGradient.scalars[row + j] * weight.scalars[j]
-                inputGradient.scalars[row + j] = (g - meanG - saved.normalized.scalars[row + j] * meanGX) * saved.inverseDeviation[r]
+                parameters.weight.scalars[j] += partialWeight[chunk * width + j]
+                parameters.bias.scalars[j] += partialBias[chunk * width + j]
             }
         }
         return (inputGradient, parameters)
     }
     // snippet.end
+
+    /// Rows per chunk of work: fixed, so that partial sums never depend on the thread count.
+    static let rowsPerChunk = 64
+
+    /// Runs `body(read, written1, written2, written3, parameter1, parameter2, rows)` on chunks of
+    /// `rowsPerChunk` rows in parallel, with pointers to the storage of each argument.
+    static func withRows(
+        rows: Int, _ read: Tensor, _ written1: inout [Float], _ written2: inout [Float], _ written3: inout [Float],
+        _ parameter1: Tensor, _ parameter2: Tensor,
+        _ body: @escaping @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                     UnsafePointer<Float>, UnsafePointer<Float>, Range<Int>) -> Void
+    ) {
+        func shared(_ pointer: UnsafePointer<Float>) -> SendablePointer<Float> { SendablePointer(UnsafeMutablePointer(mutating: pointer)) }
+        read.withBase { read in
+            parameter1.withBase { parameter1 in
+                parameter2.withBase { parameter2 in
+                    written1.withUnsafeMutableBufferPointer { written1 in
+                        written2.withUnsafeMutableBufferPointer { written2 in
+                            written3.withUnsafeMutableBufferPointer { written3 in
+                                let pointers = (shared(read), SendablePointer(written1.baseAddress!), SendablePointer(written2.baseAddress!),
+                                                SendablePointer(written3.baseAddress!), shared(parameter1), shared(parameter2))
+                                Parallel.forEachRange(rows, grain: rowsPerChunk) { range in
+                                    body(UnsafePointer(pointers.0.base), pointers.1.base, pointers.2.base, pointers.3.base,
+                                         UnsafePointer(pointers.4.base), UnsafePointer(pointers.5.base), range)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// `weight`, `bias`.
     public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {

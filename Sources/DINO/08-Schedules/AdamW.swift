@@ -44,21 +44,49 @@ public struct AdamW: Sendable {
             let step = (steps[name] ?? 0) + 1
             steps[name] = step
             let decay = isRegularized(name: name, shape: parameter.shape) ? weightDecay : 0
-            if decay != 0 { parameter = parameter * (1 - learningRate * decay) }
-            var m = firstMoments[name] ?? Tensor(zeros: parameter.shape)
-            var v = secondMoments[name] ?? Tensor(zeros: parameter.shape)
-            m = m * beta1 + gradient * (1 - beta1)
-            v = v * beta2 + gradient * gradient * (1 - beta2)
+            // Taken out of the dictionaries so that each is uniquely referenced and updated in place.
+            var m = firstMoments.removeValue(forKey: name) ?? Tensor(zeros: parameter.shape)
+            var v = secondMoments.removeValue(forKey: name) ?? Tensor(zeros: parameter.shape)
             let biasCorrection1 = 1 - Foundation.pow(Double(beta1), Double(step))
             let biasCorrection2Root = (1 - Foundation.pow(Double(beta2), Double(step))).squareRoot()
             let stepSize = Float(Double(learningRate) / biasCorrection1)
-            let (root, eps) = (Float(biasCorrection2Root), epsilon)
-            parameter = Tensor.zip(parameter, Tensor.zip(m, v, "AdamW") { m, v in m / (v.squareRoot() / root + eps) }, "AdamW") {
-                $0 - stepSize * $1
+            let (root, eps, shrink) = (Float(biasCorrection2Root), epsilon, 1 - learningRate * decay)
+            // One pass over the four arrays, element by element, in the order of the formulas above.
+            Self.withPointers(&parameter, &m, &v, gradient) { p, m, v, g, range in
+                for i in range {
+                    if decay != 0 { p[i] *= shrink }                              // decoupled weight decay
+                    m[i] = m[i] * beta1 + g[i] * (1 - beta1)                     // first moment
+                    v[i] = v[i] * beta2 + g[i] * g[i] * (1 - beta2)              // second moment
+                    p[i] -= stepSize * (m[i] / (v[i].squareRoot() / root + eps)) // bias-corrected step
+                }
             }
             firstMoments[name] = m
             secondMoments[name] = v
         }
     }
     // snippet.end
+
+    /// Runs `body` over chunks of the elements of the parameter, its moments and its gradient (all the
+    /// same shape), in parallel.
+    static func withPointers(
+        _ parameter: inout Tensor, _ m: inout Tensor, _ v: inout Tensor, _ gradient: Tensor,
+        _ body: @escaping @Sendable (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Range<Int>) -> Void
+    ) {
+        checkShapes(gradient.shape == parameter.shape, "AdamW: gradient \(gradient.shape) for a parameter of shape \(parameter.shape)")
+        let count = parameter.count
+        guard count > 0 else { return }
+        parameter.scalars.withUnsafeMutableBufferPointer { p in
+            m.scalars.withUnsafeMutableBufferPointer { m in
+                v.scalars.withUnsafeMutableBufferPointer { v in
+                    gradient.withBase { g in
+                        let pointers = (SendablePointer(p.baseAddress!), SendablePointer(m.baseAddress!), SendablePointer(v.baseAddress!),
+                                        SendablePointer(UnsafeMutablePointer(mutating: g)))
+                        Parallel.forEachRange(count, grain: Tensor.elementwiseGrain) { range in
+                            body(pointers.0.base, pointers.1.base, pointers.2.base, UnsafePointer(pointers.3.base), range)
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

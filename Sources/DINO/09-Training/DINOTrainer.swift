@@ -47,6 +47,7 @@ public final class DINOTrainer: BaseTrainer {
         guard train.count >= configuration.batchSize else {
             throw ConfigurationError("the training set has \(train.count) images, fewer than one batch of \(configuration.batchSize)")
         }
+        for (name, dataset) in [("training", train), ("test", test), ("k-NN bank", bank)] { try dataset.checkFinite(name) }
         log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
         // A run killed while writing leaves its temporary file behind; the finished files are intact.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.contains(".safetensors.tmp-") {
@@ -91,6 +92,7 @@ public final class DINOTrainer: BaseTrainer {
     /// One step of DINO on a batch of crops; returns the step's metrics.
     public func trainStep(_ batch: CropBatch) throws -> [String: Double] {
         let (epoch, iteration) = (state.epoch, state.iteration)
+        try checkFiniteInputs(batch, iteration: iteration)
         var clock = PhaseClock()
         let globals = Array(batch.crops[0..<2])
         // The teacher sees the two global crops, without DropPath and without a gradient.
@@ -140,12 +142,25 @@ public final class DINOTrainer: BaseTrainer {
         }
     }
 
+    /// Stops at the first NaN or infinity in the crops, naming the crop and the dataset image: a
+    /// corrupt input would otherwise surface only as a non-finite loss, with no hint where it came from.
+    func checkFiniteInputs(_ batch: CropBatch, iteration: Int) throws {
+        for (view, crop) in batch.crops.enumerated() {
+            guard let position = crop.scalars.firstIndex(where: { !$0.isFinite }) else { continue }
+            let image = position / max(1, crop.count / max(1, crop.shape[0]))
+            let source = image < batch.indices.count ? "dataset image \(batch.indices[image])" : "image \(image) of the batch"
+            let kind = view < 2 ? "global" : "local"
+            try checkFinite(crop.scalars[position], "the input: \(kind) crop \(view) (\(crop.shape.dropFirst().map(String.init).joined(separator: "×"))) of \(source)",
+                            iteration: iteration)
+        }
+    }
+
     func checkFinite(_ value: Float, _ quantity: String, iteration: Int) throws {
         guard !value.isFinite else { return }
         let kept = FileManager.default.fileExists(atPath: checkpointURL.path)
             ? "the last good checkpoint is kept at \(checkpointURL.path)" : "no checkpoint had been written yet"
         throw TrainingError("""
-            non-finite value at step \(iteration) (epoch \(state.epoch + 1), batch \(state.batch + 1)): \(quantity) is \(value); \
+            non-finite value at step \(iteration) (epoch \(state.epoch + 1), batch \(state.batch + 1)): \(quantity) is \(value.isNaN ? "nan" : "\(value)"); \
             stopping without writing a checkpoint; \(kept). Lower --lr or check the input data.
             """)
     }

@@ -27,6 +27,16 @@ public struct ImageDataset: Sendable {
     /// Values per image, `C·H·W`.
     public var imageSize: Int { channels * height * width }
 
+    /// Throws at the first NaN or infinity, naming the image and the pixel: one bad value would
+    /// otherwise reach every crop through the normalisation statistics and surface only as a NaN loss.
+    public func checkFinite(_ name: String) throws {
+        guard let position = pixels.firstIndex(where: { !$0.isFinite }) else { return }
+        let (image, offset) = position.quotientAndRemainder(dividingBy: imageSize)
+        let (channel, pixel) = offset.quotientAndRemainder(dividingBy: height * width)
+        throw DataError("the \(name) images contain a non-finite value (\(pixels[position])) at image \(image), channel \(channel), "
+                        + "row \(pixel / width), column \(pixel % width); expected every pixel in [0, 1]")
+    }
+
     /// Image `index` as `(C, H, W)`.
     public func image(_ index: Int) -> ArraySlice<Float> {
         pixels[index * imageSize..<(index + 1) * imageSize]
