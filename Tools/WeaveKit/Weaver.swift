@@ -211,6 +211,7 @@ public struct Weaver: Sendable {
             lines.append("| [\(entry.title)](\(entry.file)) | `\(entry.run)` |")
         }
         lines += [
+            "| [Appendix · Where the time goes](appendix-performance.md) (written by hand, with measured figures) | `swift run -c release step-benchmark` |",
             "",
             "The pages are generated from `Chapters/*/main.swift` by `swift run weave`; a test fails when they are stale.",
             "Exercises: `DINO_EXERCISES=stubs swift test --filter ExerciseNN` checks your work on chapter NN.",

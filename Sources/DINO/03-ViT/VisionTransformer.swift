@@ -56,10 +56,28 @@ public struct VisionTransformer: Equatable, Sendable, Parameterized {
     // snippet.end
 
     /// The CLS feature of each image, `(B, D)`, with no DropPath: what the teacher gives and k-NN uses.
+    ///
+    /// Inference only: images go through in chunks of about `featureTokenBudget` tokens and nothing is
+    /// kept for a backward pass, so memory stays flat for any number of images, and every intermediate
+    /// tensor stays under glibc's 32 MiB mapping threshold and is reused from the heap instead of being
+    /// mapped, and zeroed by the kernel, afresh.
     public func features(_ images: Tensor) -> Tensor {
         var unused = SeededGenerator(seed: 0)  // no DropPath at inference: nothing is drawn
-        return Self.classTokens(forward(images, training: false, using: &unused).output)
+        checkShapes(images.rank == 4, "features: images must be (B, C, H, W), got \(images.shape)")
+        let tokensPerImage = (images.shape[2] / configuration.patchSize) * (images.shape[3] / configuration.patchSize) + 1
+        let chunk = max(1, Self.featureTokenBudget / tokensPerImage)
+        let parts = stride(from: 0, to: images.shape[0], by: chunk).map { start -> Tensor in
+            var tokens = embedding.forward(images.rows(start..<min(images.shape[0], start + chunk))).output
+            for block in blocks { tokens = block.forward(tokens, training: false, using: &unused).output }
+            // The final LayerNorm works row by row: only the CLS rows are needed.
+            return norm.forward(Self.classTokens(tokens)).output
+        }
+        return parts.isEmpty ? Tensor(zeros: [0, configuration.dimension]) : Tensor.concatenated(parts)
     }
+
+    /// Tokens per chunk in `features`: 6400 tokens of B1 (128 images of 28²) make a largest tensor, the
+    /// MLP's hidden layer, of 19.7 MB.
+    public static let featureTokenBudget = 6400
 
     /// The CLS features of images from outside, after checking that they fit this model: throws a message
     /// naming the mismatch (a side that is not a multiple of the patch size, another channel count)
