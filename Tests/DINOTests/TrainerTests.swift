@@ -47,6 +47,16 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
         #expect(fields == [6, 4, 4096, 6, 7680, 10, 1])
     }
 
+    @Test func aStepGivesTheSameBitsOnOneAndTwoThreads() throws {
+        let (one, two) = (try tinyTrainer(), try tinyTrainer())
+        let initial = one.model
+        let batch = one.loader.batch(epoch: 0, index: 0, order: one.loader.order(epoch: 0))
+        _ = try Parallel.$threadCount.withValue(1) { try one.trainStep(batch) }
+        _ = try Parallel.$threadCount.withValue(2) { try two.trainStep(batch) }
+        #expect(one.model != initial)  // the step changed the weights...
+        #expect(one.model == two.model)  // ...identically: fixed chunks, whatever the number of threads
+    }
+
     @Test func aNonFiniteInputStopsTheRunAndSaysWhere() throws {
         var data = SyntheticShapes.make(count: 16, size: 16, seed: 0)
         data.pixels[256 * 3 + 16 * 2 + 5] = .nan

@@ -51,6 +51,12 @@ func tinyViT(seed: UInt64 = 9, depth: Int = 2, dropPathRate: Float = 0) -> Visio
         let x = Tensor.normal([4, 3], using: &rng)
         let probe = ProbeLoss(shape: [4, 3])
         expectGradient(geluBackward(probe.weights, input: x), of: { probe(gelu($0)) }, at: x, "∂GELU/∂x")
+        // The one-pass form the MLP uses: the same values, and a slope that is the same derivative.
+        let wide = Tensor.normal([37], std: 2, using: &rng)   // 37: four lanes of 8 and a scalar tail
+        let (values, slope) = geluWithSlope(wide)
+        assertClose(values, gelu(wide), absolute: 1e-6)
+        let wideProbe = ProbeLoss(shape: [37])
+        expectGradient(geluBackward(wideProbe.weights, slope: slope), of: { wideProbe(gelu($0)) }, at: wide, "∂GELU/∂x from the slope")
         var mlp = MLP(dimension: 3, hidden: 6, using: &rng)
         mlp.visitParameters(prefix: "") { _, t in t = .normal(t.shape, std: 0.5, using: &rng) }
         let (input, parameters) = mlp.backward(probe.weights, saved: mlp.forward(x).saved)

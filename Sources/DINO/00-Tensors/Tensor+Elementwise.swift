@@ -63,6 +63,21 @@ extension Tensor {
         }
     }
 
+    /// `self *= other` element by element, in place.
+    public mutating func multiply(by other: Tensor) {
+        checkShapes(shape == other.shape, "multiply(by:): shapes \(shape) and \(other.shape) differ")
+        let total = count
+        guard total > 0 else { return }
+        other.scalars.withUnsafeBufferPointer { source in
+            scalars.withUnsafeMutableBufferPointer { target in
+                let x = SendablePointer(UnsafeMutablePointer(mutating: source.baseAddress!)), y = SendablePointer(target.baseAddress!)
+                Parallel.forEachRange(total, grain: Self.elementwiseGrain) { range in
+                    for i in range { y.base[i] *= x.base[i] }
+                }
+            }
+        }
+    }
+
     /// Adds a vector to every row: `(…, D) + (D)` → `(…, D)`, the bias of a linear layer.
     public func addingRowVector(_ vector: Tensor) -> Tensor {
         var result = self

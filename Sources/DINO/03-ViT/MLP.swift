@@ -12,20 +12,19 @@ public struct MLP: Equatable, Sendable, Parameterized {
         fc2 = Linear(inputSize: hidden, outputSize: dimension, using: &rng)
     }
 
-    /// What backward needs: the input, the pre-activation and the activation.
-    public struct Saved: Sendable { let input: Tensor, preActivation: Tensor, activation: Tensor }
+    /// What backward needs: the input, GELU's slope at the pre-activation, and the activation.
+    public struct Saved: Sendable { let input: Tensor, slope: Tensor, activation: Tensor }
 
     /// `(R, D)` → `(R, D)`.
     public func forward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
-        let preActivation = fc1.forward(input).output
-        let activation = gelu(preActivation)
-        return (fc2.forward(activation).output, Saved(input: input, preActivation: preActivation, activation: activation))
+        let (activation, slope) = geluWithSlope(fc1.forward(input).output)
+        return (fc2.forward(activation).output, Saved(input: input, slope: slope, activation: activation))
     }
 
     /// Given `∂L/∂output` `(R, D)`: `∂L/∂input` and the parameters' gradients.
     public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: MLP) {
         let (activationGradient, fc2Gradient) = fc2.backward(outputGradient, input: saved.activation)
-        let preActivationGradient = geluBackward(activationGradient, input: saved.preActivation)
+        let preActivationGradient = geluBackward(activationGradient, slope: saved.slope)
         let (inputGradient, fc1Gradient) = fc1.backward(preActivationGradient, input: saved.input)
         var parameters = self
         parameters.fc1 = fc1Gradient
