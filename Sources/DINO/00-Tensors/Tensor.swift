@@ -65,10 +65,13 @@ public struct Tensor: Equatable, Sendable {
     /// The number of elements.
     public var count: Int { scalars.count }
 
-    /// Calls `body` with a pointer to the first element (for BLAS and hand-written kernels).
+    /// Calls `body` with a pointer to the first element (for BLAS and hand-written kernels). An empty
+    /// tensor gets an aligned non-null pointer that must not be read, as BLAS expects.
     @inline(__always)
     public func withBase<Result>(_ body: (UnsafePointer<Float>) throws -> Result) rethrows -> Result {
-        try scalars.withUnsafeBufferPointer { try body($0.baseAddress!) }
+        try scalars.withUnsafeBufferPointer {
+            try body($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!)
+        }
     }
 
     /// The number of dimensions.
