@@ -50,29 +50,25 @@ extension Tensor {
 
     /// `self += factor · other` in place (BLAS's axpy), for accumulating gradients.
     public mutating func add(_ other: Tensor, scaledBy factor: Float = 1) {
-        checkShapes(shape == other.shape, "add(_:scaledBy:): shapes \(shape) and \(other.shape) differ")
-        let total = count
-        guard total > 0 else { return }
-        other.scalars.withUnsafeBufferPointer { source in
-            scalars.withUnsafeMutableBufferPointer { target in
-                let x = SendablePointer(UnsafeMutablePointer(mutating: source.baseAddress!)), y = SendablePointer(target.baseAddress!)
-                Parallel.forEachRange(total, grain: Self.elementwiseGrain) { range in
-                    for i in range { y.base[i] += factor * x.base[i] }
-                }
-            }
-        }
+        update(with: other, "add(_:scaledBy:)") { $0 + factor * $1 }
     }
 
     /// `self *= other` element by element, in place.
     public mutating func multiply(by other: Tensor) {
-        checkShapes(shape == other.shape, "multiply(by:): shapes \(shape) and \(other.shape) differ")
+        update(with: other, "multiply(by:)") { $0 * $1 }
+    }
+
+    /// `self[i] = operation(self[i], other[i])` in place, in parallel chunks.
+    @inline(__always)
+    mutating func update(with other: Tensor, _ name: String, _ operation: @escaping @Sendable (Float, Float) -> Float) {
+        checkShapes(shape == other.shape, "\(name): shapes \(shape) and \(other.shape) differ")
         let total = count
         guard total > 0 else { return }
         other.scalars.withUnsafeBufferPointer { source in
             scalars.withUnsafeMutableBufferPointer { target in
                 let x = SendablePointer(UnsafeMutablePointer(mutating: source.baseAddress!)), y = SendablePointer(target.baseAddress!)
                 Parallel.forEachRange(total, grain: Self.elementwiseGrain) { range in
-                    for i in range { y.base[i] *= x.base[i] }
+                    for i in range { y.base[i] = operation(y.base[i], x.base[i]) }
                 }
             }
         }

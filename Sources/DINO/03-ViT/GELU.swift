@@ -86,15 +86,11 @@ func geluValueAndSlope(_ x: FloatLanes) -> (value: FloatLanes, slope: FloatLanes
     return (x * cdf, cdf + x * gaussian * 0.398_942_28)            // φ(x) = exp(−x²/2) / √(2π)
 }
 
-/// `GELU(x) = ½x(1 + erf(x/√2))`, lane by lane.
+/// `GELU(x)`, lane by lane.
 @inline(__always)
-func geluValue(_ x: FloatLanes) -> FloatLanes { 0.5 * x * (1 + fastErf(x * 0.707_106_78)) }
+func geluValue(_ x: FloatLanes) -> FloatLanes { geluValueAndSlope(x).value }
 
-/// `GELU′(x) = Φ(x) + x · φ(x)`, lane by lane.
+/// `GELU′(x)`, lane by lane.
 @inline(__always)
-func geluSlope(_ x: FloatLanes) -> FloatLanes {
-    let cdf = 0.5 * (1 + fastErf(x * 0.707_106_78))
-    let density = fastExp(-0.5 * x * x) * 0.398_942_28  // 1/√(2π)
-    return cdf + x * density
-}
+func geluSlope(_ x: FloatLanes) -> FloatLanes { geluValueAndSlope(x).slope }
 // snippet.end
