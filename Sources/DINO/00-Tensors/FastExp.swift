@@ -1,3 +1,5 @@
+import VectorKernels
+
 /// Eight floats processed together: one AVX register. The exp, erf and GELU kernels work on these
 /// lanes explicitly, since their bit tricks keep the compiler from vectorising the scalar loops.
 public typealias FloatLanes = SIMD8<Float>
@@ -68,3 +70,7 @@ extension UnsafeMutablePointer where Pointee == Float {
     @inline(__always)
     func setLanes(_ value: FloatLanes, at offset: Int) { UnsafeMutableRawPointer(self + offset).storeBytes(of: value, as: FloatLanes.self) }
 }
+
+/// Whether this CPU runs the AVX2/FMA kernels of `Sources/VectorKernels` (GELU, softmax, LayerNorm),
+/// checked once. Where it does not, their Swift versions on `FloatLanes` run instead.
+let vectorKernelsAvailable = dino_vector_kernels_available()

@@ -55,6 +55,14 @@ public struct Linear: Equatable, Sendable {
     }
     // snippet.end
 
+    /// `(N, in)` → `(N, out)`: `x · Wᵀ` without the bias, for a caller that adds the bias in a pass of
+    /// its own (the MLP adds it inside GELU).
+    public func weightProduct(_ input: Tensor) -> Tensor {
+        checkShapes(input.rank == 2 && input.shape[1] == inputSize,
+                    "Linear.weightProduct: input \(input.shape) for a layer taking \(inputSize) features (weight \(weight.shape))")
+        return matmul(input, weight, transposeB: true)
+    }
+
     // snippet.linear-backward
     /// Given `∂L/∂y` `(N, out)` and the forward input `x` `(N, in)`:
     /// `∂L/∂x = ∂L/∂y · W` `(N, in)`, `∂L/∂W = (∂L/∂y)ᵀ · x` `(out, in)`, `∂L/∂b = Σ_rows ∂L/∂y` `(out)`.

@@ -1,3 +1,5 @@
+import VectorKernels
+
 // snippet.softmax
 /// Softmax over the last axis with a temperature: `p_i = exp(x_i / τ) / Σ_k exp(x_k / τ)`, Eq. 1 of the
 /// paper. `(…, K)` → `(…, K)`, every row summing to 1.
@@ -13,21 +15,32 @@ public func softmax(_ logits: consuming Tensor, temperature: Float = 1) -> Tenso
     result.scalars.withUnsafeMutableBufferPointer { buffer in
         let rowsBase = SendablePointer(buffer.baseAddress!)
         Parallel.forEachRange(rowCount, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
-            for row in rows {
-                let x = rowsBase.base + row * width
-                var maximum = -Float.infinity
-                for k in 0..<width { maximum = max(maximum, x[k]) }
-                var k = 0
-                while k + FloatLanes.scalarCount <= width {
-                    x.setLanes(fastExp((x.lanes(at: k) - maximum) * inverseTemperature), at: k)
-                    k += FloatLanes.scalarCount
-                }
-                for k in k..<width { x[k] = fastExp((x[k] - maximum) * inverseTemperature) }
-                let normaliser = 1 / simdSum(x, width)
-                for k in 0..<width { x[k] *= normaliser }
+            let first = rowsBase.base + rows.lowerBound * width
+            // The AVX2 kernel of VectorKernels.c when the CPU has it: the same steps on wider lanes.
+            if vectorKernelsAvailable {
+                dino_softmax_rows(first, rows.count, width, inverseTemperature)
+            } else {
+                softmaxLanes(first, rows: rows.count, width: width, inverseTemperature: inverseTemperature)
             }
         }
     }
     return result
+}
+
+/// In place, each of `rows` rows of `width`: `x = softmax(x · inverseTemperature)`.
+func softmaxLanes(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, inverseTemperature: Float) {
+    for row in 0..<rows {
+        let x = x + row * width
+        var maximum = -Float.infinity
+        for k in 0..<width { maximum = max(maximum, x[k]) }
+        var k = 0
+        while k + FloatLanes.scalarCount <= width {
+            x.setLanes(fastExp((x.lanes(at: k) - maximum) * inverseTemperature), at: k)
+            k += FloatLanes.scalarCount
+        }
+        for k in k..<width { x[k] = fastExp((x[k] - maximum) * inverseTemperature) }
+        let normaliser = 1 / simdSum(x, width)
+        for k in 0..<width { x[k] *= normaliser }
+    }
 }
 // snippet.end

@@ -47,6 +47,16 @@ public struct Block: Equatable, Sendable, Parameterized {
     }
     // snippet.end
 
+    /// Inference: `(B, T, D)` → `(B, T, D)`, as `forward` without DropPath, keeping nothing for a
+    /// backward pass (the teacher and feature extraction).
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        let dimension = input.shape[2]
+        var output = input
+        output.add(attention.forward(norm1(input.reshaped([-1, dimension])).reshaped(input.shape)).output)
+        output.add(mlp(norm2(output.reshaped([-1, dimension]))).reshaped(input.shape))
+        return output
+    }
+
     // snippet.block-backward
     /// Given `∂L/∂output` `(B, T, D)`: each residual connection passes the gradient through unchanged
     /// and adds what comes back through its branch.

@@ -1,20 +1,11 @@
+import VectorKernels
+
 // snippet.gelu
 /// The exact GELU, `x · Φ(x) = ½x(1 + erf(x/√2))`, as `nn.GELU()` (not the tanh approximation; `erf`
-/// to 1e-6, see `fastErf`). Any shape.
-public func gelu(_ input: Tensor) -> Tensor {
-    return input.withBase { x in
-        Tensor(shape: input.shape) { y in
-            let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: x)), SendablePointer(y))
-            Parallel.forEachRange(input.count, grain: Tensor.elementwiseGrain) { range in
-                var i = range.lowerBound
-                while i + FloatLanes.scalarCount <= range.upperBound {
-                    y.base.setLanes(geluValue(x.base.lanes(at: i)), at: i)
-                    i += FloatLanes.scalarCount
-                }
-                for i in i..<range.upperBound { y.base[i] = geluValue(FloatLanes(repeating: x.base[i]))[0] }
-            }
-        }
-    }
+/// to 1e-6, see `fastErf`). `(…, W)` → `(…, W)`. A `bias` `(W)` is added to every row first: the bias
+/// of the layer before, in this pass instead of a pass of its own.
+public func gelu(_ input: Tensor, addingBias bias: Tensor? = nil) -> Tensor {
+    geluRows(input, bias: bias, keepingSlope: false).output
 }
 
 /// GELU's backward: `∂L/∂x = ∂L/∂y · (Φ(x) + x · φ(x))`, with `φ` the standard normal density.
@@ -43,29 +34,9 @@ public func geluBackward(_ outputGradient: consuming Tensor, input: Tensor) -> T
 /// GELU and its slope `GELU′(x) = Φ(x) + x · φ(x)` in one pass, for a layer that will run backward.
 /// `erf(x/√2)` already computes `exp(−x²/2) = √(2π) · φ(x)`, so the slope costs a multiply-add here,
 /// and the backward pass becomes one multiplication (`geluBackward(_:slope:)`) instead of a second
-/// `erf` and `exp` per element.
-public func geluWithSlope(_ input: Tensor) -> (output: Tensor, slope: Tensor) {
-    var slope = Tensor(zeros: [0])
-    let output = input.withBase { x in
-        Tensor(shape: input.shape) { y in
-            slope = Tensor(shape: input.shape) { s in
-                let (x, y, s) = (SendablePointer(UnsafeMutablePointer(mutating: x)), SendablePointer(y), SendablePointer(s))
-                Parallel.forEachRange(input.count, grain: Tensor.elementwiseGrain) { range in
-                    var i = range.lowerBound
-                    while i + FloatLanes.scalarCount <= range.upperBound {
-                        let (value, derivative) = geluValueAndSlope(x.base.lanes(at: i))
-                        y.base.setLanes(value, at: i)
-                        s.base.setLanes(derivative, at: i)
-                        i += FloatLanes.scalarCount
-                    }
-                    for i in i..<range.upperBound {
-                        let (value, derivative) = geluValueAndSlope(FloatLanes(repeating: x.base[i]))
-                        (y.base[i], s.base[i]) = (value[0], derivative[0])
-                    }
-                }
-            }
-        }
-    }
+/// `erf` and `exp` per element. `bias` as in `gelu`.
+public func geluWithSlope(_ input: Tensor, addingBias bias: Tensor? = nil) -> (output: Tensor, slope: Tensor) {
+    let (output, slope) = geluRows(input, bias: bias, keepingSlope: true)
     return (output, slope)
 }
 
@@ -86,11 +57,65 @@ func geluValueAndSlope(_ x: FloatLanes) -> (value: FloatLanes, slope: FloatLanes
     return (x * cdf, cdf + x * gaussian * 0.398_942_28)            // φ(x) = exp(−x²/2) / √(2π)
 }
 
-/// `GELU(x)`, lane by lane.
-@inline(__always)
-func geluValue(_ x: FloatLanes) -> FloatLanes { geluValueAndSlope(x).value }
-
 /// `GELU′(x)`, lane by lane.
 @inline(__always)
 func geluSlope(_ x: FloatLanes) -> FloatLanes { geluValueAndSlope(x).slope }
 // snippet.end
+
+/// GELU over every row of `input` (plus `bias`), with its slope when `keepingSlope` (otherwise the
+/// slope returned is empty). Runs the AVX2 kernel `dino_gelu_rows` when the CPU has it: the same
+/// polynomials on eight lanes with fused multiply-adds, twice as fast as the Swift lanes of `geluLanes`,
+/// which run everywhere else.
+func geluRows(_ input: Tensor, bias: Tensor?, keepingSlope: Bool) -> (output: Tensor, slope: Tensor) {
+    let width = input.shape.last ?? input.count
+    if let bias { checkShapes(bias.shape == [width], "gelu: bias \(bias.shape) for rows of width \(width)") }
+    let rows = width == 0 ? 0 : input.count / width
+    // Both are written in full below.
+    var output = Tensor(shape: input.shape) { _ in }
+    var slope = Tensor(shape: keepingSlope ? input.shape : [0]) { _ in }
+    guard rows > 0 else { return (output, slope) }
+    input.withBase { x in
+        (bias ?? Tensor(zeros: [0])).withBase { b in
+            output.scalars.withUnsafeMutableBufferPointer { y in
+                slope.scalars.withUnsafeMutableBufferPointer { s in
+                    let x = SendablePointer(UnsafeMutablePointer(mutating: x)), y = SendablePointer(y.baseAddress!)
+                    let b = bias == nil ? nil : SendablePointer(UnsafeMutablePointer(mutating: b))
+                    let s = keepingSlope ? SendablePointer(s.baseAddress!) : nil
+                    Parallel.forEachRange(rows, grain: max(1, Tensor.elementwiseGrain / width)) { range in
+                        let offset = range.lowerBound * width
+                        let slopeRows = s.map { $0.base + offset }
+                        if vectorKernelsAvailable {
+                            dino_gelu_rows(x.base + offset, b?.base, y.base + offset, slopeRows, range.count, width)
+                        } else {
+                            geluLanes(x.base + offset, bias: b?.base, y.base + offset, slope: slopeRows, rows: range.count, width: width)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (output, slope)
+}
+
+/// `dino_gelu_rows` in Swift: GELU (and its slope, when `slope` is given) over `rows` rows of `width`,
+/// `bias` added to each row first.
+func geluLanes(
+    _ x: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?, _ y: UnsafeMutablePointer<Float>,
+    slope: UnsafeMutablePointer<Float>?, rows: Int, width: Int
+) {
+    for row in 0..<rows {
+        let (x, y, slope) = (x + row * width, y + row * width, slope.map { $0 + row * width })
+        var j = 0
+        while j + FloatLanes.scalarCount <= width {
+            let (value, derivative) = geluValueAndSlope(x.lanes(at: j) + (bias?.lanes(at: j) ?? FloatLanes()))
+            y.setLanes(value, at: j)
+            slope?.setLanes(derivative, at: j)
+            j += FloatLanes.scalarCount
+        }
+        for j in j..<width {
+            let (value, derivative) = geluValueAndSlope(FloatLanes(repeating: x[j] + (bias?[j] ?? 0)))
+            y[j] = value[0]
+            slope?[j] = derivative[0]
+        }
+    }
+}

@@ -15,10 +15,15 @@ public struct MLP: Equatable, Sendable, Parameterized {
     /// What backward needs: the input, GELU's slope at the pre-activation, and the activation.
     public struct Saved: Sendable { let input: Tensor, slope: Tensor, activation: Tensor }
 
-    /// `(R, D)` → `(R, D)`.
+    /// `(R, D)` → `(R, D)`. fc1's bias is added inside GELU's pass rather than in a pass of its own.
     public func forward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
-        let (activation, slope) = geluWithSlope(fc1.forward(input).output)
+        let (activation, slope) = geluWithSlope(fc1.weightProduct(input), addingBias: fc1.bias)
         return (fc2.forward(activation).output, Saved(input: input, slope: slope, activation: activation))
+    }
+
+    /// Inference: `(R, D)` → `(R, D)`, without GELU's slope or anything else for a backward pass.
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        fc2.forward(gelu(fc1.weightProduct(input), addingBias: fc1.bias)).output
     }
 
     /// Given `∂L/∂output` `(R, D)`: `∂L/∂input` and the parameters' gradients.

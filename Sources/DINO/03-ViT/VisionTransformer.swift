@@ -62,15 +62,14 @@ public struct VisionTransformer: Equatable, Sendable, Parameterized {
     /// tensor stays under glibc's 32 MiB mapping threshold and is reused from the heap instead of being
     /// mapped, and zeroed by the kernel, afresh.
     public func features(_ images: Tensor) -> Tensor {
-        var unused = SeededGenerator(seed: 0)  // no DropPath at inference: nothing is drawn
         checkShapes(images.rank == 4, "features: images must be (B, C, H, W), got \(images.shape)")
         let tokensPerImage = (images.shape[2] / configuration.patchSize) * (images.shape[3] / configuration.patchSize) + 1
         let chunk = max(1, Self.featureTokenBudget / tokensPerImage)
         let parts = stride(from: 0, to: images.shape[0], by: chunk).map { start -> Tensor in
             var tokens = embedding.forward(images.rows(start..<min(images.shape[0], start + chunk))).output
-            for block in blocks { tokens = block.forward(tokens, training: false, using: &unused).output }
+            for block in blocks { tokens = block(tokens) }
             // The final LayerNorm works row by row: only the CLS rows are needed.
-            return norm.forward(Self.classTokens(tokens)).output
+            return norm(Self.classTokens(tokens))
         }
         return parts.isEmpty ? Tensor(zeros: [0, configuration.dimension]) : Tensor.concatenated(parts)
     }

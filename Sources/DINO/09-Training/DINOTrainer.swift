@@ -95,9 +95,8 @@ public final class DINOTrainer: BaseTrainer {
         try checkFiniteInputs(batch, iteration: iteration)
         var clock = PhaseClock()
         let globals = Array(batch.crops[0..<2])
-        // The teacher sees the two global crops, without DropPath and without a gradient.
-        var noDraws = SeededGenerator(seed: 0)
-        let teacherFeatures = MultiCropPass.forward(model.teacher.backbone, crops: globals, training: false, using: &noDraws).features
+        // The teacher sees the two global crops, without DropPath and without a gradient: inference only.
+        let teacherFeatures = model.teacher.backbone.features(Tensor.concatenated(globals))           // (2B, D)
         let teacherOutput = model.teacher.head.forward(teacherFeatures).output                        // (2B, K)
         clock.lap("teacher_forward")
         // The student sees every crop, one backbone pass per resolution, DropPath drawn for this step.
@@ -215,8 +214,7 @@ public final class DINOTrainer: BaseTrainer {
         for index in 0..<batches {
             let batch = validationLoader.batch(epoch: 0, index: index, order: order)
             var noDraws = SeededGenerator(seed: 0)
-            let teacher = model.teacher.head.forward(
-                MultiCropPass.forward(model.teacher.backbone, crops: Array(batch.crops[0..<2]), training: false, using: &noDraws).features).output
+            let teacher = model.teacher.head.forward(model.teacher.backbone.features(Tensor.concatenated(Array(batch.crops[0..<2])))).output
             let student = model.student.head.forward(
                 MultiCropPass.forward(model.student.backbone, crops: batch.crops, training: false, using: &noDraws).features).output
             total += Double(criterion(studentOutput: student, teacherOutput: teacher, epoch: min(state.epoch, configuration.epochs - 1)).loss)
