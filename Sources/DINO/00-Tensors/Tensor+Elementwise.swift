@@ -17,59 +17,59 @@ extension Tensor {
         }
     }
 
-    /// `result[i] = operation(a[i], b[i])` for two tensors of the same shape.
+    /// `body(a, b, result, range)` over parallel chunks of two tensors of the same shape and a new result.
+    /// The body holds the loop itself, so the compiler vectorises it: a closure called per element is not.
     @inline(__always)
-    static func zip(_ a: Tensor, _ b: Tensor, _ name: String, _ operation: @escaping @Sendable (Float, Float) -> Float) -> Tensor {
+    static func zip(
+        _ a: Tensor, _ b: Tensor, _ name: String,
+        _ body: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
+    ) -> Tensor {
         checkShapes(a.shape == b.shape, "\(name): shapes \(a.shape) and \(b.shape) differ")
         guard a.count > 0 else { return Tensor(zeros: a.shape) }
-        return a.scalars.withUnsafeBufferPointer { aBuffer in
-            b.scalars.withUnsafeBufferPointer { bBuffer in
+        return a.withBase { aBase in
+            b.withBase { bBase in
                 Tensor(shape: a.shape) { output in
-                    let x = SendablePointer(UnsafeMutablePointer(mutating: aBuffer.baseAddress!))
-                    let y = SendablePointer(UnsafeMutablePointer(mutating: bBuffer.baseAddress!))
-                    let z = SendablePointer(output)
-                    Parallel.forEachRange(a.count, grain: elementwiseGrain) { range in
-                        for i in range { z.base[i] = operation(x.base[i], y.base[i]) }
-                    }
+                    let (x, y, z) = (SendablePointer(UnsafeMutablePointer(mutating: aBase)), SendablePointer(UnsafeMutablePointer(mutating: bBase)), SendablePointer(output))
+                    Parallel.forEachRange(a.count, grain: elementwiseGrain) { range in body(x.base, y.base, z.base, range) }
                 }
             }
         }
     }
 
     /// Elementwise sum of two tensors of the same shape.
-    public static func + (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "+") { $0 + $1 } }
+    public static func + (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "+") { x, y, z, range in for i in range { z[i] = x[i] + y[i] } } }
 
     /// Elementwise difference of two tensors of the same shape.
-    public static func - (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "-") { $0 - $1 } }
+    public static func - (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "-") { x, y, z, range in for i in range { z[i] = x[i] - y[i] } } }
 
     /// Elementwise (Hadamard) product of two tensors of the same shape.
-    public static func * (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "*") { $0 * $1 } }
+    public static func * (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "*") { x, y, z, range in for i in range { z[i] = x[i] * y[i] } } }
 
     /// Every element times `factor`.
     public static func * (a: Tensor, factor: Float) -> Tensor { a.map { $0 * factor } }
 
     /// `self += factor · other` in place (BLAS's axpy), for accumulating gradients.
     public mutating func add(_ other: Tensor, scaledBy factor: Float = 1) {
-        update(with: other, "add(_:scaledBy:)") { $0 + factor * $1 }
+        update(with: other, "add(_:scaledBy:)") { y, x, range in for i in range { y[i] += factor * x[i] } }
     }
 
     /// `self *= other` element by element, in place.
     public mutating func multiply(by other: Tensor) {
-        update(with: other, "multiply(by:)") { $0 * $1 }
+        update(with: other, "multiply(by:)") { y, x, range in for i in range { y[i] *= x[i] } }
     }
 
-    /// `self[i] = operation(self[i], other[i])` in place, in parallel chunks.
+    /// `body(self, other, range)` over parallel chunks, writing `self` in place; the body holds the loop.
     @inline(__always)
-    mutating func update(with other: Tensor, _ name: String, _ operation: @escaping @Sendable (Float, Float) -> Float) {
+    mutating func update(
+        with other: Tensor, _ name: String, _ body: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Range<Int>) -> Void
+    ) {
         checkShapes(shape == other.shape, "\(name): shapes \(shape) and \(other.shape) differ")
         let total = count
         guard total > 0 else { return }
-        other.scalars.withUnsafeBufferPointer { source in
+        other.withBase { source in
             scalars.withUnsafeMutableBufferPointer { target in
-                let x = SendablePointer(UnsafeMutablePointer(mutating: source.baseAddress!)), y = SendablePointer(target.baseAddress!)
-                Parallel.forEachRange(total, grain: Self.elementwiseGrain) { range in
-                    for i in range { y.base[i] = operation(y.base[i], x.base[i]) }
-                }
+                let x = SendablePointer(UnsafeMutablePointer(mutating: source)), y = SendablePointer(target.baseAddress!)
+                Parallel.forEachRange(total, grain: Self.elementwiseGrain) { range in body(y.base, x.base, range) }
             }
         }
     }

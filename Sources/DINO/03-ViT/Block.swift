@@ -37,11 +37,11 @@ public struct Block: Equatable, Sendable, Parameterized {
         let (normalized1, norm1Saved) = norm1.forward(input.reshaped([-1, dimension]))
         let (attended, attentionSaved) = attention.forward(normalized1.reshaped([batch, tokens, dimension]))
         let attentionFactors = dropPathFactors(batch: batch, rate: rate, using: &rng)
-        let afterAttention = input + scaleSamples(attended, by: attentionFactors)
+        let afterAttention = addResidual(input, toBranch: attended, scaledBy: attentionFactors)
         let (normalized2, norm2Saved) = norm2.forward(afterAttention.reshaped([-1, dimension]))
         let (transformed, mlpSaved) = mlp.forward(normalized2)
         let mlpFactors = dropPathFactors(batch: batch, rate: rate, using: &rng)
-        let output = afterAttention + scaleSamples(transformed.reshaped(input.shape), by: mlpFactors)
+        let output = addResidual(afterAttention, toBranch: transformed.reshaped(input.shape), scaledBy: mlpFactors)
         return (output, Saved(norm1: norm1Saved, attention: attentionSaved, norm2: norm2Saved, mlp: mlpSaved,
                               attentionFactors: attentionFactors, mlpFactors: mlpFactors))
     }
@@ -65,13 +65,16 @@ public struct Block: Equatable, Sendable, Parameterized {
         let branch2 = scaleSamples(outputGradient, by: saved.mlpFactors).reshaped([-1, dimension])
         let (normalized2Gradient, mlpGradient) = mlp.backward(branch2, saved: saved.mlp)
         let (norm2InputGradient, norm2Gradient) = norm2.backward(normalized2Gradient, saved: saved.norm2)
-        let afterAttentionGradient = outputGradient + norm2InputGradient.reshaped(shape)
+        var afterAttentionGradient = norm2InputGradient.reshaped(shape)
+        afterAttentionGradient.add(outputGradient)
         let branch1 = scaleSamples(afterAttentionGradient, by: saved.attentionFactors)
         let (normalized1Gradient, attentionGradient) = attention.backward(branch1, saved: saved.attention)
         let (norm1InputGradient, norm1Gradient) = norm1.backward(normalized1Gradient.reshaped([-1, dimension]), saved: saved.norm1)
         var parameters = self
         (parameters.norm1, parameters.attention, parameters.norm2, parameters.mlp) = (norm1Gradient, attentionGradient, norm2Gradient, mlpGradient)
-        return (afterAttentionGradient + norm1InputGradient.reshaped(shape), parameters)
+        var inputGradient = norm1InputGradient.reshaped(shape)
+        inputGradient.add(afterAttentionGradient)
+        return (inputGradient, parameters)
     }
     // snippet.end
 
