@@ -137,6 +137,24 @@ func tinyViT(seed: UInt64 = 9, depth: Int = 2, dropPathRate: Float = 0) -> Visio
         }, at: images, "∂L/∂images with DropPath")
     }
 
+    @Test func dropPathResidualByHand() {
+        // Three samples of 25 000 elements: parallel chunks of 32 768 cross from one sample to the next,
+        // and each stretch must take its own sample's factor.
+        let perSample = 25_000
+        let residual = Tensor(shape: [3, perSample], repeating: 1)
+        let branch = Tensor(shape: [3, perSample], scalars: (0..<3 * perSample).map { Float($0 % 7) })
+        let factors: [Float] = [0, 2, 0.5]
+        let sum = Parallel.$threadCount.withValue(2) { addResidual(residual, toBranch: branch, scaledBy: factors) }
+        let scaled = Parallel.$threadCount.withValue(2) { scaleSamples(branch, by: factors) }
+        for i in [0, 6, 24_999, 25_000, 32_767, 32_768, 49_999, 50_000, 74_999] {
+            let factor = factors[i / perSample], value = Float(i % 7)
+            #expect(sum.scalars[i] == 1 + factor * value, "residual + factor · branch at \(i)")
+            #expect(scaled.scalars[i] == factor * value, "factor · branch at \(i)")
+        }
+        // Negative control: one factor for the whole batch gives another result.
+        #expect(addResidual(residual, toBranch: branch, scaledBy: [2, 2, 2]) != sum)
+    }
+
     @Test func multiCropGroupsByResolutionAndSumsGradients() {
         let model = tinyViT()
         var rng = SeededGenerator(seed: 15)
