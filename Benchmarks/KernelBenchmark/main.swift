@@ -95,7 +95,9 @@ struct KernelBenchmark: ParsableCommand {
             ("a += 0.5·b", 3 * bytes, { var z = x; z.add(y, scaledBy: 0.5) }),
             ("sum", bytes, { _ = x.sum() }),
             ("softmax rows of 4096", 2 * bytes, { _ = softmax(x.reshaped([-1, 4096]), temperature: 0.1) }),
-            ("GELU", 2 * bytes, { _ = gelu(x) }),
+            ("GELU, rows of 768", 2 * bytes, { _ = gelu(x.reshaped([-1, 768])) }),
+            ("GELU with its slope", 3 * bytes, { _ = geluWithSlope(x.reshaped([-1, 768])) }),
+            ("LayerNorm, rows of 192", 2 * bytes, { _ = LayerNorm(dimension: 192)(x.reshaped([-1, 192])) }),
             ("GELU backward", 3 * bytes, { _ = geluBackward(y, input: x) }),
         ]
         for (name, moved, body) in kernels {

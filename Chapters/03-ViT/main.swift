@@ -47,7 +47,7 @@ func layerNorm(_ out: Notebook) {
  The kernels work on eight lanes at a time (`FloatLanes`): their bit tricks keep the compiler from
  vectorising scalar loops. Swift compiles for the x86-64 baseline, whose registers hold four floats and
  which has no fused multiply-add, so on CPUs with AVX2 and FMA the same polynomials run in a few lines of
- C (`Sources/VectorKernels`, chosen at run time), about four times faster. The same goes for LayerNorm
+ C (`Sources/VectorKernels`, chosen at run time), two and a half times faster. The same goes for LayerNorm
  and softmax; `VectorKernelTests` holds each C kernel to the Swift code shown here.
 
  @snippet(gelu)

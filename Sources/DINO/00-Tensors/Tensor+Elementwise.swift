@@ -46,7 +46,7 @@ extension Tensor {
     public static func * (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "*") { x, y, z, range in for i in range { z[i] = x[i] * y[i] } } }
 
     /// Every element times `factor`.
-    public static func * (a: Tensor, factor: Float) -> Tensor { a.map { $0 * factor } }
+    public static func * (a: Tensor, factor: Float) -> Tensor { zip(a, a, "*") { x, _, z, range in for i in range { z[i] = x[i] * factor } } }
 
     /// `self += factor · other` in place (BLAS's axpy), for accumulating gradients.
     public mutating func add(_ other: Tensor, scaledBy factor: Float = 1) {

@@ -64,7 +64,7 @@ func geluSlope(_ x: FloatLanes) -> FloatLanes { geluValueAndSlope(x).slope }
 
 /// GELU over every row of `input` (plus `bias`), with its slope when `keepingSlope` (otherwise the
 /// slope returned is empty). Runs the AVX2 kernel `dino_gelu_rows` when the CPU has it: the same
-/// polynomials on eight lanes with fused multiply-adds, twice as fast as the Swift lanes of `geluLanes`,
+/// polynomials on eight lanes with fused multiply-adds, 2.5 times as fast as the Swift lanes of `geluLanes`,
 /// which run everywhere else.
 func geluRows(_ input: Tensor, bias: Tensor?, keepingSlope: Bool) -> (output: Tensor, slope: Tensor) {
     let width = input.shape.last ?? input.count
