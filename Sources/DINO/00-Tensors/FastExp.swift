@@ -1,7 +1,6 @@
-import VectorKernels
-
-/// Eight floats processed together: one AVX register. The exp, erf and GELU kernels work on these
-/// lanes explicitly, since their bit tricks keep the compiler from vectorising the scalar loops.
+/// Eight floats processed together: the width of an AVX register (two SSE registers at the x86-64 baseline
+/// Swift compiles for). The exp, erf and GELU kernels work on these lanes explicitly, since their bit
+/// tricks keep the compiler from vectorising the scalar loops.
 public typealias FloatLanes = SIMD8<Float>
 
 /// `eˣ` to about 1 ulp·2 (relative error below 2e-7 on [-87, 88]), lane by lane.
@@ -70,7 +69,3 @@ extension UnsafeMutablePointer where Pointee == Float {
     @inline(__always)
     func setLanes(_ value: FloatLanes, at offset: Int) { UnsafeMutableRawPointer(self + offset).storeBytes(of: value, as: FloatLanes.self) }
 }
-
-/// Whether this CPU runs the AVX2/FMA kernels of `Sources/VectorKernels` (GELU, softmax, LayerNorm),
-/// checked once. Where it does not, their Swift versions on `FloatLanes` run instead.
-let vectorKernelsAvailable = dino_vector_kernels_available()
