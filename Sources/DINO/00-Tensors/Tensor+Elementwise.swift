@@ -7,12 +7,18 @@ extension Tensor {
     /// `result[i] = operation(self[i])`, in parallel chunks.
     @inline(__always)
     public func map(_ operation: @escaping @Sendable (Float) -> Float) -> Tensor {
-        scalars.withUnsafeBufferPointer { input in
+        mapChunks { x, y, range in for i in range { y[i] = operation(x[i]) } }
+    }
+
+    /// `body(self, result, range)` over parallel chunks of this tensor and a new result of its shape.
+    /// The body holds the loop itself, so the compiler vectorises it: a closure called per element is not.
+    @inline(__always)
+    func mapChunks(_ body: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> Tensor {
+        guard count > 0 else { return Tensor(zeros: shape) }
+        return withBase { base in
             Tensor(shape: shape) { output in
-                let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), SendablePointer(output))
-                Parallel.forEachRange(count, grain: Self.elementwiseGrain) { range in
-                    for i in range { y.base[i] = operation(x.base[i]) }
-                }
+                let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: base)), SendablePointer(output))
+                Parallel.forEachRange(count, grain: Self.elementwiseGrain) { range in body(x.base, y.base, range) }
             }
         }
     }
@@ -46,7 +52,7 @@ extension Tensor {
     public static func * (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "*") { x, y, z, range in for i in range { z[i] = x[i] * y[i] } } }
 
     /// Every element times `factor`.
-    public static func * (a: Tensor, factor: Float) -> Tensor { zip(a, a, "*") { x, _, z, range in for i in range { z[i] = x[i] * factor } } }
+    public static func * (a: Tensor, factor: Float) -> Tensor { a.mapChunks { x, y, range in for i in range { y[i] = x[i] * factor } } }
 
     /// `self += factor · other` in place (BLAS's axpy), for accumulating gradients.
     public mutating func add(_ other: Tensor, scaledBy factor: Float = 1) {

@@ -51,10 +51,8 @@ public struct Block: Equatable, Sendable, Parameterized {
     /// backward pass (the teacher and feature extraction).
     public func callAsFunction(_ input: Tensor) -> Tensor {
         let dimension = input.shape[2]
-        var output = input
-        output.add(attention.forward(norm1(input.reshaped([-1, dimension])).reshaped(input.shape)).output)
-        output.add(mlp(norm2(output.reshaped([-1, dimension]))).reshaped(input.shape))
-        return output
+        let afterAttention = input + attention.forward(norm1(input.reshaped([-1, dimension])).reshaped(input.shape)).output
+        return afterAttention + mlp(norm2(afterAttention.reshaped([-1, dimension]))).reshaped(input.shape)
     }
 
     // snippet.block-backward

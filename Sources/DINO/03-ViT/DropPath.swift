@@ -14,12 +14,10 @@ public func scaleSamples(_ tensor: Tensor, by factors: [Float]) -> Tensor {
     checkShapes(tensor.rank >= 1 && tensor.shape[0] == factors.count,
                 "scaleSamples: \(factors.count) factors for a batch of shape \(tensor.shape)")
     if factors.allSatisfy({ $0 == 1 }) { return tensor }
-    var result = tensor
     let perSample = tensor.count / factors.count
-    result.update(with: tensor, "scaleSamples") { y, _, range in
-        forEachSample(in: range, perSample: perSample, factors) { stretch, factor in for j in stretch { y[j] *= factor } }
+    return tensor.mapChunks { x, y, range in
+        forEachSample(in: range, perSample: perSample, factors) { stretch, factor in for j in stretch { y[j] = factor * x[j] } }
     }
-    return result
 }
 
 /// The residual connection with DropPath, in one pass: `residual + factors[b] · branch` for every
