@@ -76,15 +76,18 @@ struct KernelBenchmark: ParsableCommand {
             print(String(format: "  %-24@ %6d×%5d×%5d  ", product.name as NSString, product.m, product.n, product.k)
                 + rates.joined(separator: " / "))
         }
-        // Attention: 64 images × 8 crops' worth of (image, head) pairs for the 28² crops: 384 products of 50×50×64.
-        let q = Tensor.normal([384, 50, 64], using: &rng), k = Tensor.normal([384, 50, 64], using: &rng)
-        let attentionFlops = 2.0 * 384 * 50 * 50 * 64
-        let attentionRates = counts.map { count -> String in
-            let seconds = Parallel.$threadCount.withValue(count) { median { _ = batchedMatmul(q, k, transposeB: true) } }
-            return String(format: "%7.1f", attentionFlops / seconds / 1e9)
+        // Attention, per (image, head) pair: 128 global crops × 3 heads of 50×50×64 (4 × 4 = 16 locals
+        // of 10×10×64 per image, 384 crops × 3 heads), each product a single-threaded sgemm.
+        for (pairs, tokens) in [(384, 50), (1152, 10)] {
+            let q = Tensor.normal([pairs, tokens, 64], using: &rng), k = Tensor.normal([pairs, tokens, 64], using: &rng)
+            let attentionFlops = 2.0 * Double(pairs * tokens * tokens * 64)
+            let attentionRates = counts.map { count -> String in
+                let seconds = Parallel.$threadCount.withValue(count) { median { _ = batchedMatmul(q, k, transposeB: true) } }
+                return String(format: "%7.1f", attentionFlops / seconds / 1e9)
+            }
+            print(String(format: "  %-24@ %6@  ", "attention Q·Kᵀ batched" as NSString, "\(pairs) × \(tokens)×\(tokens)×64" as NSString)
+                + attentionRates.joined(separator: " / "))
         }
-        print(String(format: "  %-24@ %6@  ", "attention Q·Kᵀ batched" as NSString, "384 × 50×50×64" as NSString)
-            + attentionRates.joined(separator: " / "))
 
         print("elementwise, GB/s moved (median of \(repeats)); threads:", counts.map(String.init).joined(separator: " / "))
         let x = Tensor.normal([Self.tokens * 768], using: &rng), y = Tensor.normal([Self.tokens * 768], using: &rng)

@@ -44,7 +44,7 @@ public struct Linear: Equatable, Sendable {
             weight.scalars.withUnsafeBufferPointer { w in
                 bias.scalars.withUnsafeBufferPointer { b in
                     Tensor(shape: [input.shape[0], outputSize]) { y in
-                        for row in 0..<input.shape[0] { (y + row * outputSize).initialize(from: b.baseAddress!, count: outputSize) }
+                        fillRows(y, count: input.shape[0], with: b.baseAddress!, width: outputSize)
                         BLAS.gemm(transposeA: false, transposeB: true, m: input.shape[0], n: outputSize, k: inputSize,
                                   a: x.baseAddress!, lda: inputSize, b: w.baseAddress!, ldb: inputSize, beta: 1, c: y, ldc: outputSize)
                     }
@@ -75,4 +75,13 @@ public struct Linear: Equatable, Sendable {
         return (inputGradient, Linear(weight: weightGradient, bias: biasGradient))
     }
     // snippet.end
+}
+
+/// Copies `row` (`width` floats) into each of the `count` rows of `matrix`, rows split over the cores:
+/// a serial copy of a 10 240 × 576 output would leave the other core idle.
+func fillRows(_ matrix: UnsafeMutablePointer<Float>, count: Int, with row: UnsafePointer<Float>, width: Int) {
+    let (target, source) = (SendablePointer(matrix), SendablePointer(UnsafeMutablePointer(mutating: row)))
+    Parallel.forEachRange(count, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
+        for index in rows { (target.base + index * width).initialize(from: source.base, count: width) }
+    }
 }

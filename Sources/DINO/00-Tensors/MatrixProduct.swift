@@ -9,8 +9,10 @@ public enum BLAS {
     /// `C = alpha · op(A) · op(B) + beta · C` with `op(A)` of shape `(m, k)` and `op(B)` of `(k, n)`,
     /// all row-major; `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`).
     ///
-    /// Large products are split by rows of `C` across `Parallel.threadCount` cores, each part a
-    /// single-threaded `cblas_sgemm` on a fixed slice, so the split never depends on timing.
+    /// Large products are split across `Parallel.threadCount` cores, each part a single-threaded
+    /// `cblas_sgemm`. Most are split by rows of `C`. A weight gradient `(∂L/∂y)ᵀ · x` is short and wide
+    /// (`m` = 576 outputs, `k` = 6 400 tokens): there, every core would repack all of `op(B)`, so the
+    /// tokens are split instead (`gemmSplittingInner`). Neither split depends on timing.
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
@@ -18,8 +20,14 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         _ = Parallel.configureBLASOnce
+        let large = m * n * k >= splitThreshold
+        if large && k >= 4 * m {
+            gemmSplittingInner(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
         let threads = Parallel.threadCount
-        let parts = m * n * k >= splitThreshold && m >= 2 * threads ? threads : 1
+        let parts = large && m >= 2 * threads ? threads : 1
         let rowsPerPart = (m + parts - 1) / parts
         let (aPointer, bPointer, cPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
@@ -37,6 +45,46 @@ public enum BLAS {
         }
     }
     // snippet.end
+
+    /// How many slices of the inner dimension `gemmSplittingInner` cuts: a constant, not the thread count,
+    /// so that a product has the same bits on any number of cores.
+    static let innerParts = 4
+
+    /// `gemm` with the inner dimension cut into `innerParts` equal slices, `op(A)·op(B) = Σ_s op(A)_s·op(B)_s`:
+    /// each slice is a single-threaded product of its own columns of `op(A)` and rows of `op(B)`, so no
+    /// operand is packed twice. Slice 0 goes into `C` (with `beta`), the others into `(m, n)` partial
+    /// products that are then added to `C` in slice order.
+    static func gemmSplittingInner(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let parts = innerParts, slice = (k + innerParts - 1) / innerParts
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: (parts - 1) * m * n)
+        defer { partials.deallocate() }
+        let (aPointer, bPointer, cPointer, partialPointer) = (
+            SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
+            SendablePointer(c), SendablePointer(partials))
+        Parallel.forEachChunk(parts) { part in
+            let first = part * slice, depth = max(0, min(slice, k - first))
+            // Slice part of the inner dimension: columns of op(A), rows of op(B), wherever the storage puts them.
+            let aSlice = aPointer.base + (transposeA ? first * lda : first)
+            let bSlice = bPointer.base + (transposeB ? first : first * ldb)
+            let (target, targetBeta, targetStride) = part == 0
+                ? (cPointer.base, beta, ldc) : (partialPointer.base + (part - 1) * m * n, Float(0), n)
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(depth), alpha, aSlice, Int32(lda), bSlice, Int32(ldb),
+                targetBeta, target, Int32(targetStride))
+        }
+        Parallel.forEachRow(m, width: n) { row in
+            let target = cPointer.base + row * ldc
+            for part in 1..<parts {
+                let partial = partialPointer.base + (part - 1) * m * n + row * n
+                for j in 0..<n { target[j] += partial[j] }
+            }
+        }
+    }
 }
 
 /// The matrix product `op(a) · op(b)`: `(M, K) · (K, N)` → `(M, N)`, on BLAS.

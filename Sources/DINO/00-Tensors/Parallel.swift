@@ -38,12 +38,23 @@ public enum Parallel {
             for chunk in 0..<chunkCount { body(chunk) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+        let runWorker: @Sendable (Int) -> Void = { worker in
             var chunk = worker
             while chunk < chunkCount {
                 body(chunk)
                 chunk += workers
             }
+        }
+        if WorkerPool.shared.run(workers: workers, runWorker) { return }
+        DispatchQueue.concurrentPerform(iterations: workers, execute: runWorker)
+    }
+
+    /// Calls `body(row)` for every row in `0..<count` of a matrix `width` wide, rows spread over the cores
+    /// in chunks of about `Tensor.elementwiseGrain` elements. For row-wise kernels whose rows are
+    /// independent: each call writes only its own row's outputs.
+    public static func forEachRow(_ count: Int, width: Int, _ body: @Sendable (Int) -> Void) {
+        forEachRange(count, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
+            for row in rows { body(row) }
         }
     }
 

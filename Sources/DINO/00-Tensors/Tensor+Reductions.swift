@@ -22,6 +22,35 @@ extension Tensor {
         return Float(partial.reduce(0.0) { $0 + Double($1) })
     }
 
+    /// `Σ x²` over every element, accumulated in `Double`: the squared L2 norm. Chunks run in parallel and
+    /// are added in order, so the result is the same for any thread count.
+    public func sumOfSquares() -> Double {
+        guard count > 0 else { return 0 }
+        let chunks = (count + Self.reductionChunk - 1) / Self.reductionChunk
+        var partial = [Double](repeating: 0, count: chunks)
+        withBase { input in
+            partial.withUnsafeMutableBufferPointer { sums in
+                let x = SendablePointer(UnsafeMutablePointer(mutating: input)), s = SendablePointer(sums.baseAddress!)
+                let total = count
+                Parallel.forEachChunk(chunks) { chunk in
+                    let start = chunk * Self.reductionChunk
+                    let end = min(start + Self.reductionChunk, total)
+                    var lanes = SIMD8<Double>(repeating: 0)
+                    var i = start
+                    while i + 8 <= end {
+                        let values = SIMD8<Double>(UnsafeRawPointer(x.base + i).loadUnaligned(as: SIMD8<Float>.self))
+                        lanes += values * values
+                        i += 8
+                    }
+                    var sum = lanes.sum()
+                    while i < end { sum += Double(x.base[i]) * Double(x.base[i]); i += 1 }
+                    s.base[chunk] = sum
+                }
+            }
+        }
+        return partial.reduce(0, +)
+    }
+
     /// The mean of all elements.
     public func mean() -> Float { count == 0 ? 0 : sum() / Float(count) }
 

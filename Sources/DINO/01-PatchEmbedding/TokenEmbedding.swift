@@ -52,12 +52,14 @@ public struct TokenEmbedding: Equatable, Sendable, Parameterized {
         let (batch, patchCount, dimension) = (patchTokens.shape[0], patchTokens.shape[1], patchTokens.shape[2])
         let p = patchEmbedding.patchSize
         let (position, resampling) = positionEmbedding(gridHeight: images.shape[2] / p, gridWidth: images.shape[3] / p)
-        var tokens = Tensor(zeros: [batch, 1 + patchCount, dimension])
-        for b in 0..<batch {
-            let start = b * (1 + patchCount) * dimension
-            for j in 0..<dimension { tokens.scalars[start + j] = classToken.scalars[j] + position.scalars[j] }
-            for i in 0..<patchCount * dimension {
-                tokens.scalars[start + dimension + i] = patchTokens.scalars[b * patchCount * dimension + i] + position.scalars[dimension + i]
+        let tokens = Tensor(shape: [batch, 1 + patchCount, dimension]) { base in
+            let tokens = SendablePointer(base)
+            Parallel.forEachRow(batch, width: (1 + patchCount) * dimension) { b in  // images are independent
+                let start = b * (1 + patchCount) * dimension
+                for j in 0..<dimension { tokens.base[start + j] = classToken.scalars[j] + position.scalars[j] }
+                for i in 0..<patchCount * dimension {
+                    tokens.base[start + dimension + i] = patchTokens.scalars[b * patchCount * dimension + i] + position.scalars[dimension + i]
+                }
             }
         }
         return (tokens, Saved(patches: patches, imageShape: images.shape, resampling: resampling))
@@ -70,13 +72,14 @@ public struct TokenEmbedding: Equatable, Sendable, Parameterized {
     /// entries send theirs back through the transposed resampling matrix.
     public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: TokenEmbedding) {
         let (batch, tokenCount, dimension) = (outputGradient.shape[0], outputGradient.shape[1], outputGradient.shape[2])
-        var positionGradient = Tensor(zeros: [tokenCount, dimension])  // Σ over the batch
-        var patchTokenGradient = Tensor(zeros: [batch, tokenCount - 1, dimension])
-        for b in 0..<batch {
-            let start = b * tokenCount * dimension
-            for i in 0..<tokenCount * dimension { positionGradient.scalars[i] += outputGradient.scalars[start + i] }
-            for i in 0..<(tokenCount - 1) * dimension {
-                patchTokenGradient.scalars[b * (tokenCount - 1) * dimension + i] = outputGradient.scalars[start + dimension + i]
+        // Σ over the batch: every image adds to the same table.
+        let positionGradient = outputGradient.reshaped([batch, tokenCount * dimension]).sumOverRows().reshaped([tokenCount, dimension])
+        let patchTokenGradient = Tensor(shape: [batch, tokenCount - 1, dimension]) { base in
+            let patchGradient = SendablePointer(base)
+            Parallel.forEachRow(batch, width: tokenCount * dimension) { b in  // every token but the class token
+                for i in 0..<(tokenCount - 1) * dimension {
+                    patchGradient.base[b * (tokenCount - 1) * dimension + i] = outputGradient.scalars[b * tokenCount * dimension + dimension + i]
+                }
             }
         }
         let (imageGradient, patchParameters) = patchEmbedding.backward(patchTokenGradient, patches: saved.patches, imageShape: saved.imageShape)

@@ -25,12 +25,7 @@ public struct WeightNormalizedLinear: Equatable, Sendable, Parameterized {
     /// The effective weight `W = g · v / ‖v‖` `(out, in)` and each row's `‖v‖`.
     public func effectiveWeight() -> (weight: Tensor, rowNorms: [Float]) {
         let (unit, norms) = l2Normalize(direction, epsilon: 0)
-        var weight = unit
-        let width = direction.shape[1]
-        for row in 0..<direction.shape[0] {
-            for j in 0..<width { weight.scalars[row * width + j] *= magnitude.scalars[row] }
-        }
-        return (weight, norms)
+        return (scaleSamples(unit, by: magnitude.scalars), norms)  // row o times g_o
     }
 
     /// What backward needs.
@@ -50,20 +45,27 @@ public struct WeightNormalizedLinear: Equatable, Sendable, Parameterized {
         let inputGradient = matmul(outputGradient, saved.weight)
         let weightGradient = matmul(outputGradient, saved.input, transposeA: true)  // (out, in)
         let width = direction.shape[1]
-        var parameters = self
-        parameters.direction = Tensor(zeros: direction.shape)
-        parameters.magnitude = Tensor(zeros: magnitude.shape)
-        for row in 0..<direction.shape[0] {
-            let start = row * width, norm = saved.rowNorms[row]
-            var alongDirection: Float = 0  // G·v̂
-            for j in 0..<width { alongDirection += weightGradient.scalars[start + j] * direction.scalars[start + j] / norm }
-            if magnitudeIsTrainable { parameters.magnitude.scalars[row] = alongDirection }
-            let scale = magnitude.scalars[row] / norm
-            for j in 0..<width {
-                parameters.direction.scalars[start + j] =
-                    scale * (weightGradient.scalars[start + j] - alongDirection * direction.scalars[start + j] / norm)
+        var magnitudeGradient = Tensor(zeros: magnitude.shape)
+        let directionGradient = magnitudeGradient.scalars.withUnsafeMutableBufferPointer { magnitudeBuffer in
+            let magnitudeRows = SendablePointer(magnitudeBuffer.baseAddress!)
+            return Tensor(shape: direction.shape) { base in
+                let directionRows = SendablePointer(base)
+                Parallel.forEachRow(direction.shape[0], width: width) { row in  // rows are independent
+                    let start = row * width, norm = saved.rowNorms[row]
+                    var alongDirection: Float = 0  // G·v̂
+                    for j in 0..<width { alongDirection += weightGradient.scalars[start + j] * direction.scalars[start + j] / norm }
+                    if magnitudeIsTrainable { magnitudeRows.base[row] = alongDirection }
+                    let scale = magnitude.scalars[row] / norm
+                    for j in 0..<width {
+                        directionRows.base[start + j] =
+                            scale * (weightGradient.scalars[start + j] - alongDirection * direction.scalars[start + j] / norm)
+                    }
+                }
             }
         }
+        var parameters = self
+        parameters.direction = directionGradient
+        parameters.magnitude = magnitudeGradient
         return (inputGradient, parameters)
     }
     // snippet.end

@@ -4,7 +4,7 @@
 public func teacherProbabilities(_ teacherOutput: Tensor, center: Center, temperature: Float) -> Tensor {
     checkShapes(teacherOutput.rank == 2 && teacherOutput.shape[1] == center.value.count,
                 "teacherProbabilities: teacher output \(teacherOutput.shape) for a centre of \(center.value.count)")
-    return softmax(teacherOutput - Tensor(shape: teacherOutput.shape, scalars: Array(repeating: center.value.scalars, count: teacherOutput.shape[0]).flatMap { $0 }),
-                   temperature: temperature)
+    // g − c for every row: adding −c is the same float as subtracting c.
+    return softmax(teacherOutput.addingRowVector(center.value.reshaped([-1]) * -1), temperature: temperature)
 }
 // snippet.end

@@ -94,28 +94,37 @@ public struct DINOLoss: Sendable {
         let student = softmax(studentOutput, temperature: studentTemperature)
         let studentLog = logSoftmax(studentOutput, temperature: studentTemperature)
         let pairCount = globals * (views - 1)  // 2V − 2: every (i, v) with v ≠ i
-        var total = 0.0
-        var gradient = Tensor(zeros: studentOutput.shape)
         let scale = 1 / (Float(pairCount * batch) * studentTemperature)
-        for v in 0..<views {
-            let partners = (0..<globals).filter { $0 != v }  // same-view pairs are skipped
-            for b in 0..<batch {
-                let s = (v * batch + b) * width
-                for i in partners {
-                    let t = (i * batch + b) * width
-                    var crossEntropy = 0.0
-                    for k in 0..<width { crossEntropy -= Double(teacher.scalars[t + k]) * Double(studentLog.scalars[s + k]) }
-                    total += crossEntropy
-                }
-                // ∂/∂s of Σ_i H(P_t(i), P_s(v)) = Σ_i (P_s(v) − P_t(i)) / τ_s, then the mean's 1/(|P|·B).
-                for k in 0..<width {
-                    var teacherSum: Float = 0
-                    for i in partners { teacherSum += teacher.scalars[(i * batch + b) * width + k] }
-                    gradient.scalars[s + k] = (Float(partners.count) * student.scalars[s + k] - teacherSum) * scale
+        // Each student row (view v, image b) is independent: the rows are spread over the cores, each
+        // writing its own gradient row and its own term of the sum, and the terms are added in row order.
+        var rowTerms = [Double](repeating: 0, count: views * batch)
+        let gradient = Tensor(shape: studentOutput.shape) { gradientBase in
+            rowTerms.withUnsafeMutableBufferPointer { terms in
+                let (gradientRows, termOfRow) = (SendablePointer(gradientBase), SendablePointer(terms.baseAddress!))
+                Parallel.forEachRange(views * batch, grain: 16) { rows in
+                    for row in rows {
+                        let (v, b) = row.quotientAndRemainder(dividingBy: batch)  // rows are crop-major
+                        let partners = (0..<globals).filter { $0 != v }  // same-view pairs are skipped
+                        let s = row * width
+                        var term = 0.0
+                        for i in partners {
+                            let t = (i * batch + b) * width
+                            var crossEntropy = 0.0
+                            for k in 0..<width { crossEntropy -= Double(teacher.scalars[t + k]) * Double(studentLog.scalars[s + k]) }
+                            term += crossEntropy
+                        }
+                        termOfRow.base[row] = term
+                        // ∂/∂s of Σ_i H(P_t(i), P_s(v)) = Σ_i (P_s(v) − P_t(i)) / τ_s, then the mean's 1/(|P|·B).
+                        for k in 0..<width {
+                            var teacherSum: Float = 0
+                            for i in partners { teacherSum += teacher.scalars[(i * batch + b) * width + k] }
+                            gradientRows.base[s + k] = (Float(partners.count) * student.scalars[s + k] - teacherSum) * scale
+                        }
+                    }
                 }
             }
         }
-        let loss = Float(total / Double(pairCount * batch))
+        let loss = Float(rowTerms.reduce(0, +) / Double(pairCount * batch))
         let teacherEntropy = meanEntropy(teacher)
         let meanTeacher = teacher.sumOverRows() * (1 / Float(teacher.shape[0]))
         let statistics = CollapseStatistics(
@@ -133,16 +142,32 @@ public struct DINOLoss: Sendable {
 
 /// `log softmax(x / τ)` over the last axis: `x/τ − max − log Σ exp(x/τ − max)`, stable for any `x`.
 public func logSoftmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
+    checkArgument(temperature > 0, "logSoftmax: temperature must be positive, got \(temperature)")
     let width = logits.shape.last!
-    var result = logits
-    for row in 0..<logits.count / width {
-        let start = row * width
-        var maximum = -Float.infinity
-        for k in 0..<width { maximum = max(maximum, logits.scalars[start + k] / temperature) }
-        var sum: Float = 0
-        for k in 0..<width { sum += fastExp(logits.scalars[start + k] / temperature - maximum) }
-        let logSum = Foundation.log(sum)
-        for k in 0..<width { result.scalars[start + k] = logits.scalars[start + k] / temperature - maximum - logSum }
+    let rowCount = width == 0 ? 0 : logits.count / width
+    guard rowCount > 0 else { return logits }
+    return logits.withBase { base in
+        Tensor(shape: logits.shape) { output in
+            let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: base)), SendablePointer(output))
+            // Rows are independent: split over the cores, eight lanes at a time within a row.
+            Parallel.forEachRange(rowCount, grain: max(1, Tensor.elementwiseGrain / width)) { rows in
+                for row in rows {
+                    let (x, y) = (x.base + row * width, y.base + row * width)
+                    var maximum = -Float.infinity
+                    for k in 0..<width { maximum = max(maximum, x[k]) }
+                    maximum /= temperature  // max(x) / τ = max(x / τ): τ > 0, and rounding keeps the order
+                    var lanes = FloatLanes(repeating: 0)
+                    var k = 0
+                    while k + FloatLanes.scalarCount <= width {
+                        lanes += fastExp(x.lanes(at: k) / temperature - maximum)
+                        k += FloatLanes.scalarCount
+                    }
+                    var sum = lanes.sum()
+                    for k in k..<width { sum += fastExp(x[k] / temperature - maximum) }
+                    let logSum = Foundation.log(sum)
+                    for k in 0..<width { y[k] = x[k] / temperature - maximum - logSum }
+                }
+            }
+        }
     }
-    return result
 }

@@ -8,7 +8,7 @@ import Foundation
 public func clipGradientsPerParameter<Model: Parameterized>(_ gradients: inout Model, maximum: Float) -> [String: Float] {
     var norms = [String: Float]()
     gradients.visitParameters(prefix: "") { name, gradient in
-        let norm = Float(gradient.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+        let norm = Float(gradient.sumOfSquares().squareRoot())
         norms[name] = norm
         let coefficient = maximum / (norm + 1e-6)
         if coefficient < 1 { gradient = gradient * coefficient }

@@ -11,6 +11,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/// A hint inside a spin-wait loop (x86 `pause`, ARM `yield`): the core waits without flooding the
+/// memory system with loads. Any CPU; used by the Swift worker pool.
+static inline void dino_spin_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// Whether this CPU and operating system run AVX2 and FMA (checked once with `cpuid` and `xgetbv`).
 /// The other functions may be called only when this returns true.
 bool dino_vector_kernels_available(void);

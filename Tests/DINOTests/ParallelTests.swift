@@ -1,0 +1,133 @@
+import DINO
+import DINOTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// The split of work across cores: every chunk runs once, on whichever thread, and the row-parallel
+/// kernels give the same bits on one and two threads.
+@Suite struct ParallelTests {
+    @Test func everyChunkRunsExactlyOnceOverManyRegions() {
+        // Many regions in a row: helpers that stay awake between regions must join each one exactly once.
+        // Chunk c only ever touches counts[c], and regions end before the next begins: no atomics needed.
+        let chunks = 64
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: chunks)
+        counts.initialize(repeating: 0, count: chunks)
+        defer { counts.deallocate() }
+        let slots = SendablePointer(counts)
+        Parallel.$threadCount.withValue(2) {
+            for _ in 0..<2_000 {
+                Parallel.forEachChunk(chunks) { chunk in slots.base[chunk] += 1 }
+            }
+        }
+        #expect((0..<chunks).allSatisfy { counts[$0] == 2_000 })
+        // Negative control: one region fewer would leave every count one short.
+        #expect(!(0..<chunks).allSatisfy { counts[$0] == 1_999 })
+    }
+
+    @Test func nestedAndConcurrentRegionsStillCoverEveryChunk() async {
+        // A region opened inside a region, and regions opened from several tasks at once, find the pool
+        // busy and must still run every chunk.
+        let total = Counter()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    Parallel.$threadCount.withValue(2) {
+                        for _ in 0..<50 {
+                            Parallel.forEachChunk(8) { _ in
+                                Parallel.$threadCount.withValue(2) {
+                                    Parallel.forEachChunk(4) { _ in total.value.add(1, ordering: .relaxed) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(total.value.load(ordering: .relaxed) == 4 * 50 * 8 * 4)
+    }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func weightGradientShapesSplitTheInnerDimension(transposeA: Bool, transposeB: Bool) {
+        // k ≥ 4m and m·n·k ≥ 2²¹: the product is cut along k into slices whose partial products are added.
+        // An odd k leaves a short last slice.
+        var rng = SeededGenerator(seed: 31)
+        let (m, n, k) = (24, 40, 2_223)
+        let a = Tensor.normal([m, k], using: &rng), b = Tensor.normal([k, n], using: &rng)
+        let (aStored, bStored) = (transposeA ? a.transposed() : a, transposeB ? b.transposed() : b)
+        let one = Parallel.$threadCount.withValue(1) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
+        let two = Parallel.$threadCount.withValue(2) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
+        assertClose(one, naiveMatmul(a, b), absolute: 1e-3, relative: 1e-4)
+        #expect(one == two)  // fixed slices: the same bits on any number of cores
+    }
+
+    @Test func innerSplitKeepsBetaAndAlpha() {
+        // C = 0.5·A·B + 2·C with the inner dimension split: only the first slice may apply beta.
+        var rng = SeededGenerator(seed: 32)
+        let (m, n, k) = (16, 64, 2_100)
+        let a = Tensor.normal([k, m], using: &rng), b = Tensor.normal([k, n], using: &rng)  // A stored transposed
+        let start = Tensor.normal([m, n], using: &rng)
+        var c = start
+        Parallel.$threadCount.withValue(2) {
+            a.withBase { aBase in
+                b.withBase { bBase in
+                    c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+                        BLAS.gemm(transposeA: true, transposeB: false, m: m, n: n, k: k, alpha: 0.5, a: aBase, lda: m,
+                                  b: bBase, ldb: n, beta: 2, c: cBuffer.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+        let expected = naiveMatmul(a.transposed(), b) * 0.5 + start * 2
+        assertClose(c, expected, absolute: 1e-3, relative: 1e-4)
+        // Negative control: beta applied to every slice would add 2·C three more times.
+        #expect(abs(c.scalars[0] - (expected.scalars[0] + 6 * start.scalars[0])) > 1e-2)
+    }
+
+    @Test func sumOfSquaresByHandAndOnAnyThreadCount() {
+        #expect(Tensor([3, 4]).sumOfSquares() == 25)
+        #expect(Tensor([3, -4]).sumOfSquares() != 7)  // negative control: squares, not the square of the sum
+        #expect(Tensor(zeros: [0]).sumOfSquares() == 0)
+        var rng = SeededGenerator(seed: 33)
+        let big = Tensor.normal([70_001], using: &rng)
+        let exact = big.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }
+        let (one, two) = (Parallel.$threadCount.withValue(1) { big.sumOfSquares() },
+                          Parallel.$threadCount.withValue(2) { big.sumOfSquares() })
+        #expect(abs(one - exact) < 1e-9 * exact)
+        #expect(one.bitPattern == two.bitPattern)
+    }
+
+    @Test func rowParallelKernelsGiveTheSameBitsOnOneAndTwoThreads() throws {
+        // Shapes large enough that each kernel is split into several chunks of rows.
+        var rng = SeededGenerator(seed: 34)
+        let logits = Tensor.normal([96, 1_024], using: &rng)
+        let rows = Tensor.normal([600, 256], using: &rng)
+        let layer = WeightNormalizedLinear(inputSize: 256, outputSize: 600, magnitudeIsTrainable: true, using: &rng)
+        let layerInput = Tensor.normal([8, 256], using: &rng), layerGradient = Tensor.normal([8, 600], using: &rng)
+        let embedding = TokenEmbedding(imageSize: 16, patchSize: 4, channels: 1, dimension: 96, using: &rng)
+        let images = Tensor.normal([64, 1, 16, 16], using: &rng)
+        let loss = try DINOLoss(LossConfiguration(outputDimension: 1_024, cropCount: 4), epochs: 1)
+        let student = Tensor.normal([4 * 24, 1_024], using: &rng), teacher = Tensor.normal([2 * 24, 1_024], using: &rng)
+
+        @Sendable func everything() -> [Tensor] {
+            let (normalized, norms) = l2Normalize(rows)
+            let (output, saved) = layer.forward(layerInput)
+            let (inputGradient, parameters) = layer.backward(layerGradient, saved: saved)
+            let (tokens, embeddingSaved) = embedding.forward(images)
+            let embeddingGradient = embedding.backward(tokens, saved: embeddingSaved).parameters
+            let result = loss(studentOutput: student, teacherOutput: teacher, epoch: 0)
+            return [logSoftmax(logits, temperature: 0.1), normalized, Tensor(norms),
+                    l2NormalizeBackward(rows, output: normalized, norms: norms), output, inputGradient,
+                    parameters.direction, parameters.magnitude, tokens, embeddingGradient.positionEmbedding,
+                    Tensor([result.loss]), result.studentGradient]
+        }
+        let one = Parallel.$threadCount.withValue(1) { everything() }
+        let two = Parallel.$threadCount.withValue(2) { everything() }
+        for (index, (a, b)) in zip(one, two).enumerated() { #expect(a == b, "output \(index)") }
+    }
+}
+
+/// A count that tasks on several threads may add to.
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+}
