@@ -61,6 +61,18 @@ import Testing
         #expect(one == two)  // fixed slices: the same bits on any number of cores
     }
 
+    @Test func rowBlocksGiveTheSameBitsAsOneProduct() {
+        // At two threads this product is cut into sixteen row blocks (each ≥ n rows), at one thread it is
+        // one call: every element is still the same sum in the same order. Blocks that do not start at a
+        // multiple of 24 rows fail this (tried: 4, 6, 8 and 16).
+        var rng = SeededGenerator(seed: 35)
+        let a = Tensor.normal([1_000, 48], using: &rng), b = Tensor.normal([60, 48], using: &rng)
+        let one = Parallel.$threadCount.withValue(1) { matmul(a, b, transposeB: true) }
+        let two = Parallel.$threadCount.withValue(2) { matmul(a, b, transposeB: true) }
+        assertClose(one, naiveMatmul(a, b.transposed()), absolute: 1e-3, relative: 1e-4)
+        #expect(one == two)
+    }
+
     @Test func innerSplitKeepsBetaAndAlpha() {
         // C = 0.5·A·B + 2·C with the inner dimension split: only the first slice may apply beta.
         var rng = SeededGenerator(seed: 32)

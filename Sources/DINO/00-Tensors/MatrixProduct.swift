@@ -10,7 +10,7 @@ public enum BLAS {
     /// all row-major; `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`).
     ///
     /// Large products are split across `Parallel.threadCount` cores, each part a single-threaded
-    /// `cblas_sgemm`. Most are split by rows of `C`. A weight gradient `(∂L/∂y)ᵀ · x` is short and wide
+    /// `cblas_sgemm`. Most are split by rows of `C`, into more blocks than cores (`rowParts`). A weight gradient `(∂L/∂y)ᵀ · x` is short and wide
     /// (`m` = 576 outputs, `k` = 6 400 tokens): there, every core would repack all of `op(B)`, so the
     /// tokens are split instead (`gemmSplittingInner`). Neither split depends on timing.
     public static func gemm(
@@ -26,9 +26,8 @@ public enum BLAS {
                                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
-        let threads = Parallel.threadCount
-        let parts = large && m >= 2 * threads ? threads : 1
-        let rowsPerPart = (m + parts - 1) / parts
+        let parts = large ? rowParts(m: m, n: n) : 1
+        let rowsPerPart = ((m + parts - 1) / parts + rowAlignment - 1) / rowAlignment * rowAlignment
         let (aPointer, bPointer, cPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c))
@@ -45,6 +44,28 @@ public enum BLAS {
         }
     }
     // snippet.end
+
+    /// How many row blocks `gemm` cuts `C` into: one per core at least, and up to eight per core while
+    /// each block keeps at least `n` rows. Every block repacks all of `op(B)` (`k × n`), which costs little
+    /// beside its own `rows × k` of `op(A)` only while `rows ≥ n`. More blocks than cores let a core that
+    /// runs slower, or starts late, take fewer of them: on this two-core machine the second half of a
+    /// product split in two often finished 5% after the first.
+    static func rowParts(m: Int, n: Int) -> Int {
+        let threads = Parallel.threadCount
+        guard threads > 1, m >= 2 * threads else { return 1 }
+        for blocksPerCore in [8, 4, 2] where m / (blocksPerCore * threads) >= n { return blocksPerCore * threads }
+        return threads
+    }
+
+    /// Row blocks start at multiples of 24 rows. OpenBLAS walks the rows of `C` in steps of a few
+    /// kernel widths (12 for these AVX2 kernels) and finishes a ragged end with narrower kernels that add
+    /// in another order; blocks aligned to 24 end where the unsplit product's steps end, so every element
+    /// is the same sum in the same order on one core or many (`rowBlocksGiveTheSameBitsAsOneProduct`).
+    static let rowAlignment = 24
+
+    /// How many small products (one attention head of one image) make one chunk: about eight chunks per
+    /// core, so that a core that falls behind takes fewer.
+    static func smallProductGrain(_ products: Int) -> Int { max(1, products / (8 * Parallel.threadCount)) }
 
     /// How many slices of the inner dimension `gemmSplittingInner` cuts: a constant, not the thread count,
     /// so that a product has the same bits on any number of cores.
@@ -131,7 +152,7 @@ public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tr
                 let aPointer = SendablePointer(UnsafeMutablePointer(mutating: aBuffer.baseAddress!))
                 let bPointer = SendablePointer(UnsafeMutablePointer(mutating: bBuffer.baseAddress!))
                 let cPointer = SendablePointer(cBuffer)
-                Parallel.forEachRange(batch, grain: max(1, (batch + Parallel.threadCount - 1) / Parallel.threadCount)) { items in
+                Parallel.forEachRange(batch, grain: BLAS.smallProductGrain(batch)) { items in
                     for item in items {
                         cblas_sgemm(
                             CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
@@ -186,7 +207,7 @@ extension BLAS {
         guard items > 0 else { return }
         let (aPointer, bPointer, cPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)), SendablePointer(c))
-        Parallel.forEachRange(items, grain: max(1, (items + Parallel.threadCount - 1) / Parallel.threadCount)) { range in
+        Parallel.forEachRange(items, grain: smallProductGrain(items)) { range in
             for item in range {
                 let (image, head) = item.quotientAndRemainder(dividingBy: heads)
                 func offset(_ layout: HeadMatrices) -> Int { image * layout.imageStride + head * layout.headStride }

@@ -30,23 +30,26 @@ public enum Parallel {
     }()
 
     /// Calls `body(chunk)` for every chunk in `0..<chunkCount`, spread over `threadCount` workers.
-    /// Worker `w` takes chunks `w, w + T, w + 2T, …`, so each chunk's work is the same whatever the
-    /// timing; the caller decides what a chunk is and combines per-chunk results in chunk order.
+    ///
+    /// Which thread runs a chunk may vary (the `WorkerPool` hands out the next chunk to whichever thread
+    /// is free), but what a chunk computes may not: the caller decides what a chunk is, writes each
+    /// chunk's results to its own place and combines them in chunk order, so the bits never depend on
+    /// timing. When the pool is busy (a nested or concurrent region), Dispatch runs the region instead,
+    /// worker `w` taking chunks `w, w + T, w + 2T, …`.
     public static func forEachChunk(_ chunkCount: Int, _ body: @Sendable (Int) -> Void) {
         let workers = min(max(threadCount, 1), chunkCount)
         if workers <= 1 {
             for chunk in 0..<chunkCount { body(chunk) }
             return
         }
-        let runWorker: @Sendable (Int) -> Void = { worker in
+        if WorkerPool.shared.run(chunkCount: chunkCount, workers: workers, body) { return }
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
             var chunk = worker
             while chunk < chunkCount {
                 body(chunk)
                 chunk += workers
             }
         }
-        if WorkerPool.shared.run(workers: workers, runWorker) { return }
-        DispatchQueue.concurrentPerform(iterations: workers, execute: runWorker)
     }
 
     /// Calls `body(row)` for every row in `0..<count` of a matrix `width` wide, rows spread over the cores

@@ -74,9 +74,19 @@ extension Tensor {
                 }
             }
         }
+        return Tensor.sumInOrder(partial, rows: chunks, width: width)
+    }
+
+    /// The column sums of `rows` rows of partial sums, `(rows, width)` → `(width)`, added in row order:
+    /// the second, serial stage of a chunked column sum. Row order, not thread order, fixes the bits.
+    static func sumInOrder(_ partial: [Float], rows: Int, width: Int) -> Tensor {
         var result = Tensor(zeros: [width])
-        for chunk in 0..<chunks {
-            for j in 0..<width { result.scalars[j] += partial[chunk * width + j] }
+        result.scalars.withUnsafeMutableBufferPointer { sum in
+            partial.withUnsafeBufferPointer { partial in
+                for row in 0..<rows {
+                    for j in 0..<width { sum[j] += partial[row * width + j] }
+                }
+            }
         }
         return result
     }

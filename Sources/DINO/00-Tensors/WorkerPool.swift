@@ -26,17 +26,22 @@ final class WorkerPool: @unchecked Sendable {
     private let busy = Atomic<Bool>(false)  // a region holds the pool
     private let generation = Atomic<Int>(0)  // bumped to start a region
     private let unfinished = Atomic<Int>(0)  // helpers still working on the current region
+    private let nextChunk = Atomic<Int>(0)  // the first chunk of the current region not yet taken
     private let sleeping = NSCondition()  // where idle helpers wait
     private var sleepers = 0  // guarded by `sleeping`
     // Written by the region's caller before it bumps `generation`, read by helpers after they see it.
     private var helpers = 0
     private var workers = 0
     private var spinLimit = 0
-    private var job: ((Int) -> Void)?
+    private var job: (() -> Void)?
 
-    /// Runs `body(w)` for every `w` in `0..<workers`: worker 0 on the calling thread, the others on
+    /// Runs `body(chunk)` for every chunk in `0..<chunkCount` on the calling thread and `workers − 1`
     /// helpers, and returns when all are done. Returns `false`, having run nothing, if the pool is busy.
-    func run(workers: Int, _ body: (Int) -> Void) -> Bool {
+    ///
+    /// Each thread takes the next chunk not yet taken, so a thread that starts late or runs slower (the
+    /// kernel's housekeeping lands on one core) does less instead of holding up the others. What a chunk
+    /// computes never depends on which thread runs it.
+    func run(chunkCount: Int, workers: Int, _ body: (Int) -> Void) -> Bool {
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         while helpers < workers - 1 {
@@ -47,7 +52,15 @@ final class WorkerPool: @unchecked Sendable {
             thread.name = "dino-worker-\(index)"
             thread.start()
         }
-        withoutActuallyEscaping(body) { body in
+        nextChunk.store(0, ordering: .relaxed)
+        let takeChunks = { [self] in
+            while true {
+                let chunk = nextChunk.add(1, ordering: .relaxed).oldValue
+                guard chunk < chunkCount else { return }
+                body(chunk)
+            }
+        }
+        withoutActuallyEscaping(takeChunks) { body in
             job = body
             self.workers = workers
             spinLimit = Self.hasCores(for: workers) ? Self.spinLimit : 0
@@ -56,7 +69,7 @@ final class WorkerPool: @unchecked Sendable {
             sleeping.lock()
             if sleepers > 0 { sleeping.broadcast() }
             sleeping.unlock()
-            body(0)
+            body()
             while unfinished.load(ordering: .acquiring) > 0 { dino_spin_pause() }
             job = nil
         }
@@ -89,6 +102,6 @@ final class WorkerPool: @unchecked Sendable {
     /// Kept out of line so that this helper's reference to the job is gone before it reports done.
     @inline(never)
     private func work(_ index: Int) {
-        if index < workers, let job { job(index) }
+        if index < workers, let job { job() }
     }
 }

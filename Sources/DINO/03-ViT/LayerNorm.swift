@@ -108,14 +108,8 @@ public struct LayerNorm: Equatable, Sendable, Parameterized {
             }
         }
         var parameters = self
-        parameters.weight = Tensor(zeros: [width])
-        parameters.bias = Tensor(zeros: [width])
-        for chunk in 0..<chunks {
-            for j in 0..<width {
-                parameters.weight.scalars[j] += partialWeight[chunk * width + j]
-                parameters.bias.scalars[j] += partialBias[chunk * width + j]
-            }
-        }
+        parameters.weight = Tensor.sumInOrder(partialWeight, rows: chunks, width: width)
+        parameters.bias = Tensor.sumInOrder(partialBias, rows: chunks, width: width)
         return (inputGradient, parameters)
     }
 
