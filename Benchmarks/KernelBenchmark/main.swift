@@ -76,8 +76,8 @@ struct KernelBenchmark: ParsableCommand {
             print(String(format: "  %-24@ %6d×%5d×%5d  ", product.name as NSString, product.m, product.n, product.k)
                 + rates.joined(separator: " / "))
         }
-        // Attention, per (image, head) pair: 128 global crops × 3 heads of 50×50×64 (4 × 4 = 16 locals
-        // of 10×10×64 per image, 384 crops × 3 heads), each product a single-threaded sgemm.
+        // Attention, one product per (crop, head): 128 global crops × 3 heads of 50×50×64, and 384 local
+        // crops × 3 heads of 10×10×64, each a single-threaded sgemm.
         for (pairs, tokens) in [(384, 50), (1152, 10)] {
             let q = Tensor.normal([pairs, tokens, 64], using: &rng), k = Tensor.normal([pairs, tokens, 64], using: &rng)
             let attentionFlops = 2.0 * Double(pairs * tokens * tokens * 64)

@@ -65,9 +65,15 @@ func randomnessFromASeededGenerator(_ out: Notebook) {
  @snippet(naive-matmul)
 
  The version every layer uses hands the product to OpenBLAS's `cblas_sgemm`, which blocks the loops for
- the caches and runs AVX-512 kernels, about a hundred times faster. A flag transposes either operand
- without copying it, which the backward passes need all the time. We keep the naive version beside it
- as the reference, and check that the two agree.
+ the caches and runs vector kernels (AVX2 on the development machine), about a hundred times faster. A
+ flag transposes either operand without copying it, which the backward passes need all the time. We
+ keep the naive version beside it as the reference, and check that the two agree.
+
+ A big product is cut into blocks of rows of `C`, several per core, and each block is a single-threaded
+ `cblas_sgemm`: a core that finishes early takes the next block. A weight gradient, `(∂L/∂y)ᵀ·x`, is
+ only a few hundred rows tall but sums over thousands of tokens, so it is cut along the tokens instead
+ and the slices' partial products are added in order. The blocks start at multiples of 24 rows, where
+ OpenBLAS's own steps end, so every element is the same sum in the same order on one core or two.
 
  @snippet(gemm)
  */
