@@ -10,9 +10,10 @@ public enum BLAS {
     /// all row-major; `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`).
     ///
     /// Large products are split across `Parallel.threadCount` cores, each part a single-threaded
-    /// `cblas_sgemm`. Most are split by rows of `C`, into more blocks than cores (`rowParts`). A weight gradient `(∂L/∂y)ᵀ · x` is short and wide
-    /// (`m` = 576 outputs, `k` = 6 400 tokens): there, every core would repack all of `op(B)`, so the
-    /// tokens are split instead (`gemmSplittingInner`). Neither split depends on timing.
+    /// `cblas_sgemm`. Most are split by rows of `C`, into more blocks than cores (`rowParts`). A weight
+    /// gradient `(∂L/∂y)ᵀ · x` is short and wide (`m` = 576 outputs, `k` = 6 400 tokens): there, every
+    /// core would repack all of `op(B)`, so the tokens are split instead (`gemmSplittingInner`). Neither
+    /// split depends on the timing, and neither changes a bit of the result.
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,

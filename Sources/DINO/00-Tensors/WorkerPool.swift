@@ -11,7 +11,7 @@ import VectorKernels
 /// at once, and sleep on a condition variable only after `spinLimit` idle checks.
 ///
 /// One region at a time: a caller that finds the pool busy (a nested region, two tests at once) is told
-/// so and falls back to Dispatch. Which worker runs which chunk is fixed by the caller either way.
+/// so and falls back to Dispatch. What each chunk computes is fixed by the caller either way.
 final class WorkerPool: @unchecked Sendable {
     /// The process's pool, its helpers started on first use.
     static let shared = WorkerPool()
@@ -65,7 +65,7 @@ final class WorkerPool: @unchecked Sendable {
             self.workers = workers
             spinLimit = Self.hasCores(for: workers) ? Self.spinLimit : 0
             unfinished.store(helpers, ordering: .relaxed)
-            generation.add(1, ordering: .releasing)  // publishes job, workers and unfinished
+            generation.add(1, ordering: .releasing)  // publishes job, workers, spinLimit and the counters
             sleeping.lock()
             if sleepers > 0 { sleeping.broadcast() }
             sleeping.unlock()
