@@ -81,7 +81,5 @@ public struct Linear: Equatable, Sendable {
 /// a serial copy of a 10 240 × 576 output would leave the other core idle.
 func fillRows(_ matrix: UnsafeMutablePointer<Float>, count: Int, with row: UnsafePointer<Float>, width: Int) {
     let (target, source) = (SendablePointer(matrix), SendablePointer(UnsafeMutablePointer(mutating: row)))
-    Parallel.forEachRange(count, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
-        for index in rows { (target.base + index * width).initialize(from: source.base, count: width) }
-    }
+    Parallel.forEachRow(count, width: width) { row in (target.base + row * width).initialize(from: source.base, count: width) }
 }

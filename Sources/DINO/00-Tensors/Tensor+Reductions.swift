@@ -5,26 +5,27 @@ extension Tensor {
     static let reductionChunk = 1 << 14
 
     /// The sum of all elements.
-    public func sum() -> Float {
-        let chunks = (count + Self.reductionChunk - 1) / Self.reductionChunk
-        var partial = [Float](repeating: 0, count: chunks)
-        scalars.withUnsafeBufferPointer { input in
-            partial.withUnsafeMutableBufferPointer { sums in
-                let x = SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), s = SendablePointer(sums.baseAddress!)
-                let total = count
-                Parallel.forEachChunk(chunks) { chunk in
-                    let start = chunk * Self.reductionChunk
-                    s.base[chunk] = simdSum(x.base + start, min(Self.reductionChunk, total - start))
-                }
+    public func sum() -> Float { Float(sumOfChunks { Double(simdSum($0, $1)) }) }
+
+    /// `Σ x²` over every element, accumulated in `Double`: the squared L2 norm.
+    public func sumOfSquares() -> Double {
+        sumOfChunks { x, count in
+            var lanes = SIMD8<Double>(repeating: 0)
+            var i = 0
+            while i + 8 <= count {
+                let values = SIMD8<Double>(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self))
+                lanes += values * values
+                i += 8
             }
+            var sum = lanes.sum()
+            while i < count { sum += Double(x[i]) * Double(x[i]); i += 1 }
+            return sum
         }
-        // Chunk sums in order, in Double: the total is the same for any thread count.
-        return Float(partial.reduce(0.0) { $0 + Double($1) })
     }
 
-    /// `Σ x²` over every element, accumulated in `Double`: the squared L2 norm. Chunks run in parallel and
-    /// are added in order, so the result is the same for any thread count.
-    public func sumOfSquares() -> Double {
+    /// `chunkSum(first, count)` of every fixed chunk, the chunks in parallel, then the chunk sums added in
+    /// chunk order in `Double`: the total is the same for any thread count.
+    func sumOfChunks(_ chunkSum: @Sendable (UnsafePointer<Float>, Int) -> Double) -> Double {
         guard count > 0 else { return 0 }
         let chunks = (count + Self.reductionChunk - 1) / Self.reductionChunk
         var partial = [Double](repeating: 0, count: chunks)
@@ -34,17 +35,7 @@ extension Tensor {
                 let total = count
                 Parallel.forEachChunk(chunks) { chunk in
                     let start = chunk * Self.reductionChunk
-                    let end = min(start + Self.reductionChunk, total)
-                    var lanes = SIMD8<Double>(repeating: 0)
-                    var i = start
-                    while i + 8 <= end {
-                        let values = SIMD8<Double>(UnsafeRawPointer(x.base + i).loadUnaligned(as: SIMD8<Float>.self))
-                        lanes += values * values
-                        i += 8
-                    }
-                    var sum = lanes.sum()
-                    while i < end { sum += Double(x.base[i]) * Double(x.base[i]); i += 1 }
-                    s.base[chunk] = sum
+                    s.base[chunk] = chunkSum(x.base + start, min(Self.reductionChunk, total - start))
                 }
             }
         }

@@ -19,9 +19,12 @@ final class WorkerPool: @unchecked Sendable {
     /// Idle checks (each a `pause`, tens of nanoseconds) before a helper goes to sleep: a few hundred µs.
     static let spinLimit = 1 << 14
 
+    /// The cores this process may run on, asked once: Foundation reads it from the system on every call.
+    private static let coreCount = ProcessInfo.processInfo.activeProcessorCount
+
     /// Whether the machine has a core for every worker. If not, a spinning helper would take the core
     /// the caller needs, so helpers sleep at once.
-    private static func hasCores(for workers: Int) -> Bool { workers <= ProcessInfo.processInfo.activeProcessorCount }
+    private static func hasCores(for workers: Int) -> Bool { workers <= coreCount }
 
     private let busy = Atomic<Bool>(false)  // a region holds the pool
     private let generation = Atomic<Int>(0)  // bumped to start a region
