@@ -224,6 +224,108 @@ AVX2 void dino_layernorm_backward_rows(const float *dy, const float *normalized,
     }
 }
 
+/// Stores `alpha · sum + beta · C` (C not read when beta is 0) into the lanes of `c` that `mask` selects.
+static inline AVX2 void storeScaled(float *c, __m256 sum, float alpha, float beta, bool whole, __m256i mask) {
+    __m256 value = _mm256_mul_ps(sum, _mm256_set1_ps(alpha));
+    if (beta != 0) {
+        const __m256 old = whole ? _mm256_loadu_ps(c) : _mm256_maskload_ps(c, mask);
+        value = _mm256_fmadd_ps(old, _mm256_set1_ps(beta), value);
+    }
+    if (whole) _mm256_storeu_ps(c, value); else _mm256_maskstore_ps(c, mask, value);
+}
+
+/// A block of `rows` rows by `vectors` × 8 columns of `C = alpha · op(A) · B + beta · C`, B not transposed:
+/// a row of C is a sum of rows of B, `Σ_p A(i, p) · B[p, :]`, the block held in `rows × vectors` registers.
+/// `a` points at element (i, 0) of op(A); `aRow` steps to (i + 1, p), `aColumn` to (i, p + 1). The last
+/// vector keeps only the lanes of `lastMask`. Called with constant `rows` and `vectors`, so that it unrolls.
+static inline __attribute__((always_inline)) AVX2 void rowBlock(
+    const int rows, const int vectors, __m256i lastMask, ptrdiff_t k, float alpha,
+    const float *a, ptrdiff_t aRow, ptrdiff_t aColumn, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    const __m256i all = _mm256_set1_epi32(-1);
+    __m256 sums[4][4];
+    for (int r = 0; r < rows; r++) for (int v = 0; v < vectors; v++) sums[r][v] = _mm256_setzero_ps();
+    for (ptrdiff_t p = 0; p < k; p++) {
+        const float *bRow = b + p * ldb;
+        __m256 bLanes[4];
+        for (int v = 0; v < vectors - 1; v++) bLanes[v] = _mm256_loadu_ps(bRow + 8 * v);
+        bLanes[vectors - 1] = _mm256_maskload_ps(bRow + 8 * (vectors - 1), lastMask);
+        for (int r = 0; r < rows; r++) {
+            const __m256 x = _mm256_broadcast_ss(a + r * aRow + p * aColumn);
+            for (int v = 0; v < vectors; v++) sums[r][v] = _mm256_fmadd_ps(x, bLanes[v], sums[r][v]);
+        }
+    }
+    for (int r = 0; r < rows; r++) {
+        for (int v = 0; v < vectors; v++) {
+            const bool last = v == vectors - 1;
+            storeScaled(c + r * ldc + 8 * v, sums[r][v], alpha, beta, !last, last ? lastMask : all);
+        }
+    }
+}
+
+/// `C = alpha · op(A) · B + beta · C` for B not transposed: 32 columns at a time in blocks of two rows,
+/// then the remaining columns (up to four vectors, the last masked) in blocks of up to four rows.
+static AVX2 void smallTimesB(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a, ptrdiff_t aRow,
+                             ptrdiff_t aColumn, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    const __m256i all = _mm256_set1_epi32(-1);
+    const ptrdiff_t wide = n / 32 * 32;
+    for (ptrdiff_t j = 0; j < wide; j += 32) {
+        ptrdiff_t i = 0;
+        for (; i + 2 <= m; i += 2) rowBlock(2, 4, all, k, alpha, a + i * aRow, aRow, aColumn, b + j, ldb, beta, c + i * ldc + j, ldc);
+        if (i < m) rowBlock(1, 4, all, k, alpha, a + i * aRow, aRow, aColumn, b + j, ldb, beta, c + i * ldc + j, ldc);
+    }
+    const ptrdiff_t rest = n - wide;
+    if (rest == 0) return;
+    const int vectors = (int)((rest + 7) / 8);
+    const __m256i mask = firstLanes(rest - 8 * (vectors - 1));
+    const float *bRest = b + wide;
+    float *cRest = c + wide;
+    ptrdiff_t i = 0;
+    switch (vectors) {
+    case 1:
+        for (; i + 4 <= m; i += 4) rowBlock(4, 1, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+        for (; i < m; i++) rowBlock(1, 1, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+        break;
+    case 2:
+        for (; i + 4 <= m; i += 4) rowBlock(4, 2, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+        for (; i < m; i++) rowBlock(1, 2, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+        break;
+    case 3:
+        for (; i + 2 <= m; i += 2) rowBlock(2, 3, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+        for (; i < m; i++) rowBlock(1, 3, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+        break;
+    default:
+        for (; i + 2 <= m; i += 2) rowBlock(2, 4, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+        for (; i < m; i++) rowBlock(1, 4, mask, k, alpha, a + i * aRow, aRow, aColumn, bRest, ldb, beta, cRest + i * ldc, ldc);
+    }
+}
+
+AVX2 void dino_small_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                          const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                          float beta, float *c, ptrdiff_t ldc) {
+    // Element (i, p) of op(A): A[i, p], or A[p, i] when A is stored transposed.
+    const ptrdiff_t aRow = transpose_a ? 1 : lda, aColumn = transpose_a ? lda : 1;
+    if (!transpose_b) {
+        smallTimesB(m, n, k, alpha, a, aRow, aColumn, b, ldb, beta, c, ldc);
+        return;
+    }
+    // op(B) = Bᵀ: copied once into (k, n) rows, so that the rows of C are again sums of rows; the copy is
+    // n·k floats beside m·n·k multiply-adds. Small products only: the copy lives on the stack.
+    enum { largest = 16384 };
+    if (n * k <= largest) {
+        float transposed[largest];
+        for (ptrdiff_t j = 0; j < n; j++) for (ptrdiff_t p = 0; p < k; p++) transposed[p * n + j] = b[j * ldb + p];
+        smallTimesB(m, n, k, alpha, a, aRow, aColumn, transposed, n, beta, c, ldc);
+        return;
+    }
+    for (ptrdiff_t i = 0; i < m; i++) {
+        for (ptrdiff_t j = 0; j < n; j++) {
+            float sum = 0;
+            for (ptrdiff_t p = 0; p < k; p++) sum = fmaf(a[i * aRow + p * aColumn], b[j * ldb + p], sum);
+            c[i * ldc + j] = alpha * sum + (beta != 0 ? beta * c[i * ldc + j] : 0);
+        }
+    }
+}
+
 #else
 
 // Not x86-64: the Swift versions run instead.
@@ -235,5 +337,8 @@ void dino_layernorm_rows(const float *x, const float *gamma, const float *beta, 
 void dino_layernorm_backward_rows(const float *dy, const float *normalized, const float *inverse_deviation,
                                   const float *gamma, float *dx, float *dgamma, float *dbeta,
                                   ptrdiff_t rows, ptrdiff_t width) {}
+void dino_small_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                     const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                     float beta, float *c, ptrdiff_t ldc) {}
 
 #endif

@@ -2,6 +2,7 @@
 import DINOTestSupport
 import Foundation
 import Testing
+import VectorKernels
 
 /// The AVX2 kernels of `Sources/VectorKernels` against the Swift code they replace on CPUs with AVX2:
 /// the public functions run the kernels here (when the CPU has them), the `…Lanes`/`…Rows` functions
@@ -104,6 +105,54 @@ import Testing
         assertClose(dx, swiftDx, absolute: 1e-5, relative: 1e-4, "∂x")
         assertClose(parameters.weight, swiftGamma, absolute: 1e-4, relative: 1e-4, "∂γ")
         assertClose(parameters.bias, swiftBeta, absolute: 1e-4, relative: 1e-4, "∂β")
+    }
+
+    /// `(m, n, k)` for the small-product kernel: attention's local and global shapes, and shapes that
+    /// reach every tail (odd rows, 32 columns and a ragged rest, one to four remaining registers, an
+    /// inner dimension that is not a multiple of 8, and a transposed `B` too large for the stack copy).
+    static let smallShapes = [(10, 10, 64), (50, 64, 50), (5, 37, 13), (7, 70, 9), (3, 20, 5), (4, 3, 17), (2, 300, 64)]
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func smallProductKernelAgreesWithTheNaiveProduct(transposeA: Bool, transposeB: Bool) {
+        guard vectorKernelsAvailable else { return }
+        var rng = SeededGenerator(seed: 40)
+        for (m, n, k) in Self.smallShapes {
+            let a = Tensor.normal([m, k], using: &rng), b = Tensor.normal([k, n], using: &rng)
+            // Stored with two spare columns per row, as attention's heads sit inside wider rows.
+            func padded(_ t: Tensor) -> Tensor { Tensor.concatenated([t.transposed(), Tensor.normal([2, t.shape[0]], using: &rng)]).transposed() }
+            let (aStored, bStored) = (padded(transposeA ? a.transposed() : a), padded(transposeB ? b.transposed() : b))
+            let expected = naiveMatmul(a, b)
+            let previous = Tensor.normal([m, n + 1], using: &rng)
+            func product(_ left: Tensor, alpha: Float, beta: Float, into start: Tensor) -> Tensor {
+                var c = start
+                left.withBase { aBase in
+                    bStored.withBase { bBase in
+                        c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+                            dino_small_gemm(transposeA, transposeB, m, n, k, alpha, aBase, aStored.shape[1], bBase, bStored.shape[1],
+                                            beta, cBuffer.baseAddress!, n + 1)
+                        }
+                    }
+                }
+                return c
+            }
+            // beta = 0 never reads C: NaN there must not reach the result.
+            let overwritten = product(aStored, alpha: 0.5, beta: 0, into: Tensor(shape: [m, n + 1], repeating: .nan))
+            let accumulated = product(aStored, alpha: 0.5, beta: 0.25, into: previous)
+            for i in 0..<m {
+                for j in 0..<n {
+                    let want = 0.5 * expected[i, j]
+                    #expect(abs(overwritten[i, j] - want) <= 1e-4 * (1 + abs(want)), "\((m, n, k)) (\(i), \(j))")
+                    #expect(abs(accumulated[i, j] - (want + 0.25 * previous[i, j])) <= 1e-4 * (1 + abs(want)))
+                }
+                // The spare column of C is not C's: it keeps what was there.
+                #expect(overwritten[i, n].isNaN && accumulated[i, n] == previous[i, n])
+            }
+            // Negative control: one term of one row changed by 1 moves that row past the tolerance.
+            var changed = aStored
+            changed.scalars[0] += 1
+            let moved = product(changed, alpha: 0.5, beta: 0, into: Tensor(zeros: [m, n + 1]))
+            #expect((0..<n).contains { abs(moved[0, $0] - overwritten[0, $0]) > 1e-4 * (1 + abs(overwritten[0, $0])) })
+        }
     }
 
     @Test func nonFiniteValuesStayNonFinite() {
