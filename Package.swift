@@ -58,7 +58,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "KernelBenchmark",
-            dependencies: ["DINO", "COpenBLAS", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["DINO", "COpenBLAS", "VectorKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Benchmarks/KernelBenchmark"
         ),
         .executableTarget(

@@ -1,6 +1,8 @@
 import ArgumentParser
+import COpenBLAS
 import DINO
 import Foundation
+import VectorKernels
 
 /// `swift run -c release kernel-benchmark`: what this machine can do, so later work knows its limit.
 ///
@@ -76,17 +78,51 @@ struct KernelBenchmark: ParsableCommand {
             print(String(format: "  %-24@ %6d×%5d×%5d  ", product.name as NSString, product.m, product.n, product.k)
                 + rates.joined(separator: " / "))
         }
-        // Attention, one product per (crop, head): 128 global crops × 3 heads of 50×50×64, and 384 local
-        // crops × 3 heads of 10×10×64, each a single-threaded sgemm.
-        for (pairs, tokens) in [(384, 50), (1152, 10)] {
-            let q = Tensor.normal([pairs, tokens, 64], using: &rng), k = Tensor.normal([pairs, tokens, 64], using: &rng)
-            let attentionFlops = 2.0 * Double(pairs * tokens * tokens * 64)
-            let attentionRates = counts.map { count -> String in
-                let seconds = Parallel.$threadCount.withValue(count) { median { _ = batchedMatmul(q, k, transposeB: true) } }
-                return String(format: "%7.1f", attentionFlops / seconds / 1e9)
+        // Attention, one product per (crop, head) on one core, heads read in place from the qkv output
+        // (B·T, 576): 128 global crops × 3 heads of 50 tokens, 384 local crops × 3 heads of 10 tokens.
+        // OpenBLAS against the small-product kernel that `BLAS.gemmPerHead` picks where it is faster.
+        print("attention per-head products on one core, GFLOPS (median of \(repeats)): cblas_sgemm / dino_small_gemm")
+        for (images, tokens) in [(128, 50), (384, 10)] {
+            let heads = 3, width = 64
+            let qkv = Tensor.normal([images * tokens, 3 * heads * width], using: &rng)
+            let weights = Tensor.normal([images * heads, tokens, tokens], using: &rng)
+            var output = Tensor(zeros: [images * tokens, heads * width])
+            let forms: [(name: String, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int)] = [
+                ("Q·Kᵀ", false, true, tokens, tokens, width), ("A·V", false, false, tokens, width, tokens),
+                ("Aᵀ·∂O", true, false, tokens, width, tokens),
+            ]
+            for form in forms {
+                let flops = 2.0 * Double(images * heads * form.m * form.n * form.k)
+                let rates = [false, true].map { small -> String in
+                    let seconds = qkv.withBase { mixed in
+                        weights.withBase { scores in
+                            output.scalars.withUnsafeMutableBufferPointer { out in
+                                median {
+                                    for item in 0..<(images * heads) {
+                                        let (image, head) = item.quotientAndRemainder(dividingBy: heads)
+                                        // Q·Kᵀ reads two heads of qkv and writes scores; the others read scores and V.
+                                        let (a, lda, b, ldb, c, ldc): (UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int) =
+                                            form.transposeB
+                                            ? (mixed + image * tokens * 576 + head * width, 576, mixed + image * tokens * 576 + 192 + head * width, 576,
+                                               UnsafeMutablePointer(mutating: scores) + item * tokens * tokens, tokens)
+                                            : (scores + item * tokens * tokens, tokens, mixed + image * tokens * 576 + 384 + head * width, 576,
+                                               out.baseAddress! + image * tokens * 192 + head * width, 192)
+                                        if small {
+                                            dino_small_gemm(form.transposeA, form.transposeB, form.m, form.n, form.k, 1, a, lda, b, ldb, 0, c, ldc)
+                                        } else {
+                                            cblas_sgemm(CblasRowMajor, form.transposeA ? CblasTrans : CblasNoTrans, form.transposeB ? CblasTrans : CblasNoTrans,
+                                                        Int32(form.m), Int32(form.n), Int32(form.k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    return String(format: "%7.1f", flops / seconds / 1e9)
+                }
+                print(String(format: "  %-24@ %6@  ", "\(form.name), \(images * heads) heads" as NSString, "\(form.m)×\(form.n)×\(form.k)" as NSString)
+                    + rates.joined(separator: " / "))
             }
-            print(String(format: "  %-24@ %6@  ", "attention Q·Kᵀ batched" as NSString, "\(pairs) × \(tokens)×\(tokens)×64" as NSString)
-                + attentionRates.joined(separator: " / "))
         }
 
         print("elementwise, GB/s moved (median of \(repeats)); threads:", counts.map(String.init).joined(separator: " / "))

@@ -230,10 +230,11 @@ extension BLAS {
         }
     }
 
-    /// Whether `gemmPerHead` multiplies with the AVX2 kernel `dino_small_gemm` instead of `cblas_sgemm`:
-    /// measured on attention's shapes, it is 2× as fast for `A·B` and `Aᵀ·B` (10×10×64 and 50×64×50) and
-    /// 1.35× for `Q·Kᵀ` of a local crop; for `Q·Kᵀ` of a global crop (50×50×64) its copy of `Kᵀ` costs
-    /// more than OpenBLAS's packing, so larger products with `op(B)` transposed stay on OpenBLAS.
+    /// Whether `gemmPerHead` multiplies with the AVX2 kernel `dino_small_gemm` instead of `cblas_sgemm`.
+    /// Measured on one core by `kernel-benchmark`: for a local crop (10 tokens) it is 2.1–2.6× as fast
+    /// for `A·V` and `Aᵀ·∂O` and 1.5× for `Q·Kᵀ`; for a global crop (50 tokens) 1.2–1.4× for `A·V` and
+    /// `Aᵀ·∂O`, but its copy of `Kᵀ` makes `Q·Kᵀ` slower than OpenBLAS's packing, so larger products with
+    /// `op(B)` transposed stay on OpenBLAS.
     static func usesSmallProductKernel(transposeB: Bool, m: Int, n: Int, k: Int) -> Bool {
         vectorKernelsAvailable && (transposeB ? m * n * k <= 16 * 16 * 64 : m * n * k <= 64 * 64 * 64)
     }
