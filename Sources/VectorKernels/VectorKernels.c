@@ -299,6 +299,38 @@ static AVX2 void smallTimesB(ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
     }
 }
 
+/// `destination` `(k, n)` = the transpose of `source` `(n, k)` (rows `ldb` apart): 8×8 blocks in registers
+/// (unpack, shuffle, swap halves), the ragged edges one element at a time.
+static AVX2 void transposeInto(float *destination, const float *source, ptrdiff_t ldb, ptrdiff_t n, ptrdiff_t k) {
+    const ptrdiff_t fullRows = n / 8 * 8, fullColumns = k / 8 * 8;
+    for (ptrdiff_t j = 0; j < fullRows; j += 8) {
+        for (ptrdiff_t p = 0; p < fullColumns; p += 8) {
+            __m256 r[8], t[8], u[8];
+            for (int q = 0; q < 8; q++) r[q] = _mm256_loadu_ps(source + (j + q) * ldb + p);
+            for (int q = 0; q < 8; q += 2) {
+                t[q] = _mm256_unpacklo_ps(r[q], r[q + 1]);
+                t[q + 1] = _mm256_unpackhi_ps(r[q], r[q + 1]);
+            }
+            for (int q = 0; q < 8; q += 4) {
+                u[q] = _mm256_shuffle_ps(t[q], t[q + 2], 0x44);
+                u[q + 1] = _mm256_shuffle_ps(t[q], t[q + 2], 0xEE);
+                u[q + 2] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0x44);
+                u[q + 3] = _mm256_shuffle_ps(t[q + 1], t[q + 3], 0xEE);
+            }
+            for (int q = 0; q < 4; q++) {
+                _mm256_storeu_ps(destination + (p + q) * n + j, _mm256_permute2f128_ps(u[q], u[q + 4], 0x20));
+                _mm256_storeu_ps(destination + (p + q + 4) * n + j, _mm256_permute2f128_ps(u[q], u[q + 4], 0x31));
+            }
+        }
+        for (ptrdiff_t p = fullColumns; p < k; p++) {
+            for (ptrdiff_t q = j; q < j + 8; q++) destination[p * n + q] = source[q * ldb + p];
+        }
+    }
+    for (ptrdiff_t q = fullRows; q < n; q++) {
+        for (ptrdiff_t p = 0; p < k; p++) destination[p * n + q] = source[q * ldb + p];
+    }
+}
+
 AVX2 void dino_small_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                           const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                           float beta, float *c, ptrdiff_t ldc) {
@@ -313,7 +345,7 @@ AVX2 void dino_small_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdi
     enum { largest = 16384 };
     if (n * k <= largest) {
         float transposed[largest];
-        for (ptrdiff_t j = 0; j < n; j++) for (ptrdiff_t p = 0; p < k; p++) transposed[p * n + j] = b[j * ldb + p];
+        transposeInto(transposed, b, ldb, n, k);
         smallTimesB(m, n, k, alpha, a, aRow, aColumn, transposed, n, beta, c, ldc);
         return;
     }

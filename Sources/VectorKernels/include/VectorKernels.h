@@ -46,7 +46,8 @@ void dino_layernorm_backward_rows(const float *dy, const float *normalized, cons
 
 /// `C = alpha · op(A) · op(B) + beta · C`, row-major, `op(A)` `(m, k)` and `op(B)` `(k, n)`, single-threaded,
 /// for attention's many tiny per-head products (10×10×64 for a local crop), where `cblas_sgemm` spends
-/// more time checking, packing and dispatching than multiplying. C is not read when `beta` is 0.
+/// more time checking, packing and dispatching than multiplying. C is not read when `beta` is 0. A
+/// transposed B is first copied, transposed, to the stack when `n·k` ≤ 16 384; beyond that, plain loops.
 void dino_small_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                      const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                      float beta, float *c, ptrdiff_t ldc);
