@@ -230,12 +230,12 @@ extension BLAS {
         }
     }
 
-    /// Whether `gemmPerHead` multiplies with the AVX2 kernel `dino_small_gemm` instead of `cblas_sgemm`.
-    /// Measured on one core by `kernel-benchmark`: for a local crop (10 tokens) it is 2.1–2.6× as fast
-    /// for `A·V` and `Aᵀ·∂O` and 1.5× for `Q·Kᵀ`; for a global crop (50 tokens) 1.2–1.4× for `A·V` and
-    /// `Aᵀ·∂O`, but its copy of `Kᵀ` makes `Q·Kᵀ` slower than OpenBLAS's packing, so larger products with
-    /// `op(B)` transposed stay on OpenBLAS.
+    /// Whether `gemmPerHead` multiplies with the AVX2 kernel `dino_small_gemm` instead of `cblas_sgemm`:
+    /// for products up to 64×64×64, measured on one core by `kernel-benchmark`. For a local crop (10
+    /// tokens) it is 2.1× as fast for `A·V` and `Aᵀ·∂O` and 1.6× for `Q·Kᵀ`; for a global crop (50 tokens)
+    /// 1.1–1.2×. Larger products, which OpenBLAS blocks for the caches, and a transposed `op(B)` larger than
+    /// the kernel's copy on the stack (`n·k` ≤ 16 384) stay on OpenBLAS.
     static func usesSmallProductKernel(transposeB: Bool, m: Int, n: Int, k: Int) -> Bool {
-        vectorKernelsAvailable && (transposeB ? m * n * k <= 16 * 16 * 64 : m * n * k <= 64 * 64 * 64)
+        vectorKernelsAvailable && m * n * k <= 64 * 64 * 64 && (!transposeB || n * k <= 16_384)
     }
 }
