@@ -125,6 +125,21 @@ struct KernelBenchmark: ParsableCommand {
             }
         }
 
+        // The whole attention layer (qkv, per-head products and softmax, proj), B1's global and local
+        // crops of one step: forward, and forward with backward.
+        print("attention layer, ms (median of \(repeats)); threads:", counts.map(String.init).joined(separator: " / "))
+        let layer = Attention(dimension: 192, heads: 3, using: &rng)
+        for (images, tokens) in [(128, 50), (384, 10)] {
+            let x = Tensor.normal([images, tokens, 192], using: &rng), gradient = Tensor.normal([images, tokens, 192], using: &rng)
+            let times = counts.map { count -> String in
+                let forward = Parallel.$threadCount.withValue(count) { median { _ = layer.forward(x) } }
+                let both = Parallel.$threadCount.withValue(count) { median { _ = layer.backward(gradient, saved: layer.forward(x).saved) } }
+                return String(format: "%6.2f + %6.2f", 1e3 * forward, 1e3 * (both - forward))
+            }
+            print(String(format: "  %-24@ %6@  ", "forward + backward" as NSString, "\(images)×\(tokens)×192" as NSString)
+                + times.joined(separator: " / "))
+        }
+
         print("elementwise, GB/s moved (median of \(repeats)); threads:", counts.map(String.init).joined(separator: " / "))
         let x = Tensor.normal([Self.tokens * 768], using: &rng), y = Tensor.normal([Self.tokens * 768], using: &rng)
         let bytes = Double(x.count * 4)

@@ -28,6 +28,12 @@ import Notebook
  what timm's `reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)` does. The heads' outputs land the same way,
  each in its `d` columns of the `(B·T, D)` context: the concatenation costs nothing.
 
+ The heads are spread over the cores, and each head runs its three steps (scores, softmax, weighted sum
+ of values) back to back: its `T×T` weights are still in the core's cache when the next step reads them,
+ instead of one pass over all heads' weights per step. The products are tiny (10×10×64 for a local
+ crop), so a small AVX2 kernel of our own multiplies them (`BLAS.smallGemm`): OpenBLAS spends more time
+ checking and packing such a product than multiplying it.
+
  @snippet(attention-forward)
  */
 func queriesKeysAndValues(_ out: Notebook) {
@@ -75,7 +81,8 @@ func scaledDotProductsAndTheSoftmax(_ out: Notebook) {
 
  The products are differentiated like the linear layer of chapter 00: for `S = QKᵀ·s`,
  `∂L/∂Q = (∂L/∂S)·K·s` and `∂L/∂K = (∂L/∂S)ᵀ·Q·s`; for `O = A·V`, `∂L/∂A = (∂L/∂O)·Vᵀ` and
- `∂L/∂V = Aᵀ·(∂L/∂O)`.
+ `∂L/∂V = Aᵀ·(∂L/∂O)`. As in the forward pass, each head does all of its steps at once, its `∂L/∂S` in a
+ `T×T` scratch matrix of the core's own.
 
  @snippet(attention-backward)
  */

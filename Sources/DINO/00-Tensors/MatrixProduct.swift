@@ -168,69 +168,78 @@ public func batchedMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, tr
 }
 
 /// Where the matrix of head `h` of image `b` lies inside a larger buffer: it starts at
-/// `b · imageStride + h · headStride` and its rows are `rowStride` apart.
+/// `b · imageStride + h · headStride`.
 ///
 /// This is how attention multiplies the heads straight out of the `qkv` output `(B·T, 3D)` and writes
-/// straight into the `(B·T, D)` context, without copying each head into a tensor of its own.
+/// straight into the `(B·T, D)` context, without copying each head into a tensor of its own; the
+/// distance between a head's rows is the buffer's row width, passed to the product as its leading dimension.
 public struct HeadMatrices: Sendable {
     /// Distance between the first elements of consecutive images.
     public let imageStride: Int
     /// Distance between the first elements of consecutive heads of one image.
     public let headStride: Int
-    /// Distance between consecutive rows of one head's matrix (BLAS's leading dimension).
-    public let rowStride: Int
 
     /// Heads as column blocks of width `headWidth` in a token-major `(B·T, width)` matrix: token `t` of
-    /// image `b` is row `b·T + t`, head `h` takes columns `offset + h·headWidth ..< offset + (h+1)·headWidth`
-    /// (the offset is added to the base pointer).
+    /// image `b` is row `b·T + t`, head `h` takes columns `h·headWidth ..< (h+1)·headWidth`.
     public static func tokenMajor(tokens: Int, width: Int, headWidth: Int) -> HeadMatrices {
-        HeadMatrices(imageStride: tokens * width, headStride: headWidth, rowStride: width)
+        HeadMatrices(imageStride: tokens * width, headStride: headWidth)
     }
 
     /// One contiguous `(rows, columns)` matrix per head, heads of an image side by side: `(B·H, rows, columns)`.
     public static func headMajor(heads: Int, rows: Int, columns: Int) -> HeadMatrices {
-        HeadMatrices(imageStride: heads * rows * columns, headStride: rows * columns, rowStride: columns)
+        HeadMatrices(imageStride: heads * rows * columns, headStride: rows * columns)
+    }
+
+    /// The first element of head `head` of image `image` in the buffer that starts at `base`.
+    public func start(_ base: UnsafeMutablePointer<Float>, image: Int, head: Int) -> UnsafeMutablePointer<Float> {
+        base + image * imageStride + head * headStride
     }
 }
 
 extension BLAS {
-    /// `C_bh = alpha · op(A_bh) · op(B_bh) + beta · C_bh` for every head `h` of every image `b`, each
-    /// `op(A_bh)` `(m, k)` and `op(B_bh)` `(k, n)`, found in their buffers by the given layouts.
+    /// Calls `body(image, head, scratch)` for every head of every image, heads spread over the cores in
+    /// chunks of several. `scratch` is `scratchCount` floats of the calling chunk's own, for a head's
+    /// intermediate `(T, T)` matrix: it stays in the core's cache from one product to the next.
     ///
-    /// The products are too small to split by rows (50×50×64 for B1), so whole products are spread over
-    /// the cores, each on one core: `dino_small_gemm` where it is faster than `cblas_sgemm`
-    /// (`usesSmallProductKernel`), which spends more time checking, packing and dispatching a 10×10×64
-    /// product than multiplying it.
-    public static func gemmPerHead(
-        images: Int, heads: Int, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-        a: UnsafePointer<Float>, _ aLayout: HeadMatrices, b: UnsafePointer<Float>, _ bLayout: HeadMatrices,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, _ cLayout: HeadMatrices
+    /// Attention's products are too small to split by rows (50×50×64 for B1), so whole heads go to the
+    /// cores, and each head runs all its steps at once instead of every head running one step per pass.
+    public static func forEachHead(
+        images: Int, heads: Int, scratchCount: Int = 0,
+        _ body: @Sendable (_ image: Int, _ head: Int, _ scratch: UnsafeMutablePointer<Float>) -> Void
     ) {
         _ = Parallel.configureBLASOnce
         let items = images * heads
         guard items > 0 else { return }
-        let (aPointer, bPointer, cPointer) = (
-            SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)), SendablePointer(c))
-        let small = usesSmallProductKernel(transposeB: transposeB, m: m, n: n, k: k)
         Parallel.forEachRange(items, grain: smallProductGrain(items)) { range in
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(scratchCount, 1))
+            defer { scratch.deallocate() }
             for item in range {
                 let (image, head) = item.quotientAndRemainder(dividingBy: heads)
-                func offset(_ layout: HeadMatrices) -> Int { image * layout.imageStride + head * layout.headStride }
-                let (aItem, bItem, cItem) = (aPointer.base + offset(aLayout), bPointer.base + offset(bLayout), cPointer.base + offset(cLayout))
-                if small {
-                    dino_small_gemm(transposeA, transposeB, m, n, k, alpha, aItem, aLayout.rowStride, bItem, bLayout.rowStride,
-                                    beta, cItem, cLayout.rowStride)
-                } else {
-                    cblas_sgemm(
-                        CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                        Int32(m), Int32(n), Int32(k), alpha, aItem, Int32(aLayout.rowStride),
-                        bItem, Int32(bLayout.rowStride), beta, cItem, Int32(cLayout.rowStride))
-                }
+                body(image, head, scratch)
             }
         }
     }
 
-    /// Whether `gemmPerHead` multiplies with the AVX2 kernel `dino_small_gemm` instead of `cblas_sgemm`:
+    /// `C = alpha · op(A) · op(B) + beta · C` on the calling core, for one head's small product: the AVX2
+    /// kernel `dino_small_gemm` where it is faster (`usesSmallProductKernel`), else one single-threaded
+    /// `cblas_sgemm`, which spends more time checking, packing and dispatching a 10×10×64 product than
+    /// multiplying it. Arguments as in `gemm`.
+    public static func smallGemm(
+        transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        if usesSmallProductKernel(transposeB: transposeB, m: m, n: n, k: k) {
+            dino_small_gemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        } else {
+            _ = Parallel.configureBLASOnce
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        }
+    }
+
+    /// Whether `smallGemm` multiplies with the AVX2 kernel `dino_small_gemm` instead of `cblas_sgemm`:
     /// for products up to 64×64×64, measured on one core by `kernel-benchmark`. For a local crop (10
     /// tokens) it is 2.1× as fast for `A·V` and `Aᵀ·∂O` and 1.6× for `Q·Kᵀ`; for a global crop (50 tokens)
     /// 1.1–1.2×. Larger products, which OpenBLAS blocks for the caches, and a transposed `op(B)` larger than

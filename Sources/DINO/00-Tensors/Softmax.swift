@@ -15,16 +15,20 @@ public func softmax(_ logits: consuming Tensor, temperature: Float = 1) -> Tenso
     result.scalars.withUnsafeMutableBufferPointer { buffer in
         let rowsBase = SendablePointer(buffer.baseAddress!)
         Parallel.forEachRange(rowCount, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
-            let first = rowsBase.base + rows.lowerBound * width
-            // The AVX2 kernel of VectorKernels.c when the CPU has it: the same steps on wider lanes.
-            if vectorKernelsAvailable {
-                dino_softmax_rows(first, rows.count, width, inverseTemperature)
-            } else {
-                softmaxLanes(first, rows: rows.count, width: width, inverseTemperature: inverseTemperature)
-            }
+            softmaxRows(rowsBase.base + rows.lowerBound * width, rows: rows.count, width: width, inverseTemperature: inverseTemperature)
         }
     }
     return result
+}
+
+/// In place, on the calling core, each of `rows` rows of `width`: `x = softmax(x · inverseTemperature)`.
+/// The AVX2 kernel of VectorKernels.c when the CPU has it: the same steps as `softmaxLanes` on wider lanes.
+public func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, inverseTemperature: Float = 1) {
+    if vectorKernelsAvailable {
+        dino_softmax_rows(x, rows, width, inverseTemperature)
+    } else {
+        softmaxLanes(x, rows: rows, width: width, inverseTemperature: inverseTemperature)
+    }
 }
 
 /// In place, each of `rows` rows of `width`: `x = softmax(x · inverseTemperature)`.

@@ -14,15 +14,22 @@ public func softmaxBackward(probabilities: Tensor, outputGradient: consuming Ten
         result.scalars.withUnsafeMutableBufferPointer { gBuffer in
             let p = SendablePointer(UnsafeMutablePointer(mutating: pBuffer.baseAddress!)), g = SendablePointer(gBuffer.baseAddress!)
             Parallel.forEachRange(rowCount, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
-                for row in rows {
-                    let (pRow, gRow) = (p.base + row * width, g.base + row * width)
-                    var dot: Float = 0
-                    for k in 0..<width { dot += pRow[k] * gRow[k] }
-                    for k in 0..<width { gRow[k] = pRow[k] * (gRow[k] - dot) }
-                }
+                softmaxBackwardRows(probabilities: p.base + rows.lowerBound * width, gradient: g.base + rows.lowerBound * width,
+                                    rows: rows.count, width: width)
             }
         }
     }
     return result
+}
+
+/// `softmaxBackward` in place on the calling core, for `rows` rows of `width`: `gradient` holds
+/// `∂L/∂p` and becomes `∂L/∂z`.
+public func softmaxBackwardRows(probabilities: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    for row in 0..<rows {
+        let (p, g) = (probabilities + row * width, gradient + row * width)
+        var dot: Float = 0
+        for k in 0..<width { dot += p[k] * g[k] }
+        for k in 0..<width { g[k] = p[k] * (g[k] - dot) }
+    }
 }
 // snippet.end
