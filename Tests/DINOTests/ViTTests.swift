@@ -56,7 +56,13 @@ func tinyViT(seed: UInt64 = 9, depth: Int = 2, dropPathRate: Float = 0) -> Visio
         let (values, slope) = geluWithSlope(wide)
         assertClose(values, gelu(wide), absolute: 1e-6)
         let wideProbe = ProbeLoss(shape: [37])
-        expectGradient(geluBackward(wideProbe.weights, slope: slope), of: { wideProbe(gelu($0)) }, at: wide, "∂GELU/∂x from the slope")
+        expectGradient(geluBackward(wideProbe.weights, slope: slope).input, of: { wideProbe(gelu($0)) }, at: wide, "∂GELU/∂x from the slope")
+        // With a bias added before GELU: its gradient comes out of the same pass, with sumOverRows' bits.
+        let (rows, bias) = (Tensor.normal([5, 7], using: &rng), Tensor.normal([7], using: &rng))
+        let rowsProbe = ProbeLoss(shape: [5, 7])
+        let (inputGradient, biasGradient) = geluBackward(rowsProbe.weights, slope: geluWithSlope(rows, addingBias: bias).slope)
+        expectGradient(biasGradient, of: { rowsProbe(gelu(rows, addingBias: $0)) }, at: bias, "∂GELU(x + b)/∂b")
+        #expect(biasGradient == inputGradient.sumOverRows())
         var mlp = MLP(dimension: 3, hidden: 6, using: &rng)
         mlp.visitParameters(prefix: "") { _, t in t = .normal(t.shape, std: 0.5, using: &rng) }
         let (input, parameters) = mlp.backward(probe.weights, saved: mlp.forward(x).saved)

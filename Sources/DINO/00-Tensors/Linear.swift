@@ -63,6 +63,15 @@ public struct Linear: Equatable, Sendable {
         return matmul(input, weight, transposeB: true)
     }
 
+    /// The backward pass of `weightProduct`: given `∂L/∂y` `(N, out)` and the input `(N, in)`, `∂L/∂x`
+    /// and `∂L/∂W`, for a caller that sums the bias gradient in a pass of its own (the MLP sums it
+    /// inside GELU's backward).
+    public func weightProductBackward(_ outputGradient: Tensor, input: Tensor) -> (input: Tensor, weight: Tensor) {
+        checkShapes(outputGradient.shape == [input.shape[0], outputSize],
+                    "Linear.weightProductBackward: output gradient \(outputGradient.shape), expected \([input.shape[0], outputSize])")
+        return (matmul(outputGradient, weight), matmul(outputGradient, input, transposeA: true))
+    }
+
     // snippet.linear-backward
     /// Given `∂L/∂y` `(N, out)` and the forward input `x` `(N, in)`:
     /// `∂L/∂x = ∂L/∂y · W` `(N, in)`, `∂L/∂W = (∂L/∂y)ᵀ · x` `(out, in)`, `∂L/∂b = Σ_rows ∂L/∂y` `(out)`.

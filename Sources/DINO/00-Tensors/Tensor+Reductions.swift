@@ -49,23 +49,33 @@ extension Tensor {
     public func sumOverRows() -> Tensor {
         checkShapes(rank >= 1, "sumOverRows: expects at least one dimension, got \(shape)")
         let width = shape.last!
-        let rowCount = width == 0 ? 0 : count / width
-        let rowsPerChunk = max(1, Self.reductionChunk / max(width, 1))
-        let chunks = (rowCount + rowsPerChunk - 1) / rowsPerChunk
-        var partial = [Float](repeating: 0, count: chunks * width)
-        scalars.withUnsafeBufferPointer { input in
-            partial.withUnsafeMutableBufferPointer { sums in
-                let x = SendablePointer(UnsafeMutablePointer(mutating: input.baseAddress!)), s = SendablePointer(sums.baseAddress!)
-                Parallel.forEachChunk(chunks) { chunk in
-                    let accumulator = s.base + chunk * width
-                    for row in chunk * rowsPerChunk..<min(rowCount, (chunk + 1) * rowsPerChunk) {
-                        let line = x.base + row * width
-                        for j in 0..<width { accumulator[j] += line[j] }
-                    }
-                }
+        return withBase { base in
+            let x = SendablePointer(UnsafeMutablePointer(mutating: base))
+            return Tensor.columnSums(rows: width == 0 ? 0 : count / width, width: width) { row, accumulator in
+                let line = x.base + row * width
+                for j in 0..<width { accumulator[j] += line[j] }
             }
         }
-        return Tensor.sumInOrder(partial, rows: chunks, width: width)
+    }
+
+    /// The column sums `(width)` of `rows` rows that `addRow(row, accumulator)` adds into `accumulator`,
+    /// one row at a time: rows in chunks of a fixed size spread over the cores, each chunk into its own
+    /// accumulator, the chunks' sums then added in chunk order. A pass that computes rows can sum them
+    /// on the way (GELU's backward, the bias gradient of fc1) with the bits of `sumOverRows()`.
+    static func columnSums(
+        rows rowCount: Int, width: Int, _ addRow: @Sendable (_ row: Int, _ accumulator: UnsafeMutablePointer<Float>) -> Void
+    ) -> Tensor {
+        let rowsPerChunk = max(1, reductionChunk / max(width, 1))
+        let chunks = (rowCount + rowsPerChunk - 1) / rowsPerChunk
+        var partial = [Float](repeating: 0, count: chunks * width)
+        partial.withUnsafeMutableBufferPointer { sums in
+            guard let base = sums.baseAddress else { return }
+            let s = SendablePointer(base)
+            Parallel.forEachChunk(chunks) { chunk in
+                for row in chunk * rowsPerChunk..<min(rowCount, (chunk + 1) * rowsPerChunk) { addRow(row, s.base + chunk * width) }
+            }
+        }
+        return sumInOrder(partial, rows: chunks, width: width)
     }
 
     /// The column sums of `rows` rows of partial sums, `(rows, width)` → `(width)`, added in row order:

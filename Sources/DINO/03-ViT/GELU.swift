@@ -40,13 +40,28 @@ public func geluWithSlope(_ input: Tensor, addingBias bias: Tensor? = nil) -> (o
     return (output, slope)
 }
 
-/// GELU's backward from the slope kept by `geluWithSlope`: `∂L/∂x = ∂L/∂y · GELU′(x)`, in the output
-/// gradient's storage when the caller passes its last use.
-public func geluBackward(_ outputGradient: consuming Tensor, slope: Tensor) -> Tensor {
-    checkShapes(outputGradient.shape == slope.shape, "geluBackward: gradient \(outputGradient.shape) for slope \(slope.shape)")
+/// GELU's backward from the slope kept by `geluWithSlope`, `(R, W)`: `∂L/∂x = ∂L/∂y · GELU′(x)`, in the
+/// output gradient's storage when the caller passes its last use, and its column sums `(W)`: the
+/// gradient of the bias added before GELU (`Σ_rows ∂L/∂x`, as `sumOverRows`), in the same pass.
+public func geluBackward(_ outputGradient: consuming Tensor, slope: Tensor) -> (input: Tensor, biasGradient: Tensor) {
+    checkShapes(outputGradient.shape == slope.shape && slope.rank >= 1,
+                "geluBackward: gradient \(outputGradient.shape) for slope \(slope.shape)")
     var gradient = outputGradient
-    gradient.multiply(by: slope)
-    return gradient
+    let width = slope.shape.last!
+    let rows = width == 0 ? 0 : slope.count / width
+    let biasGradient = slope.withBase { slopeBase in
+        gradient.scalars.withUnsafeMutableBufferPointer { gradientBuffer in
+            let (slopes, gradients) = (SendablePointer(UnsafeMutablePointer(mutating: slopeBase)), SendablePointer(gradientBuffer.baseAddress!))
+            return Tensor.columnSums(rows: rows, width: width) { row, accumulator in
+                let (g, slope) = (gradients.base + row * width, slopes.base + row * width)
+                for j in 0..<width {
+                    g[j] *= slope[j]
+                    accumulator[j] += g[j]
+                }
+            }
+        }
+    }
+    return (gradient, biasGradient)
 }
 
 /// `GELU(x)` and `GELU′(x)`, lane by lane, sharing one `erf` and one `exp`.

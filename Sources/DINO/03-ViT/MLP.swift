@@ -26,13 +26,14 @@ public struct MLP: Equatable, Sendable, Parameterized {
         fc2.forward(gelu(fc1.weightProduct(input), addingBias: fc1.bias)).output
     }
 
-    /// Given `∂L/∂output` `(R, D)`: `∂L/∂input` and the parameters' gradients.
+    /// Given `∂L/∂output` `(R, D)`: `∂L/∂input` and the parameters' gradients. fc1's bias gradient is
+    /// summed inside GELU's backward pass rather than in a pass of its own.
     public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: MLP) {
         let (activationGradient, fc2Gradient) = fc2.backward(outputGradient, input: saved.activation)
-        let preActivationGradient = geluBackward(activationGradient, slope: saved.slope)
-        let (inputGradient, fc1Gradient) = fc1.backward(preActivationGradient, input: saved.input)
+        let (preActivationGradient, fc1BiasGradient) = geluBackward(activationGradient, slope: saved.slope)
+        let (inputGradient, fc1WeightGradient) = fc1.weightProductBackward(preActivationGradient, input: saved.input)
         var parameters = self
-        parameters.fc1 = fc1Gradient
+        parameters.fc1 = Linear(weight: fc1WeightGradient, bias: fc1BiasGradient)
         parameters.fc2 = fc2Gradient
         return (inputGradient, parameters)
     }
