@@ -49,6 +49,7 @@ public func geluBackward(_ outputGradient: consuming Tensor, slope: Tensor) -> (
     var gradient = outputGradient
     let width = slope.shape.last!
     let rows = width == 0 ? 0 : slope.count / width
+    guard rows > 0 else { return (gradient, Tensor(zeros: [width])) }
     let biasGradient = slope.withBase { slopeBase in
         gradient.scalars.withUnsafeMutableBufferPointer { gradientBuffer in
             let (slopes, gradients) = (SendablePointer(UnsafeMutablePointer(mutating: slopeBase)), SendablePointer(gradientBuffer.baseAddress!))
