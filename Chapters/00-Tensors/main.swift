@@ -70,7 +70,8 @@ func randomnessFromASeededGenerator(_ out: Notebook) {
  keep the naive version beside it as the reference, and check that the two agree.
 
  A big product is cut into blocks of rows of `C`, several per core, and each block is a single-threaded
- `cblas_sgemm`: a core that finishes early takes the next block. A weight gradient, `(∂L/∂y)ᵀ·x`, is
+ `cblas_sgemm`: a core that finishes early takes the next block, and the last blocks are half-size, so
+ the cores run out of work at nearly the same moment. A weight gradient, `(∂L/∂y)ᵀ·x`, is
  only a few hundred rows tall but sums over thousands of tokens, so it is cut along the tokens instead
  and the slices' partial products are added in order. The blocks start at multiples of 24 rows, where
  OpenBLAS's own steps end, so every element is the same sum in the same order on one core or two.

@@ -1,4 +1,4 @@
-import DINO
+@testable import DINO
 import DINOTestSupport
 import Foundation
 import Synchronization
@@ -62,8 +62,8 @@ import Testing
     }
 
     @Test func rowBlocksGiveTheSameBitsAsOneProduct() {
-        // At two threads this product is cut into sixteen row blocks (each ≥ n rows), at one thread it is
-        // one call: every element is still the same sum in the same order. Blocks that do not start at a
+        // At two threads this product is cut into fourteen row blocks (each ≥ n rows), the last two in
+        // halves, at one thread it is one call: every element is still the same sum in the same order. Blocks that do not start at a
         // multiple of 24 rows fail this (tried: 4, 6, 8 and 16).
         var rng = SeededGenerator(seed: 35)
         let a = Tensor.normal([1_000, 48], using: &rng), b = Tensor.normal([60, 48], using: &rng)
@@ -71,6 +71,22 @@ import Testing
         let two = Parallel.$threadCount.withValue(2) { matmul(a, b, transposeB: true) }
         assertClose(one, naiveMatmul(a, b.transposed()), absolute: 1e-3, relative: 1e-4)
         #expect(one == two)
+    }
+
+    @Test func rowBlocksCoverEveryRowAndEndInHalves() {
+        // B1's qkv product on two cores: 6 400 / 8 = 800 rows, 816 at a multiple of 24, so seven blocks
+        // of 816 and one of 688; the last two are halved at multiples of 24: 408 + 408 and 360 + 328.
+        let blocks = Parallel.$threadCount.withValue(2) { BLAS.rowBlocks(m: 6_400, n: 576) }
+        #expect(blocks.map(\.rows) == [816, 816, 816, 816, 816, 816, 408, 408, 360, 328])
+        for m in [48, 1_000, 3_840, 6_400, 6_401] {
+            let blocks = Parallel.$threadCount.withValue(2) { BLAS.rowBlocks(m: m, n: 60) }
+            // Consecutive, covering 0..<m once, every block starting at a multiple of 24.
+            #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.first + $0.rows == $1.first })
+            #expect(blocks.first?.first == 0 && blocks.last.map { $0.first + $0.rows } == m)
+            #expect(blocks.allSatisfy { $0.first % BLAS.rowAlignment == 0 && $0.rows > 0 })
+        }
+        // One core: one block (negative control for the split above).
+        #expect(Parallel.$threadCount.withValue(1) { BLAS.rowBlocks(m: 6_400, n: 576) }.count == 1)
     }
 
     @Test func innerSplitKeepsBetaAndAlpha() {
