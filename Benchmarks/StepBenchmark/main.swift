@@ -8,7 +8,7 @@ import Foundation
 /// The pure step runs on pre-made random crops in the steady state (epoch 5: past the warm-up, the last
 /// layer trainable); steps during which other processes used the CPU are discarded, as the reference
 /// does. It also measures the full pipeline (augmentation on a background thread), feature
-/// extraction, the sgemm peak in the same run, and the peak memory.
+/// extraction, the sgemm peak between the steps, and the peak memory.
 @main
 struct StepBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "step-benchmark", abstract: "Benchmark the B1 DINO training step.")
@@ -31,9 +31,8 @@ struct StepBenchmark: ParsableCommand {
         var report: [String: Any] = ["flops_per_image": flops, "config": "B1, depth \(depth), batch \(batchSize)"]
         print(String(format: "model FLOPs per image per training step (analytic, as the reference counts): %.3f G", flops / 1e9))
         for count in threads.split(separator: ",").compactMap({ Int($0) }) {
-            let peak = Parallel.$threadCount.withValue(count) { sgemmPeak() }
             let trainer = try DINOTrainer(configuration: c, train: data, test: data, bank: data, quiet: true)
-            let (median, phases, clean, total) = try Parallel.$threadCount.withValue(count) { try pureSteps(trainer) }
+            let (median, phases, clean, total, peak) = try Parallel.$threadCount.withValue(count) { try pureSteps(trainer) }
             let imagesPerSecond = Double(batchSize) / median
             let gflops = flops * imagesPerSecond / 1e9
             print(String(format: "threads %d: pure step %.3f s, %.1f img/s, %.1f GFLOPS = %.0f%% of the sgemm peak (%.1f GFLOPS, 2048³), clean steps %d/%d",
@@ -57,12 +56,18 @@ struct StepBenchmark: ParsableCommand {
         }
     }
 
-    /// The median pure-step time over `steps` clean steps, with the median of each phase.
-    func pureSteps(_ trainer: DINOTrainer) throws -> (Double, [String: Double], Int, Int) {
+    /// The median pure-step time over `steps` clean steps, with the median of each phase, and the sgemm
+    /// peak (GFLOPS): the median over one 2048³ product after each clean step, so that the step and the
+    /// peak are measured over the same minutes (this machine's speed drifts by several percent within an
+    /// hour, and a peak measured before the steps moved the fraction by ±3% between runs).
+    func pureSteps(_ trainer: DINOTrainer) throws -> (Double, [String: Double], Int, Int, Double) {
         var rng = SeededGenerator(seed: 1)
         let batches = (0..<4).map { _ in
             CropBatch(crops: [28, 28, 12, 12, 12, 12, 12, 12].map { Tensor.normal([batchSize, 1, $0, $0], using: &rng) }, indices: [])
         }
+        let (a, b) = (Tensor.normal([2048, 2048], using: &rng), Tensor.normal([2048, 2048], using: &rng))
+        _ = matmul(a, b)
+        var peaks = [Double]()
         trainer.state.epoch = 5
         trainer.state.iteration = 5 * trainer.loader.batchesPerEpoch
         var times = [Double](), phases = [String: [Double]](), total = 0
@@ -76,10 +81,13 @@ struct StepBenchmark: ParsableCommand {
             if interference.otherCPUSeconds() <= 0.05 * Double(max(1, Int(seconds))) {
                 times.append(seconds)
                 for (name, value) in trainer.lastStepPhases { phases[name, default: []].append(value) }
+                let start = ContinuousClock.now
+                _ = matmul(a, b)
+                peaks.append(2 * pow(2048, 3) / Self.seconds(ContinuousClock.now - start) / 1e9)
             }
         }
         if times.isEmpty { throw ValidationError("every step was disturbed by other processes; run on an idle machine") }
-        return (Self.median(times), phases.mapValues(Self.median), times.count, total)
+        return (Self.median(times), phases.mapValues(Self.median), times.count, total, Self.median(peaks))
     }
 
     /// Seconds per step with real crops made by the background loader: wall time over 8 steps after a
@@ -109,20 +117,6 @@ struct StepBenchmark: ParsableCommand {
             best = max(best, 4000 / Self.seconds(ContinuousClock.now - start))
         }
         return best
-    }
-
-    /// sgemm 2048³ GFLOPS at the current thread count: the median of 20 runs, as the reference takes
-    /// torch.mm's (fewer runs left the two-core figure moving by ±4% between runs).
-    func sgemmPeak() -> Double {
-        var rng = SeededGenerator(seed: 3)
-        let a = Tensor.normal([2048, 2048], using: &rng), b = Tensor.normal([2048, 2048], using: &rng)
-        _ = matmul(a, b)
-        let times = (0..<20).map { _ -> Double in
-            let start = ContinuousClock.now
-            _ = matmul(a, b)
-            return Self.seconds(ContinuousClock.now - start)
-        }
-        return 2 * pow(2048, 3) / Self.median(times) / 1e9
     }
 
     /// The reference's analytic count (`b1_common.analytic_step_flops_per_image`): student forward on
