@@ -51,13 +51,29 @@ public struct AdamW: Sendable {
             let biasCorrection2Root = (1 - Foundation.pow(Double(beta2), Double(step))).squareRoot()
             let stepSize = Float(Double(learningRate) / biasCorrection1)
             let (root, eps, shrink) = (Float(biasCorrection2Root), epsilon, 1 - learningRate * decay)
-            // One pass over the four arrays, element by element, in the order of the formulas above.
+            // The formulas above on eight elements at once: a square root and a division per element
+            // would otherwise bound the pass, not memory.
+            @Sendable @inline(__always) func update(_ p: inout FloatLanes, _ m: inout FloatLanes, _ v: inout FloatLanes, _ g: FloatLanes) {
+                if decay != 0 { p *= shrink }                              // decoupled weight decay
+                m = m * beta1 + g * (1 - beta1)                            // first moment
+                v = v * beta2 + g * g * (1 - beta2)                        // second moment
+                p -= stepSize * (m / (v.squareRoot() / root + eps))        // bias-corrected step
+            }
+            // One pass over the four arrays, eight elements at a time, the last few one at a time.
             Self.withPointers(&parameter, &m, &v, gradient) { p, m, v, g, range in
-                for i in range {
-                    if decay != 0 { p[i] *= shrink }                              // decoupled weight decay
-                    m[i] = m[i] * beta1 + g[i] * (1 - beta1)                     // first moment
-                    v[i] = v[i] * beta2 + g[i] * g[i] * (1 - beta2)              // second moment
-                    p[i] -= stepSize * (m[i] / (v[i].squareRoot() / root + eps)) // bias-corrected step
+                var i = range.lowerBound
+                while i + FloatLanes.scalarCount <= range.upperBound {
+                    var (pLanes, mLanes, vLanes) = (p.lanes(at: i), m.lanes(at: i), v.lanes(at: i))
+                    update(&pLanes, &mLanes, &vLanes, UnsafeMutablePointer(mutating: g).lanes(at: i))
+                    p.setLanes(pLanes, at: i)
+                    m.setLanes(mLanes, at: i)
+                    v.setLanes(vLanes, at: i)
+                    i += FloatLanes.scalarCount
+                }
+                for i in i..<range.upperBound {
+                    var (pLane, mLane, vLane) = (FloatLanes(repeating: p[i]), FloatLanes(repeating: m[i]), FloatLanes(repeating: v[i]))
+                    update(&pLane, &mLane, &vLane, FloatLanes(repeating: g[i]))
+                    (p[i], m[i], v[i]) = (pLane[0], mLane[0], vLane[0])
                 }
             }
             firstMoments[name] = m
