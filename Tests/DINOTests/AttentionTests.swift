@@ -59,4 +59,41 @@ import Testing
         }
         #expect(gradients.keys.sorted() == ["proj.bias", "proj.weight", "qkv.bias", "qkv.weight"])
     }
+
+    @Test func longSequencesRunOnOpenBLASAndAgree() {
+        // 130 tokens and heads 16 wide: 130·130·16 > 64³, so each head's products go to cblas_sgemm instead
+        // of the small-product kernel the other tests exercise. Forward against naive products head by head,
+        // backward against a central difference along one random direction.
+        var rng = SeededGenerator(seed: 9)
+        var attention = Attention(dimension: 32, heads: 2, using: &rng)
+        attention.visitParameters(prefix: "") { _, tensor in tensor = .normal(tensor.shape, std: 0.3, using: &rng) }
+        let (tokens, width) = (130, 16)
+        let x = Tensor.normal([1, tokens, 32], using: &rng)
+        let mixed = attention.qkv.forward(x.reshaped([tokens, 32])).output  // (T, 96): [q | k | v]
+        func columns(_ first: Int) -> Tensor {
+            Tensor(shape: [tokens, width], scalars: (0..<tokens).flatMap { t in (0..<width).map { mixed[t, first + $0] } })
+        }
+        var context = [Float](repeating: 0, count: tokens * 32)
+        for head in 0..<2 {
+            let (q, k, v) = (columns(head * width), columns(32 + head * width), columns(64 + head * width))
+            let headOutput = naiveMatmul(softmax(naiveMatmul(q, k.transposed()) * attention.scale), v)
+            for t in 0..<tokens { for j in 0..<width { context[t * 32 + head * width + j] = headOutput[t, j] } }
+        }
+        let expected = attention.projection.forward(Tensor(shape: [tokens, 32], scalars: context)).output
+        let (output, saved) = attention.forward(x)
+        assertClose(output.reshaped([tokens, 32]), expected, absolute: 1e-4, relative: 1e-4)
+
+        let probe = ProbeLoss(shape: [1, tokens, 32])
+        let gradient = attention.backward(probe.weights, saved: saved).input
+        let direction = Tensor.uniform([1, tokens, 32], in: -1..<1, using: &rng)
+        let analytic = zip(gradient.scalars, direction.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let step: Float = 1e-2
+        let numeric = (probe(attention.forward(x + direction * step).output) - probe(attention.forward(x + direction * -step).output))
+            / Double(2 * step)
+        #expect(abs(analytic - numeric) <= 1e-2 * max(abs(numeric), 1), "⟨∂L/∂x, u⟩ \(analytic) against \(numeric)")
+        // Negative control: the gradient of another probe does not pass the same check.
+        let other = attention.backward(ProbeLoss(shape: [1, tokens, 32], seed: 8).weights, saved: saved).input
+        let otherAnalytic = zip(other.scalars, direction.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(otherAnalytic - numeric) > 1e-2 * max(abs(numeric), 1))
+    }
 }
