@@ -61,7 +61,7 @@ public struct Attention: Equatable, Sendable, Parameterized {
         let (layout, scale) = (Layouts(tokens: tokens, dimension: D, heads: heads), scale)
         let flat = input.reshaped([batch * tokens, D])
         let mixed = qkv.forward(flat).output                       // (B·T, 3D): each row [q | k | v], H heads each
-        var context = Tensor(zeros: [0])
+        var context = Tensor(zeros: [0])  // filled with the weights, in the same pass over the heads
         let attention = mixed.withBase { qkvBase in
             Tensor(shape: [batch * heads, tokens, tokens]) { weightsBase in          // (B·H, T, T)
                 context = Tensor(shape: [batch * tokens, D]) { contextBase in       // (B·T, D)

@@ -51,8 +51,8 @@ public struct AdamW: Sendable {
             let biasCorrection2Root = (1 - Foundation.pow(Double(beta2), Double(step))).squareRoot()
             let stepSize = Float(Double(learningRate) / biasCorrection1)
             let (root, eps, shrink) = (Float(biasCorrection2Root), epsilon, 1 - learningRate * decay)
-            // The formulas above on eight elements at once: a square root and a division per element
-            // would otherwise bound the pass, not memory.
+            // The formulas above on eight elements at once: one division per element would otherwise
+            // bound the pass, not memory (Swift still takes the eight square roots one by one).
             @Sendable @inline(__always) func update(_ p: inout FloatLanes, _ m: inout FloatLanes, _ v: inout FloatLanes, _ g: FloatLanes) {
                 if decay != 0 { p *= shrink }                              // decoupled weight decay
                 m = m * beta1 + g * (1 - beta1)                            // first moment
