@@ -80,7 +80,7 @@ struct KernelBenchmark: ParsableCommand {
         }
         // Attention, one product per (crop, head) on one core, heads read in place from the qkv output
         // (B·T, 576): 128 global crops × 3 heads of 50 tokens, 384 local crops × 3 heads of 10 tokens.
-        // OpenBLAS against the small-product kernel that `BLAS.gemmPerHead` picks where it is faster.
+        // OpenBLAS against the small-product kernel that `BLAS.smallGemm` picks where it is faster.
         print("attention per-head products on one core, GFLOPS (median of \(repeats)): cblas_sgemm / dino_small_gemm")
         for (images, tokens) in [(128, 50), (384, 10)] {
             let heads = 3, width = 64
@@ -100,13 +100,11 @@ struct KernelBenchmark: ParsableCommand {
                                 median {
                                     for item in 0..<(images * heads) {
                                         let (image, head) = item.quotientAndRemainder(dividingBy: heads)
-                                        // Q·Kᵀ reads two heads of qkv and writes scores; the others read scores and V.
-                                        let (a, lda, b, ldb, c, ldc): (UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int) =
-                                            form.transposeB
-                                            ? (mixed + image * tokens * 576 + head * width, 576, mixed + image * tokens * 576 + 192 + head * width, 576,
-                                               UnsafeMutablePointer(mutating: scores) + item * tokens * tokens, tokens)
-                                            : (scores + item * tokens * tokens, tokens, mixed + image * tokens * 576 + 384 + head * width, 576,
-                                               out.baseAddress! + image * tokens * 192 + head * width, 192)
+                                        // Q·Kᵀ reads Q and K (192 columns on) and writes scores; the others read scores and V.
+                                        let (q, scoresOfHead) = (mixed + image * tokens * 576 + head * width, scores + item * tokens * tokens)
+                                        let (a, lda, b, ldb, c, ldc) = form.transposeB
+                                            ? (q, 576, q + 192, 576, UnsafeMutablePointer(mutating: scoresOfHead), tokens)
+                                            : (scoresOfHead, tokens, q + 384, 576, out.baseAddress! + image * tokens * 192 + head * width, 192)
                                         if small {
                                             dino_small_gemm(form.transposeA, form.transposeB, form.m, form.n, form.k, 1, a, lda, b, ldb, 0, c, ldc)
                                         } else {
