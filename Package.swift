@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "DINOTests", dependencies: ["DINO", "DINOTestSupport"], path: "Tests/DINOTests"),
         .testTarget(
             name: "ChapterTests",
-            dependencies: ["Notebook"] + chapters.map { .target(name: $0.module) },
+            dependencies: ["DINO", "Notebook"] + chapters.map { .target(name: $0.module) },
             path: "Tests/ChapterTests"
         ),
         .testTarget(name: "BookTests", dependencies: ["WeaveKit"], path: "Tests/BookTests"),

@@ -21,7 +21,10 @@ struct StepBenchmark: ParsableCommand {
     @Flag(help: "Also print one JSON object with every figure.") var json = false
     @Flag(help: "Measure the pure step only (no pipeline, no feature extraction): for profiling.") var stepOnly = false
 
-    func run() throws {
+    /// Everything here measures the fast path, the one the trainer runs.
+    func run() throws { try ComputePath.$current.withValue(.fast) { try measure() } }
+
+    func measure() throws {
         var c = try TrainingConfiguration.preset("b1")
         (c.depth, c.batchSize, c.epochs, c.outputDir) = (depth, batchSize, 10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
         defer { try? FileManager.default.removeItem(atPath: c.outputDir) }

@@ -21,18 +21,14 @@ import Notebook
  ## 1. Queries, keys and values, for all heads at once
 
  One linear layer `qkv` `(3D, D)`, with a bias, produces queries, keys and values for every head; the
- output of each token is laid out `[q | k | v]`, each split into `H` heads. Head `h`'s queries are then
- a column block of that `(B·T, 3D)` matrix: `T` rows per image, `d` columns, rows `3D` apart. BLAS
- multiplies such a block where it lies (its leading dimension is `3D`), so every head of every image is
- an independent matrix product without first copying the heads into tensors of their own, which is
- what timm's `reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)` does. The heads' outputs land the same way,
- each in its `d` columns of the `(B·T, D)` context: the concatenation costs nothing.
+ output of each token is laid out `[q | k | v]`, each split into `H` heads. `splitHeads` gathers head
+ `h` of image `b` from its `d` columns into a `(T, d)` matrix of its own, all of them stacked as
+ `(B·H, T, d)`, as timm's `reshape(B, T, 3, H, d).permute(2, 0, 3, 1, 4)` does; every head is then
+ an independent matrix product, and `joinHeads` puts the heads' outputs back side by side.
 
- The heads are spread over the cores, and each head runs its three steps (scores, softmax, weighted sum
- of values) back to back: its `T×T` weights are still in the core's cache when the next step reads them,
- instead of one pass over all heads' weights per step. The products are tiny (10×10×64 for a local
- crop), so a small AVX2 kernel of our own multiplies them (`BLAS.smallGemm`): OpenBLAS spends more time
- checking and packing such a product than multiplying it.
+ @snippet(attention-heads)
+
+ Each head computes `softmax(Q_h K_hᵀ / √d) V_h`, and `proj` mixes the heads:
 
  @snippet(attention-forward)
  */

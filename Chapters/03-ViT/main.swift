@@ -39,18 +39,14 @@ func layerNorm(_ out: Notebook) {
  The MLP's activation is the exact GELU, `x·Φ(x)` with `Φ` the normal CDF, computed with `erf`, as
  `nn.GELU()` does by default. The popular tanh approximation differs from it by about 10⁻⁴ (the run
  shows the largest gap on a few points): small, but enough to break the parity with PyTorch that the
- tests check. Its derivative, `Φ(x) + x·φ(x)`, needs `φ(x) ∝ exp(−x²/2)`, which the `erf` formula has
- already computed: so the MLP's forward keeps the slope instead of the pre-activation, and its backward
- is one multiplication. The bias of `fc1` is added inside the same pass: the product leaves it out,
- which saves writing the MLP's widest tensor once more.
-
- The kernels work on eight lanes at a time (`FloatLanes`): their bit tricks keep the compiler from
- vectorising scalar loops. Swift compiles for the x86-64 baseline, whose registers hold four floats and
- which has no fused multiply-add, so on CPUs with AVX2 and FMA the same polynomials run in a few lines of
- C (`Sources/VectorKernels`, chosen at run time), two and a half times faster. The same goes for LayerNorm
- and softmax; `VectorKernelTests` holds each C kernel to the Swift code shown here.
+ tests check. Its derivative, `Φ(x) + x·φ(x)`, is what the backward pass multiplies by: the MLP keeps
+ it from the forward pass.
 
  @snippet(gelu)
+
+ The MLP puts GELU between two linear layers, widening `D` to `4D` and back:
+
+ @snippet(mlp)
  */
 func geluExactly(_ out: Notebook) {
     let x: [Float] = [-2, -1, -0.5, 0, 0.5, 1, 2]

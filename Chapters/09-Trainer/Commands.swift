@@ -64,6 +64,8 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Area range of the local crops, e.g. 0.05,0.4.") var localCropsScale: String?
     @Option(help: "Seed of every random choice.") var seed: UInt64?
     @Option(help: "Cores to compute on (1 or 2 here).") var threads: Int?
+    @Option(help: "fast (OpenBLAS, the worker pool, AVX2 kernels) or reference (the book's plain code, far slower).")
+    var path: ComputePath?
     @Option(help: "Folder for checkpoints, metrics.jsonl, charts and attention.png.") var outputDir: String?
     @Option(help: "Keep a numbered checkpoint every N epochs (0: only the latest).") var saveckpFreq: Int?
     @Option(help: "Also checkpoint every N iterations within an epoch.") var checkpointEveryIterations: Int?
@@ -109,6 +111,7 @@ struct TrainingOptions: ParsableArguments {
         if let v = localCropsScale { c.localCropsScale = try scale(v, "local-crops-scale") }
         if let v = seed { c.seed = v }
         if let v = threads { c.threads = v }
+        if let v = path { c.path = v }
         if let v = outputDir { c.outputDir = v }
         if let v = saveckpFreq { c.saveckpFreq = v }
         if let v = checkpointEveryIterations { c.checkpointEveryIterations = v }
@@ -160,9 +163,9 @@ extension DINOCommand {
                     guard FileManager.default.fileExists(atPath: checkpoint.path) else {
                         throw DataError("--resume: no checkpoint at \(checkpoint.path)")
                     }
-                    let threads = c.threads
+                    let (threads, path) = (c.threads, c.path)
                     c = try Checkpoint.configuration(of: checkpoint)
-                    c.threads = threads
+                    (c.threads, c.path) = (threads, path)
                 }
                 let data = try loadData(c)
                 say("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
@@ -170,7 +173,7 @@ extension DINOCommand {
                       + "K = \(c.outDim), \(2 + c.localCropsNumber) crops, \(c.threads) threads → \(c.outputDir)")
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil)
-                if !resume { _ = Parallel.$threadCount.withValue(c.threads) { trainer.baselines() } }
+                if !resume { _ = c.withComputeSettings { trainer.baselines() } }
                 try trainer.fit()
                 say("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
             }
@@ -196,7 +199,9 @@ extension DINOCommand {
                 let data = try loadData(c)
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank, resume: url, quiet: true)
                 let dataset = split == "train" ? data.bank : data.test
-                let features = Parallel.$threadCount.withValue(threads) { trainer.features(of: dataset) }
+                let features = ComputePath.$current.withValue(.fast) {
+                    Parallel.$threadCount.withValue(threads) { trainer.features(of: dataset) }
+                }
                 try SafeTensors.write([("features", features), ("labels", Tensor(dataset.labels.map(Float.init)))],
                                       metadata: ["classes": dataset.classNames.joined(separator: ",")], to: URL(fileURLWithPath: output))
                 say("wrote \(features.shape) features and \(dataset.count) labels to \(output)")
@@ -207,6 +212,9 @@ extension DINOCommand {
     /// `ch09-trainer walkthrough`: the chapter, run step by step.
     struct Walkthrough: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run chapter 09's walkthrough (the book's page), on synthetic data.")
-        func run() { chapter().run(echo: true) }
+        @Option(help: "fast (the trainer's path) or reference (the book's plain code).") var path = ComputePath.fast
+        func run() { ComputePath.$current.withValue(path) { chapter().run(echo: true) } }
     }
 }
+
+extension ComputePath: ExpressibleByArgument {}

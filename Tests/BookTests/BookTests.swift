@@ -37,11 +37,25 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     }
 
     @Test func snippetsQuoteTheLibrary() throws {
-        let (file, code) = try Weaver(root: repositoryRoot).snippet(named: "naive-matmul")
-        #expect(file == "Sources/DINO/00-Tensors/NaiveMatmul.swift")
-        #expect(code.contains("public func naiveMatmul"))
+        let (file, code) = try Weaver(root: repositoryRoot).snippet(named: "matmul")
+        #expect(file == "Sources/DINO/00-Tensors/MatrixProduct.swift")
+        #expect(code.contains("public func matmul"))
         #expect(!code.contains("snippet."))
         #expect(throws: WeaveError.self) { try Weaver(root: repositoryRoot).snippet(named: "no-such-snippet") }
+    }
+
+    @Test func chaptersZeroToEightShowNoSpeedCode() throws {
+        // The reference path is what students read: no pointers, threads, SIMD lanes or C kernels.
+        let speedMarkers = ["Unsafe", "SendablePointer", "Parallel.", "WorkerPool", "withBase", "FloatLanes", "dino_", "cblas_"]
+        let pages = try Weaver(root: repositoryRoot).pages().filter { $0.path.range(of: #"book/0[0-8]-"#, options: .regularExpression) != nil }
+        #expect(pages.count == 9)
+        for page in pages {
+            let code = page.text.components(separatedBy: "```").enumerated().filter { $0.offset % 2 == 1 }.map(\.element).joined()
+            for marker in speedMarkers { #expect(!code.contains(marker), "\(page.path) quotes code with \(marker)") }
+        }
+        // Negative control: the fast path's own file has them.
+        let fast = try String(contentsOf: repositoryRoot.appendingPathComponent("Sources/DINO/Fast/Attention+Fast.swift"), encoding: .utf8)
+        #expect(speedMarkers.contains { fast.contains($0) })
     }
 
     @Test func namesFollowTheFolders() {

@@ -1,3 +1,4 @@
+import DINO
 import Foundation
 import Notebook
 import Testing
@@ -16,18 +17,39 @@ import Testing
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// Each chapter's output at its fixed seeds must equal its `expected.txt`, which is what the book shows.
+/// Each chapter's output at its fixed seeds must equal its `expected.txt`, which is what the book shows,
+/// except that a printed number may differ by one unit in its last printed digit: the last bits of `exp`
+/// and `erf` may differ between C libraries and CPUs, and a number near a rounding boundary may then
+/// print one digit off. Words, shapes and the count of numbers must match exactly. Demonstrations that
+/// amplify rounding (chapter 05's collapse runs) print coarse numbers for that reason.
 /// After an intended change: `swift run chNN-name > Chapters/NN-Name/expected.txt`, then `swift run weave`.
 func checkChapter(_ chapter: Chapter, folder: String) throws {
     let expected = try String(contentsOf: repositoryRoot.appendingPathComponent("Chapters/\(folder)/expected.txt"), encoding: .utf8)
-    let actual = chapter.run()
-    if actual != expected {
-        let actualLines = actual.components(separatedBy: "\n"), expectedLines = expected.components(separatedBy: "\n")
-        let first = zip(actualLines, expectedLines).enumerated().first { $0.element.0 != $0.element.1 }
+    let actualLines = chapter.run().components(separatedBy: "\n"), expectedLines = expected.components(separatedBy: "\n")
+    let first = zip(actualLines, expectedLines).enumerated().first { !linesAgree($0.element.0, $0.element.1) }
+    if let first {
         Issue.record("""
-            Chapters/\(folder) output differs from expected.txt\
-            \(first.map { " at line \($0.offset + 1):\n  got:      \($0.element.0)\n  expected: \($0.element.1)" } ?? " in length")
+            Chapters/\(folder) output differs from expected.txt at line \(first.offset + 1):
+              got:      \(first.element.0)
+              expected: \(first.element.1)
             """)
+    } else if actualLines.count != expectedLines.count {
+        Issue.record("Chapters/\(folder) output has \(actualLines.count) lines, expected.txt \(expectedLines.count)")
+    }
+}
+
+/// Whether two output lines agree: the same words and integers, and numbers printed with the same digits
+/// after the point that differ by at most one unit in the last of them.
+func linesAgree(_ actual: String, _ expected: String) -> Bool {
+    if actual == expected { return true }
+    let (a, e) = (actual.split(separator: " ", omittingEmptySubsequences: true), expected.split(separator: " ", omittingEmptySubsequences: true))
+    guard a.count == e.count else { return false }
+    return zip(a, e).allSatisfy { actualWord, expectedWord in
+        if actualWord == expectedWord { return true }
+        let decimals = expectedWord.split(separator: ".").dropFirst().first?.count ?? 0
+        guard decimals > 0, let x = Double(actualWord), let y = Double(expectedWord),
+              decimals == (actualWord.split(separator: ".").dropFirst().first?.count ?? 0) else { return false }
+        return abs(x - y) <= 1.01 * pow(10, -Double(decimals))
     }
 }
 
@@ -41,5 +63,21 @@ func checkChapter(_ chapter: Chapter, folder: String) throws {
     @Test func chapter06Loss() throws { try checkChapter(Ch06Loss.chapter(), folder: "06-Loss") }
     @Test func chapter07Teacher() throws { try checkChapter(Ch07Teacher.chapter(), folder: "07-Teacher") }
     @Test func chapter08Schedules() throws { try checkChapter(Ch08Schedules.chapter(), folder: "08-Schedules") }
-    @Test func chapter09Trainer() throws { try checkChapter(Ch09Trainer.chapter(), folder: "09-Trainer") }
+    @Test func chapter09Trainer() throws {
+        // The walkthrough's default: the trainer's path.
+        try ComputePath.$current.withValue(.fast) { try checkChapter(Ch09Trainer.chapter(), folder: "09-Trainer") }
+    }
+}
+
+/// The comparison the chapter tests use, by hand.
+@Suite struct OutputComparisonTests {
+    @Test func numbersMayDifferInTheirLastDigitOnly() {
+        #expect(linesAgree("loss 0.321 at step 3", "loss 0.322 at step 3"))
+        #expect(linesAgree("h = 2.1", "h = 2.0"))
+        // Negative controls: two units off, another word, another number of digits, a missing number.
+        #expect(!linesAgree("loss 0.320 at step 3", "loss 0.322 at step 3"))
+        #expect(!linesAgree("loss 0.321 at step 4", "loss 0.321 at step 3"))
+        #expect(!linesAgree("loss 0.32 at step 3", "loss 0.321 at step 3"))
+        #expect(!linesAgree("loss at step 3", "loss 0.321 at step 3"))
+    }
 }

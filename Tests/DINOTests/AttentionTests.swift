@@ -76,7 +76,7 @@ import Testing
         var context = [Float](repeating: 0, count: tokens * 32)
         for head in 0..<2 {
             let (q, k, v) = (columns(head * width), columns(32 + head * width), columns(64 + head * width))
-            let headOutput = naiveMatmul(softmax(naiveMatmul(q, k.transposed()) * attention.scale), v)
+            let headOutput = referenceMatmul(softmax(referenceMatmul(q, k.transposed()) * attention.scale), v)
             for t in 0..<tokens { for j in 0..<width { context[t * 32 + head * width + j] = headOutput[t, j] } }
         }
         let expected = attention.projection.forward(Tensor(shape: [tokens, 32], scalars: context)).output

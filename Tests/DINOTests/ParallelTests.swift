@@ -4,9 +4,10 @@ import Foundation
 import Synchronization
 import Testing
 
-/// The split of work across cores: every chunk runs once, on whichever thread, and the row-parallel
-/// kernels give the same bits on one and two threads.
-@Suite struct ParallelTests {
+/// The fast path's split of work across cores: every chunk runs once, on whichever thread; splits that our
+/// own code fixes (inner slices, chunked sums, row-wise kernels) give the same bits on one and two threads;
+/// a product cut into row blocks, whose bits OpenBLAS's kernel decides, agrees within rounding.
+@Suite(.fastPath) struct ParallelTests {
     @Test func everyChunkRunsExactlyOnceOverManyRegions() {
         // Many regions in a row: helpers that stay awake between regions must join each one exactly once.
         // Chunk c only ever touches counts[c], and regions end before the next begins: no atomics needed.
@@ -57,20 +58,25 @@ import Testing
         let (aStored, bStored) = (transposeA ? a.transposed() : a, transposeB ? b.transposed() : b)
         let one = Parallel.$threadCount.withValue(1) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
         let two = Parallel.$threadCount.withValue(2) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
-        assertClose(one, naiveMatmul(a, b), absolute: 1e-3, relative: 1e-4)
+        assertClose(one, referenceMatmul(a, b), absolute: 1e-3, relative: 1e-4)
         #expect(one == two)  // fixed slices: the same bits on any number of cores
     }
 
-    @Test func rowBlocksGiveTheSameBitsAsOneProduct() {
+    @Test func rowBlocksAgreeWithOneProduct() {
         // At two threads this product is cut into fourteen row blocks (each ≥ n rows), the last two in
-        // halves, at one thread it is one call: every element is still the same sum in the same order. Blocks that do not start at a
-        // multiple of 24 rows fail this (tried: 4, 6, 8 and 16).
+        // halves; at one thread it is one call. Which kernel OpenBLAS runs on a block's ragged end depends
+        // on the CPU, so the bits may differ (they do on Cooperlake kernels): only closeness is promised.
         var rng = SeededGenerator(seed: 35)
         let a = Tensor.normal([1_000, 48], using: &rng), b = Tensor.normal([60, 48], using: &rng)
         let one = Parallel.$threadCount.withValue(1) { matmul(a, b, transposeB: true) }
         let two = Parallel.$threadCount.withValue(2) { matmul(a, b, transposeB: true) }
-        assertClose(one, naiveMatmul(a, b.transposed()), absolute: 1e-3, relative: 1e-4)
-        #expect(one == two)
+        let reference = referenceMatmul(a, b, transposeB: true)
+        assertClose(one, reference, absolute: 1e-4, relative: 1e-4)
+        assertClose(two, reference, absolute: 1e-4, relative: 1e-4)
+        // Negative control: a block written to the wrong rows would be far off.
+        var shifted = two
+        shifted.scalars.replaceSubrange(0..<60, with: two.scalars[60..<120])
+        #expect(compare(shifted, reference, absolute: 1e-4, relative: 1e-4).failures > 0)
     }
 
     @Test func rowBlocksCoverEveryRowAndEndInHalves() {
@@ -106,7 +112,7 @@ import Testing
                 }
             }
         }
-        let expected = naiveMatmul(a.transposed(), b) * 0.5 + start * 2
+        let expected = referenceMatmul(a.transposed(), b) * 0.5 + start * 2
         assertClose(c, expected, absolute: 1e-3, relative: 1e-4)
         // Negative control: beta applied to every slice would add 2·C three more times.
         #expect(abs(c.scalars[0] - (expected.scalars[0] + 6 * start.scalars[0])) > 1e-2)

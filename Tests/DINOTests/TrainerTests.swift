@@ -17,7 +17,7 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
     return try DINOTrainer(configuration: c, train: data, test: data, bank: data, resume: resume ? checkpoint : nil, quiet: true)
 }
 
-@Suite struct TrainerTests {
+@Suite(.fastPath) struct TrainerTests {
     @Test func impossibleOptionsAreNamed() {
         let cases: [((inout TrainingConfiguration) -> Void, String)] = [
             ({ $0.batchSize = 0 }, "batch size must be positive, got 0"),

@@ -1,50 +1,23 @@
-import VectorKernels
+import Foundation
 
 // snippet.softmax
 /// Softmax over the last axis with a temperature: `p_i = exp(x_i / τ) / Σ_k exp(x_k / τ)`, Eq. 1 of the
 /// paper. `(…, K)` → `(…, K)`, every row summing to 1.
 ///
 /// The row maximum is subtracted first: the result is unchanged and `exp` never overflows.
-public func softmax(_ logits: consuming Tensor, temperature: Float = 1) -> Tensor {
-    checkShapes(logits.rank >= 1, "softmax: expects at least one dimension, got \(logits.shape)")
+public func softmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
+    let (rank, width) = (logits.rank, logits.shape.last ?? 0)
+    checkShapes(rank >= 1, "softmax: expects at least one dimension, got \(logits.shape)")
     checkArgument(temperature > 0, "softmax: temperature must be positive, got \(temperature)")
-    let width = logits.shape.last!
-    let rowCount = width == 0 ? 0 : logits.count / width
-    var result = logits  // reuses the storage when the caller passes its last use of the logits
-    let inverseTemperature = 1 / temperature
-    result.scalars.withUnsafeMutableBufferPointer { buffer in
-        let rowsBase = SendablePointer(buffer.baseAddress!)
-        Parallel.forEachRange(rowCount, grain: max(1, Tensor.elementwiseGrain / max(width, 1))) { rows in
-            softmaxRows(rowsBase.base + rows.lowerBound * width, rows: rows.count, width: width, inverseTemperature: inverseTemperature)
-        }
+    if ComputePath.isFast { return fastSoftmax(logits, temperature: temperature) }
+    var result = logits
+    for start in stride(from: 0, to: logits.count, by: max(width, 1)) {
+        let row = start..<start + width
+        let maximum = logits.scalars[row].max() ?? 0
+        let exponentials = logits.scalars[row].map { Float(exp(Double(($0 - maximum) / temperature))) }
+        let sum = exponentials.reduce(0, +)
+        for (k, value) in exponentials.enumerated() { result.scalars[start + k] = value / sum }
     }
     return result
-}
-
-/// In place, on the calling core, each of `rows` rows of `width`: `x = softmax(x · inverseTemperature)`.
-/// The AVX2 kernel of VectorKernels.c when the CPU has it: the same steps as `softmaxLanes` on wider lanes.
-public func softmaxRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, inverseTemperature: Float = 1) {
-    if vectorKernelsAvailable {
-        dino_softmax_rows(x, rows, width, inverseTemperature)
-    } else {
-        softmaxLanes(x, rows: rows, width: width, inverseTemperature: inverseTemperature)
-    }
-}
-
-/// In place, each of `rows` rows of `width`: `x = softmax(x · inverseTemperature)`.
-func softmaxLanes(_ x: UnsafeMutablePointer<Float>, rows: Int, width: Int, inverseTemperature: Float) {
-    for row in 0..<rows {
-        let x = x + row * width
-        var maximum = -Float.infinity
-        for k in 0..<width { maximum = max(maximum, x[k]) }
-        var k = 0
-        while k + FloatLanes.scalarCount <= width {
-            x.setLanes(fastExp((x.lanes(at: k) - maximum) * inverseTemperature), at: k)
-            k += FloatLanes.scalarCount
-        }
-        for k in k..<width { x[k] = fastExp((x[k] - maximum) * inverseTemperature) }
-        let normaliser = 1 / simdSum(x, width)
-        for k in 0..<width { x[k] *= normaliser }
-    }
 }
 // snippet.end

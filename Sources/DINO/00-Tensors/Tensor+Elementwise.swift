@@ -1,83 +1,54 @@
-/// Elementwise arithmetic. Each loop runs over a contiguous chunk of a fixed size, chunks spread across
-/// cores; every element is computed alone, so the split cannot change a result.
+/// Elementwise arithmetic: each element of the result depends on the same element of the operands only.
+/// On the fast path the same loops run in chunks across the cores (`Tensor+Fast.swift`), with the same bits.
 extension Tensor {
-    /// Elements per parallel chunk: large enough that a chunk outweighs dispatching it.
-    static let elementwiseGrain = 1 << 15
-
-    /// `result[i] = operation(self[i])`, in parallel chunks.
-    @inline(__always)
+    /// `result[i] = operation(self[i])`.
     public func map(_ operation: @escaping @Sendable (Float) -> Float) -> Tensor {
-        mapChunks { x, y, range in for i in range { y[i] = operation(x[i]) } }
+        if ComputePath.isFast { return fastMap(operation) }
+        return Tensor(shape: shape, scalars: scalars.map(operation))
     }
 
-    /// `body(self, result, range)` over parallel chunks of this tensor and a new result of its shape.
-    /// The body holds the loop itself, so the compiler vectorises it: a closure called per element is not.
-    @inline(__always)
-    func mapChunks(_ body: @Sendable (UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void) -> Tensor {
-        guard count > 0 else { return Tensor(zeros: shape) }
-        return withBase { base in
-            Tensor(shape: shape) { output in
-                let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: base)), SendablePointer(output))
-                Parallel.forEachRange(count, grain: Self.elementwiseGrain) { range in body(x.base, y.base, range) }
-            }
-        }
-    }
-
-    /// `body(a, b, result, range)` over parallel chunks of two tensors of the same shape and a new result.
-    /// The body holds the loop itself, so the compiler vectorises it: a closure called per element is not.
-    @inline(__always)
-    static func zip(
-        _ a: Tensor, _ b: Tensor, _ name: String,
-        _ body: @Sendable (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>, Range<Int>) -> Void
-    ) -> Tensor {
+    /// `result[i] = operation(a[i], b[i])` for two tensors of the same shape.
+    static func combine(_ a: Tensor, _ b: Tensor, _ name: String, _ operation: (Float, Float) -> Float) -> Tensor {
         checkShapes(a.shape == b.shape, "\(name): shapes \(a.shape) and \(b.shape) differ")
-        guard a.count > 0 else { return Tensor(zeros: a.shape) }
-        return a.withBase { aBase in
-            b.withBase { bBase in
-                Tensor(shape: a.shape) { output in
-                    let (x, y, z) = (SendablePointer(UnsafeMutablePointer(mutating: aBase)), SendablePointer(UnsafeMutablePointer(mutating: bBase)), SendablePointer(output))
-                    Parallel.forEachRange(a.count, grain: elementwiseGrain) { range in body(x.base, y.base, z.base, range) }
-                }
-            }
-        }
+        return Tensor(shape: a.shape, scalars: Swift.zip(a.scalars, b.scalars).map(operation))
     }
 
     /// Elementwise sum of two tensors of the same shape.
-    public static func + (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "+") { x, y, z, range in for i in range { z[i] = x[i] + y[i] } } }
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        if ComputePath.isFast { return fastElementwiseSum(a, b) }
+        return combine(a, b, "+", +)
+    }
 
     /// Elementwise difference of two tensors of the same shape.
-    public static func - (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "-") { x, y, z, range in for i in range { z[i] = x[i] - y[i] } } }
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        if ComputePath.isFast { return fastDifference(a, b) }
+        return combine(a, b, "-", -)
+    }
 
     /// Elementwise (Hadamard) product of two tensors of the same shape.
-    public static func * (a: Tensor, b: Tensor) -> Tensor { zip(a, b, "*") { x, y, z, range in for i in range { z[i] = x[i] * y[i] } } }
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        if ComputePath.isFast { return fastProduct(a, b) }
+        return combine(a, b, "*", *)
+    }
 
     /// Every element times `factor`.
-    public static func * (a: Tensor, factor: Float) -> Tensor { a.mapChunks { x, y, range in for i in range { y[i] = x[i] * factor } } }
+    public static func * (a: Tensor, factor: Float) -> Tensor {
+        if ComputePath.isFast { return fastScaled(a, factor) }
+        return Tensor(shape: a.shape, scalars: a.scalars.map { $0 * factor })
+    }
 
     /// `self += factor · other` in place (BLAS's axpy), for accumulating gradients.
     public mutating func add(_ other: Tensor, scaledBy factor: Float = 1) {
-        update(with: other, "add(_:scaledBy:)") { y, x, range in for i in range { y[i] += factor * x[i] } }
+        checkShapes(shape == other.shape, "add(_:scaledBy:): shapes \(shape) and \(other.shape) differ")
+        if ComputePath.isFast { return fastAdd(other, scaledBy: factor) }
+        for i in scalars.indices { scalars[i] += factor * other.scalars[i] }
     }
 
     /// `self *= other` element by element, in place.
     public mutating func multiply(by other: Tensor) {
-        update(with: other, "multiply(by:)") { y, x, range in for i in range { y[i] *= x[i] } }
-    }
-
-    /// `body(self, other, range)` over parallel chunks, writing `self` in place; the body holds the loop.
-    @inline(__always)
-    mutating func update(
-        with other: Tensor, _ name: String, _ body: @Sendable (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Range<Int>) -> Void
-    ) {
-        checkShapes(shape == other.shape, "\(name): shapes \(shape) and \(other.shape) differ")
-        let total = count
-        guard total > 0 else { return }
-        other.withBase { source in
-            scalars.withUnsafeMutableBufferPointer { target in
-                let x = SendablePointer(UnsafeMutablePointer(mutating: source)), y = SendablePointer(target.baseAddress!)
-                Parallel.forEachRange(total, grain: Self.elementwiseGrain) { range in body(y.base, x.base, range) }
-            }
-        }
+        checkShapes(shape == other.shape, "multiply(by:): shapes \(shape) and \(other.shape) differ")
+        if ComputePath.isFast { return fastMultiply(by: other) }
+        for i in scalars.indices { scalars[i] *= other.scalars[i] }
     }
 
     /// Adds a vector to every row: `(…, D) + (D)` → `(…, D)`, the bias of a linear layer.
@@ -92,18 +63,7 @@ extension Tensor {
         let width = shape.last ?? 0
         checkShapes(vector.rank == 1 && vector.count == width,
                     "addRowVector: vector of shape \(vector.shape) for rows of width \(width) (tensor \(shape))")
-        let rowCount = width == 0 ? 0 : count / width
-        guard rowCount > 0 else { return }
-        scalars.withUnsafeMutableBufferPointer { output in
-            vector.scalars.withUnsafeBufferPointer { bias in
-                let y = SendablePointer(output.baseAddress!), b = SendablePointer(UnsafeMutablePointer(mutating: bias.baseAddress!))
-                Parallel.forEachRange(rowCount, grain: max(1, Self.elementwiseGrain / max(width, 1))) { rows in
-                    for row in rows {
-                        let line = y.base + row * width
-                        for j in 0..<width { line[j] += b.base[j] }
-                    }
-                }
-            }
-        }
+        if ComputePath.isFast { return fastAddRowVector(vector) }
+        for i in scalars.indices { scalars[i] += vector.scalars[i % width] }
     }
 }

@@ -45,34 +45,11 @@ public struct Tensor: Equatable, Sendable {
     /// A tensor of zeros.
     public init(zeros shape: [Int]) { self.init(shape: shape, repeating: 0) }
 
-    /// A tensor whose elements `fill` writes, every one of them, through a pointer to the storage.
-    ///
-    /// For kernels that overwrite their whole output (a product with `beta = 0`, an elementwise map):
-    /// zero-filling first would be a wasted pass over memory.
-    @inline(__always)
-    public init(shape: [Int], fillingEveryElement fill: (UnsafeMutablePointer<Float>) -> Void) {
-        let count = shape.reduce(1, *)
-        let scalars = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if let base = buffer.baseAddress { fill(base) }
-            initialized = count
-        }
-        self.init(shape: shape, scalars: scalars)
-    }
-
     /// A one-dimensional tensor over `scalars`.
     public init(_ scalars: [Float]) { self.init(shape: [scalars.count], scalars: scalars) }
 
     /// The number of elements.
     public var count: Int { scalars.count }
-
-    /// Calls `body` with a pointer to the first element (for BLAS and hand-written kernels). An empty
-    /// tensor gets an aligned non-null pointer that must not be read, as BLAS expects.
-    @inline(__always)
-    public func withBase<Result>(_ body: (UnsafePointer<Float>) throws -> Result) rethrows -> Result {
-        try scalars.withUnsafeBufferPointer {
-            try body($0.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Float>.alignment)!)
-        }
-    }
 
     /// The number of dimensions.
     public var rank: Int { shape.count }

@@ -52,17 +52,15 @@ public struct TokenEmbedding: Equatable, Sendable, Parameterized {
         let (batch, patchCount, dimension) = (patchTokens.shape[0], patchTokens.shape[1], patchTokens.shape[2])
         let p = patchEmbedding.patchSize
         let (position, resampling) = positionEmbedding(gridHeight: images.shape[2] / p, gridWidth: images.shape[3] / p)
-        let tokens = Tensor(shape: [batch, 1 + patchCount, dimension]) { base in
-            let tokens = SendablePointer(base)
-            Parallel.forEachRow(batch, width: (1 + patchCount) * dimension) { b in  // images are independent
-                let start = b * (1 + patchCount) * dimension
-                for j in 0..<dimension { tokens.base[start + j] = classToken.scalars[j] + position.scalars[j] }
-                for i in 0..<patchCount * dimension {
-                    tokens.base[start + dimension + i] = patchTokens.scalars[b * patchCount * dimension + i] + position.scalars[dimension + i]
-                }
-            }
+        var tokens = [Float]()
+        tokens.reserveCapacity(batch * (1 + patchCount) * dimension)
+        for b in 0..<batch {
+            tokens += zip(classToken.scalars, position.scalars).map(+)                  // CLS + its position
+            let patchRows = patchTokens.scalars[b * patchCount * dimension..<(b + 1) * patchCount * dimension]
+            tokens += zip(patchRows, position.scalars[dimension...]).map(+)             // patches + theirs
         }
-        return (tokens, Saved(patches: patches, imageShape: images.shape, resampling: resampling))
+        return (Tensor(shape: [batch, 1 + patchCount, dimension], scalars: tokens),
+                Saved(patches: patches, imageShape: images.shape, resampling: resampling))
     }
     // snippet.end
 
@@ -74,15 +72,13 @@ public struct TokenEmbedding: Equatable, Sendable, Parameterized {
         let (batch, tokenCount, dimension) = (outputGradient.shape[0], outputGradient.shape[1], outputGradient.shape[2])
         // Σ over the batch: every image adds to the same table.
         let positionGradient = outputGradient.reshaped([batch, tokenCount * dimension]).sumOverRows().reshaped([tokenCount, dimension])
-        let patchTokenGradient = Tensor(shape: [batch, tokenCount - 1, dimension]) { base in
-            let patchGradient = SendablePointer(base)
-            Parallel.forEachRow(batch, width: tokenCount * dimension) { b in  // every token but the class token
-                for i in 0..<(tokenCount - 1) * dimension {
-                    patchGradient.base[b * (tokenCount - 1) * dimension + i] = outputGradient.scalars[b * tokenCount * dimension + dimension + i]
-                }
-            }
+        var patchTokenGradient = [Float]()  // every token's gradient but the class token's
+        patchTokenGradient.reserveCapacity(batch * (tokenCount - 1) * dimension)
+        for b in 0..<batch {
+            patchTokenGradient += outputGradient.scalars[(b * tokenCount + 1) * dimension..<(b + 1) * tokenCount * dimension]
         }
-        let (imageGradient, patchParameters) = patchEmbedding.backward(patchTokenGradient, patches: saved.patches, imageShape: saved.imageShape)
+        let (imageGradient, patchParameters) = patchEmbedding.backward(
+            Tensor(shape: [batch, tokenCount - 1, dimension], scalars: patchTokenGradient), patches: saved.patches, imageShape: saved.imageShape)
         let classGradient = positionGradient.rows(0..<1).reshaped([1, 1, dimension])
         var tableGradient = positionGradient
         if let resampling = saved.resampling {

@@ -13,34 +13,17 @@ public func dropPathFactors(batch: Int, rate: Float, using rng: inout some Rando
 public func scaleSamples(_ tensor: Tensor, by factors: [Float]) -> Tensor {
     checkShapes(tensor.rank >= 1 && tensor.shape[0] == factors.count,
                 "scaleSamples: \(factors.count) factors for a batch of shape \(tensor.shape)")
-    if factors.allSatisfy({ $0 == 1 }) { return tensor }
-    let perSample = tensor.count / factors.count
-    return tensor.mapChunks { x, y, range in
-        forEachSample(in: range, perSample: perSample, factors) { stretch, factor in for j in stretch { y[j] = factor * x[j] } }
-    }
+    if ComputePath.isFast { return fastScaleSamples(tensor, by: factors) }
+    let perSample = tensor.count / max(factors.count, 1)
+    return Tensor(shape: tensor.shape, scalars: tensor.scalars.enumerated().map { i, x in factors[i / perSample] * x })
 }
 
-/// The residual connection with DropPath, in one pass: `residual + factors[b] · branch` for every
-/// sample `b` of two `(B, T, D)` tensors, in the branch's storage when the caller passes its last use.
+/// The residual connection with DropPath: `residual + factors[b] · branch` for every sample `b` of two
+/// `(B, T, D)` tensors.
 public func addResidual(_ residual: Tensor, toBranch branch: consuming Tensor, scaledBy factors: [Float]) -> Tensor {
-    checkShapes(branch.rank >= 1 && branch.shape[0] == factors.count,
-                "addResidual: \(factors.count) factors for a batch of shape \(branch.shape)")
-    var result = branch
-    let perSample = result.count / max(factors.count, 1)
-    result.update(with: residual, "addResidual") { y, x, range in
-        forEachSample(in: range, perSample: perSample, factors) { stretch, factor in for j in stretch { y[j] = x[j] + factor * y[j] } }
-    }
-    return result
-}
-
-/// Splits `range` where it crosses from one sample to the next: `body(stretch, factors[sample])`.
-@inline(__always)
-func forEachSample(in range: Range<Int>, perSample: Int, _ factors: [Float], _ body: (Range<Int>, Float) -> Void) {
-    var start = range.lowerBound
-    while start < range.upperBound {
-        let sample = start / perSample, end = min(range.upperBound, (sample + 1) * perSample)
-        body(start..<end, factors[sample])
-        start = end
-    }
+    checkShapes(branch.rank >= 1 && branch.shape[0] == factors.count && residual.shape == branch.shape,
+                "addResidual: \(factors.count) factors, a residual of shape \(residual.shape) and a branch of shape \(branch.shape)")
+    if ComputePath.isFast { return fastAddResidual(residual, toBranch: consume branch, scaledBy: factors) }
+    return residual + scaleSamples(branch, by: factors)
 }
 // snippet.end

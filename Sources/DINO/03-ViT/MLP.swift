@@ -15,27 +15,33 @@ public struct MLP: Equatable, Sendable, Parameterized {
     /// What backward needs: the input, GELU's slope at the pre-activation, and the activation.
     public struct Saved: Sendable { let input: Tensor, slope: Tensor, activation: Tensor }
 
-    /// `(R, D)` → `(R, D)`. fc1's bias is added inside GELU's pass rather than in a pass of its own.
+    // snippet.mlp
+    /// `(R, D)` → `(R, D)`.
     public func forward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
-        let (activation, slope) = geluWithSlope(fc1.weightProduct(input), addingBias: fc1.bias)
+        if ComputePath.isFast { return fastForward(input) }
+        let preActivation = fc1.forward(input).output  // (R, hidden)
+        let activation = gelu(preActivation)
+        let slope = geluDerivative(preActivation)      // GELU′ at the pre-activation: what backward needs
         return (fc2.forward(activation).output, Saved(input: input, slope: slope, activation: activation))
     }
 
-    /// Inference: `(R, D)` → `(R, D)`, without GELU's slope or anything else for a backward pass.
-    public func callAsFunction(_ input: Tensor) -> Tensor {
-        fc2.forward(gelu(fc1.weightProduct(input), addingBias: fc1.bias)).output
-    }
-
-    /// Given `∂L/∂output` `(R, D)`: `∂L/∂input` and the parameters' gradients. fc1's bias gradient is
-    /// summed inside GELU's backward pass rather than in a pass of its own.
+    /// Given `∂L/∂output` `(R, D)`: `∂L/∂input` and the parameters' gradients, back through fc2, GELU
+    /// and fc1.
     public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: MLP) {
+        if ComputePath.isFast { return fastBackward(outputGradient, saved: saved) }
         let (activationGradient, fc2Gradient) = fc2.backward(outputGradient, input: saved.activation)
-        let (preActivationGradient, fc1BiasGradient) = geluBackward(activationGradient, slope: saved.slope)
-        let (inputGradient, fc1WeightGradient) = fc1.weightProductBackward(preActivationGradient, input: saved.input)
+        let preActivationGradient = activationGradient * saved.slope  // ∂L/∂y · GELU′(x)
+        let (inputGradient, fc1Gradient) = fc1.backward(preActivationGradient, input: saved.input)
         var parameters = self
-        parameters.fc1 = Linear(weight: fc1WeightGradient, bias: fc1BiasGradient)
-        parameters.fc2 = fc2Gradient
+        (parameters.fc1, parameters.fc2) = (fc1Gradient, fc2Gradient)
         return (inputGradient, parameters)
+    }
+    // snippet.end
+
+    /// Inference: `(R, D)` → `(R, D)`, keeping nothing for a backward pass.
+    public func callAsFunction(_ input: Tensor) -> Tensor {
+        if ComputePath.isFast { return fastInference(input) }
+        return fc2.forward(gelu(fc1.forward(input).output)).output
     }
 
     /// `fc1.weight`, `fc1.bias`, `fc2.weight`, `fc2.bias`.

@@ -44,23 +44,19 @@ public struct WeightNormalizedLinear: Equatable, Sendable, Parameterized {
     public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: WeightNormalizedLinear) {
         let inputGradient = matmul(outputGradient, saved.weight)
         let weightGradient = matmul(outputGradient, saved.input, transposeA: true)  // (out, in)
+        if ComputePath.isFast {
+            return (inputGradient, fastParameterGradients(weightGradient: weightGradient, rowNorms: saved.rowNorms))
+        }
         let width = direction.shape[1]
-        var magnitudeGradient = Tensor(zeros: magnitude.shape)
-        let directionGradient = magnitudeGradient.scalars.withUnsafeMutableBufferPointer { magnitudeBuffer in
-            let magnitudeRows = SendablePointer(magnitudeBuffer.baseAddress!)
-            return Tensor(shape: direction.shape) { base in
-                let directionRows = SendablePointer(base)
-                Parallel.forEachRow(direction.shape[0], width: width) { row in  // rows are independent
-                    let start = row * width, norm = saved.rowNorms[row]
-                    var alongDirection: Float = 0  // G·v̂
-                    for j in 0..<width { alongDirection += weightGradient.scalars[start + j] * direction.scalars[start + j] / norm }
-                    if magnitudeIsTrainable { magnitudeRows.base[row] = alongDirection }
-                    let scale = magnitude.scalars[row] / norm
-                    for j in 0..<width {
-                        directionRows.base[start + j] =
-                            scale * (weightGradient.scalars[start + j] - alongDirection * direction.scalars[start + j] / norm)
-                    }
-                }
+        var magnitudeGradient = Tensor(zeros: magnitude.shape), directionGradient = Tensor(zeros: direction.shape)
+        for row in 0..<direction.shape[0] {
+            let (start, norm) = (row * width, saved.rowNorms[row])
+            let unit = direction.scalars[start..<start + width].map { $0 / norm }   // v̂
+            let gradient = weightGradient.scalars[start..<start + width]          // G, this row
+            let alongDirection = zip(gradient, unit).reduce(0) { $0 + $1.0 * $1.1 }  // G·v̂
+            if magnitudeIsTrainable { magnitudeGradient.scalars[row] = alongDirection }
+            for (j, (g, u)) in zip(gradient, unit).enumerated() {
+                directionGradient.scalars[start + j] = magnitude.scalars[row] / norm * (g - alongDirection * u)
             }
         }
         var parameters = self

@@ -95,44 +95,39 @@ public struct DINOLoss: Sendable {
         let studentLog = logSoftmax(studentOutput, temperature: studentTemperature)
         let pairCount = globals * (views - 1)  // 2V − 2: every (i, v) with v ≠ i
         let scale = 1 / (Float(pairCount * batch) * studentTemperature)
-        // Each student row (view v, image b) is independent: the rows are spread over the cores, each
-        // writing its own gradient row and its own term of the sum, and the terms are added in row order.
-        var rowTerms = [Double](repeating: 0, count: views * batch)
-        let gradient = Tensor(shape: studentOutput.shape) { gradientBase in
-            rowTerms.withUnsafeMutableBufferPointer { terms in
-                let (gradientRows, termOfRow) = (SendablePointer(gradientBase), SendablePointer(terms.baseAddress!))
-                Parallel.forEachRange(views * batch, grain: 16) { rows in
-                    for row in rows {
-                        let (v, b) = row.quotientAndRemainder(dividingBy: batch)  // rows are crop-major
-                        let partners = (0..<globals).filter { $0 != v }  // same-view pairs are skipped
-                        let s = row * width
-                        var term = 0.0
-                        for i in partners {
-                            let t = (i * batch + b) * width
-                            var crossEntropy = 0.0
-                            for k in 0..<width { crossEntropy -= Double(teacher.scalars[t + k]) * Double(studentLog.scalars[s + k]) }
-                            term += crossEntropy
-                        }
-                        termOfRow.base[row] = term
-                        // ∂/∂s of Σ_i H(P_t(i), P_s(v)) = Σ_i (P_s(v) − P_t(i)) / τ_s, then the mean's 1/(|P|·B).
-                        for k in 0..<width {
-                            var teacherSum: Float = 0
-                            for i in partners { teacherSum += teacher.scalars[(i * batch + b) * width + k] }
-                            gradientRows.base[s + k] = (Float(partners.count) * student.scalars[s + k] - teacherSum) * scale
-                        }
-                    }
+        if ComputePath.isFast {
+            return fastLoss(studentOutput: studentOutput, teacher: teacher, student: student, studentLog: studentLog, batch: batch)
+        }
+        var gradient = Tensor(zeros: studentOutput.shape)
+        var total = 0.0
+        for row in 0..<views * batch {
+            let (v, b) = row.quotientAndRemainder(dividingBy: batch)  // rows are crop-major
+            let s = row * width
+            for i in 0..<globals where i != v {  // same-view pairs are skipped
+                let t = (i * batch + b) * width
+                for k in 0..<width {
+                    // H(P_t(i), P_s(v)) = −Σ_k P_t[i]_k log P_s[v]_k, and its gradient (P_s(v) − P_t(i)) / τ_s,
+                    // both divided by the |P|·B terms of the mean.
+                    total -= Double(teacher.scalars[t + k]) * Double(studentLog.scalars[s + k])
+                    gradient.scalars[s + k] += (student.scalars[s + k] - teacher.scalars[t + k]) * scale
                 }
             }
         }
-        let loss = Float(rowTerms.reduce(0, +) / Double(pairCount * batch))
-        let teacherEntropy = meanEntropy(teacher)
-        let meanTeacher = teacher.sumOverRows() * (1 / Float(teacher.shape[0]))
-        let statistics = CollapseStatistics(
-            teacherEntropy: teacherEntropy, klDivergence: loss - teacherEntropy,
-            meanDistributionEntropy: meanEntropy(meanTeacher.reshaped([1, width])), uniformEntropy: Float(Foundation.log(Double(width))))
-        return Result(loss: loss, studentGradient: gradient, statistics: statistics)
+        let loss = Float(total / Double(pairCount * batch))
+        return Result(loss: loss, studentGradient: gradient,
+                      statistics: collapseStatistics(teacher: teacher, loss: loss))
     }
     // snippet.end
+
+    /// Eq. 5's monitor for the teacher's distributions `(2·B, K)` of a step whose loss is `loss`.
+    func collapseStatistics(teacher: Tensor, loss: Float) -> CollapseStatistics {
+        let width = configuration.outputDimension
+        let teacherEntropy = meanEntropy(teacher)
+        let meanTeacher = teacher.sumOverRows() * (1 / Float(teacher.shape[0]))
+        return CollapseStatistics(
+            teacherEntropy: teacherEntropy, klDivergence: loss - teacherEntropy,
+            meanDistributionEntropy: meanEntropy(meanTeacher.reshaped([1, width])), uniformEntropy: Float(Foundation.log(Double(width))))
+    }
 
     /// Eq. 4, after the loss: the centre moves towards the batch mean of the **raw** teacher outputs.
     public mutating func updateCenter(teacherOutput: Tensor) {
@@ -140,32 +135,19 @@ public struct DINOLoss: Sendable {
     }
 }
 
+// snippet.log-softmax
 /// `log softmax(x / τ)` over the last axis: `x/τ − max − log Σ exp(x/τ − max)`, stable for any `x`.
 public func logSoftmax(_ logits: Tensor, temperature: Float = 1) -> Tensor {
     checkArgument(temperature > 0, "logSoftmax: temperature must be positive, got \(temperature)")
-    let width = logits.shape.last!
-    let rowCount = width == 0 ? 0 : logits.count / width
-    guard rowCount > 0 else { return logits }
-    return logits.withBase { base in
-        Tensor(shape: logits.shape) { output in
-            let (x, y) = (SendablePointer(UnsafeMutablePointer(mutating: base)), SendablePointer(output))
-            // Rows are independent: spread over the cores, eight lanes at a time within a row.
-            Parallel.forEachRow(rowCount, width: width) { row in
-                let (x, y) = (x.base + row * width, y.base + row * width)
-                var maximum = -Float.infinity
-                for k in 0..<width { maximum = max(maximum, x[k]) }
-                maximum /= temperature  // max(x) / τ = max(x / τ): τ > 0, and rounding keeps the order
-                var lanes = FloatLanes(repeating: 0)
-                var k = 0
-                while k + FloatLanes.scalarCount <= width {
-                    lanes += fastExp(x.lanes(at: k) / temperature - maximum)
-                    k += FloatLanes.scalarCount
-                }
-                var sum = lanes.sum()
-                for k in k..<width { sum += fastExp(x[k] / temperature - maximum) }
-                let logSum = Foundation.log(sum)
-                for k in 0..<width { y[k] = x[k] / temperature - maximum - logSum }
-            }
-        }
+    if ComputePath.isFast { return fastLogSoftmax(logits, temperature: temperature) }
+    let width = logits.shape.last ?? 0
+    var result = logits
+    for start in stride(from: 0, to: logits.count, by: max(width, 1)) {
+        let scaled = logits.scalars[start..<start + width].map { $0 / temperature }
+        let maximum = scaled.max() ?? 0
+        let logSum = Float(log(scaled.reduce(0.0) { $0 + exp(Double($1 - maximum)) }))
+        for (k, value) in scaled.enumerated() { result.scalars[start + k] = value - maximum - logSum }
     }
+    return result
 }
+// snippet.end

@@ -8,16 +8,9 @@ public func updateTeacher<Model: Parameterized>(_ teacher: inout Model, towards 
     teacher.visitParameters(prefix: "") { name, tensor in
         guard let source = studentParameters[name] else { fatalError("updateTeacher: the student has no parameter \(name)") }
         checkShapes(source.shape == tensor.shape, "updateTeacher: \(name) is \(tensor.shape) in the teacher, \(source.shape) in the student")
-        // θ_t ← λ·θ_t + (1 − λ)·θ_s, element by element, in place.
-        let count = tensor.count
-        guard count > 0 else { return }
-        tensor.scalars.withUnsafeMutableBufferPointer { teacherBuffer in
-            source.withBase { studentBase in
-                let (teacher, student) = (SendablePointer(teacherBuffer.baseAddress!), SendablePointer(UnsafeMutablePointer(mutating: studentBase)))
-                Parallel.forEachRange(count, grain: Tensor.elementwiseGrain) { range in
-                    for i in range { teacher.base[i] = teacher.base[i] * momentum + student.base[i] * (1 - momentum) }
-                }
-            }
+        if ComputePath.isFast { return fastMovingAverage(&tensor, towards: source, momentum: momentum) }
+        for i in tensor.scalars.indices {
+            tensor.scalars[i] = momentum * tensor.scalars[i] + (1 - momentum) * source.scalars[i]  // θ_t ← λ·θ_t + (1 − λ)·θ_s
         }
     }
 }

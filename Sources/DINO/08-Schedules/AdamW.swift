@@ -41,6 +41,7 @@ public struct AdamW: Sendable {
         let (beta1, beta2) = betas
         model.visitParameters(prefix: "") { name, parameter in
             guard !skipping.contains(name), let gradient = gradientsByName[name] else { return }
+            checkShapes(gradient.shape == parameter.shape, "AdamW: gradient \(gradient.shape) for \(name) of shape \(parameter.shape)")
             let step = (steps[name] ?? 0) + 1
             steps[name] = step
             let decay = isRegularized(name: name, shape: parameter.shape) ? weightDecay : 0
@@ -50,30 +51,16 @@ public struct AdamW: Sendable {
             let biasCorrection1 = 1 - Foundation.pow(Double(beta1), Double(step))
             let biasCorrection2Root = (1 - Foundation.pow(Double(beta2), Double(step))).squareRoot()
             let stepSize = Float(Double(learningRate) / biasCorrection1)
-            let (root, eps, shrink) = (Float(biasCorrection2Root), epsilon, 1 - learningRate * decay)
-            // The formulas above on eight elements at once: one division per element would otherwise
-            // bound the pass, not memory (Swift still takes the eight square roots one by one).
-            @Sendable @inline(__always) func update(_ p: inout FloatLanes, _ m: inout FloatLanes, _ v: inout FloatLanes, _ g: FloatLanes) {
-                if decay != 0 { p *= shrink }                              // decoupled weight decay
-                m = m * beta1 + g * (1 - beta1)                            // first moment
-                v = v * beta2 + g * g * (1 - beta2)                        // second moment
-                p -= stepSize * (m / (v.squareRoot() / root + eps))        // bias-corrected step
-            }
-            // One pass over the four arrays, eight elements at a time, the last few one at a time.
-            Self.withPointers(&parameter, &m, &v, gradient) { p, m, v, g, range in
-                var i = range.lowerBound
-                while i + FloatLanes.scalarCount <= range.upperBound {
-                    var (pLanes, mLanes, vLanes) = (p.lanes(at: i), m.lanes(at: i), v.lanes(at: i))
-                    update(&pLanes, &mLanes, &vLanes, UnsafeMutablePointer(mutating: g).lanes(at: i))
-                    p.setLanes(pLanes, at: i)
-                    m.setLanes(mLanes, at: i)
-                    v.setLanes(vLanes, at: i)
-                    i += FloatLanes.scalarCount
-                }
-                for i in i..<range.upperBound {
-                    var (pLane, mLane, vLane) = (FloatLanes(repeating: p[i]), FloatLanes(repeating: m[i]), FloatLanes(repeating: v[i]))
-                    update(&pLane, &mLane, &vLane, FloatLanes(repeating: g[i]))
-                    (p[i], m[i], v[i]) = (pLane[0], mLane[0], vLane[0])
+            let root = Float(biasCorrection2Root)
+            if ComputePath.isFast {
+                fastUpdate(&parameter, &m, &v, gradient, learningRate: learningRate, stepSize: stepSize, root: root, decay: decay)
+            } else {
+                for i in parameter.scalars.indices {
+                    let g = gradient.scalars[i]
+                    parameter.scalars[i] *= 1 - learningRate * decay                       // decoupled weight decay
+                    m.scalars[i] = m.scalars[i] * beta1 + g * (1 - beta1)                  // first moment
+                    v.scalars[i] = v.scalars[i] * beta2 + g * g * (1 - beta2)              // second moment
+                    parameter.scalars[i] -= stepSize * (m.scalars[i] / (v.scalars[i].squareRoot() / root + epsilon))
                 }
             }
             firstMoments[name] = m
@@ -81,28 +68,4 @@ public struct AdamW: Sendable {
         }
     }
     // snippet.end
-
-    /// Runs `body` over chunks of the elements of the parameter, its moments and its gradient (all the
-    /// same shape), in parallel.
-    static func withPointers(
-        _ parameter: inout Tensor, _ m: inout Tensor, _ v: inout Tensor, _ gradient: Tensor,
-        _ body: @escaping @Sendable (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafePointer<Float>, Range<Int>) -> Void
-    ) {
-        checkShapes(gradient.shape == parameter.shape, "AdamW: gradient \(gradient.shape) for a parameter of shape \(parameter.shape)")
-        let count = parameter.count
-        guard count > 0 else { return }
-        parameter.scalars.withUnsafeMutableBufferPointer { p in
-            m.scalars.withUnsafeMutableBufferPointer { m in
-                v.scalars.withUnsafeMutableBufferPointer { v in
-                    gradient.withBase { g in
-                        let pointers = (SendablePointer(p.baseAddress!), SendablePointer(m.baseAddress!), SendablePointer(v.baseAddress!),
-                                        SendablePointer(UnsafeMutablePointer(mutating: g)))
-                        Parallel.forEachRange(count, grain: Tensor.elementwiseGrain) { range in
-                            body(pointers.0.base, pointers.1.base, pointers.2.base, UnsafePointer(pointers.3.base), range)
-                        }
-                    }
-                }
-            }
-        }
-    }
 }

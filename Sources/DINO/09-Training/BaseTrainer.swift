@@ -25,11 +25,11 @@ public protocol BaseTrainer: AnyObject {
 }
 
 extension BaseTrainer {
-    /// Runs from `state` to the last epoch on `configuration.threads` cores: each epoch trains, validates,
-    /// evaluates when due, checkpoints and logs. A run resumed from a checkpoint continues exactly where
-    /// it stopped.
+    /// Runs from `state` to the last epoch on `configuration.threads` cores and `configuration.path`:
+    /// each epoch trains, validates, evaluates when due, checkpoints and logs. A run resumed from a
+    /// checkpoint continues exactly where it stopped.
     public func fit() throws {
-        try Parallel.$threadCount.withValue(configuration.threads) { try runEpochs() }
+        try configuration.withComputeSettings { try runEpochs() }
     }
 
     private func runEpochs() throws {

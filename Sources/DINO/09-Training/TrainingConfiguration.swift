@@ -84,6 +84,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Cores to compute on.
     public var threads = 2
+    /// The implementation that computes: `nil` or `.fast` for the fast path, `.reference` for the plain
+    /// code the book quotes (slower by two orders of magnitude; for checking). Optional so that checkpoints
+    /// written before it existed still load.
+    public var path: ComputePath?
     /// Where checkpoints, metrics, charts and attention maps go.
     public var outputDir = "runs/dino"
     /// Keep a numbered copy of the checkpoint every N epochs (0: only the latest).
@@ -179,5 +183,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         (loss.teacherTemperature, loss.warmupTeacherTemperature) = (teacherTemperature, warmupTeacherTemperature)
         (loss.warmupTeacherTemperatureEpochs, loss.studentTemperature, loss.centerMomentum) = (warmupTeacherTemperatureEpochs, studentTemperature, centerMomentum)
         return loss
+    }
+}
+
+extension TrainingConfiguration {
+    /// Runs `body` on this configuration's compute path (the fast one unless `path` says otherwise) and
+    /// `threads` cores.
+    public func withComputeSettings<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try ComputePath.$current.withValue(path ?? .fast) {
+            try Parallel.$threadCount.withValue(threads) { try body() }
+        }
     }
 }

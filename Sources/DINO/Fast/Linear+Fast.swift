@@ -1,0 +1,45 @@
+import COpenBLAS
+
+extension Linear {
+    /// `forward` on the fast path: every row of `y` starts as `b` and BLAS adds `x·Wᵀ` to it (beta = 1),
+    /// one pass over the output instead of three (BLAS zeroing it, the product, adding the bias).
+    func fastForward(_ input: Tensor) -> Tensor {
+        guard let bias else { return BLAS.matmul(input, weight, transposeB: true) }
+        guard input.shape[0] > 0 else { return Tensor(zeros: [0, outputSize]) }
+        return input.scalars.withUnsafeBufferPointer { x in
+            weight.scalars.withUnsafeBufferPointer { w in
+                bias.scalars.withUnsafeBufferPointer { b in
+                    Tensor(shape: [input.shape[0], outputSize]) { y in
+                        fillRows(y, count: input.shape[0], with: b.baseAddress!, width: outputSize)
+                        BLAS.gemm(transposeA: false, transposeB: true, m: input.shape[0], n: outputSize, k: inputSize,
+                                  a: x.baseAddress!, lda: inputSize, b: w.baseAddress!, ldb: inputSize, beta: 1, c: y, ldc: outputSize)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `(N, in)` → `(N, out)`: `x · Wᵀ` without the bias, for a caller that adds the bias in a pass of
+    /// its own (the fast MLP adds it inside GELU).
+    func weightProduct(_ input: Tensor) -> Tensor {
+        checkShapes(input.rank == 2 && input.shape[1] == inputSize,
+                    "Linear.weightProduct: input \(input.shape) for a layer taking \(inputSize) features (weight \(weight.shape))")
+        return BLAS.matmul(input, weight, transposeB: true)
+    }
+
+    /// The backward pass of `weightProduct`: given `∂L/∂y` `(N, out)` and the input `(N, in)`, `∂L/∂x`
+    /// and `∂L/∂W`, for a caller that sums the bias gradient in a pass of its own (the fast MLP sums it
+    /// inside GELU's backward).
+    func weightProductBackward(_ outputGradient: Tensor, input: Tensor) -> (input: Tensor, weight: Tensor) {
+        checkShapes(outputGradient.shape == [input.shape[0], outputSize],
+                    "Linear.weightProductBackward: output gradient \(outputGradient.shape), expected \([input.shape[0], outputSize])")
+        return (BLAS.matmul(outputGradient, weight), BLAS.matmul(outputGradient, input, transposeA: true))
+    }
+}
+
+/// Copies `row` (`width` floats) into each of the `count` rows of `matrix`, rows split over the cores:
+/// a serial copy of a 10 240 × 576 output would leave the other core idle.
+func fillRows(_ matrix: UnsafeMutablePointer<Float>, count: Int, with row: UnsafePointer<Float>, width: Int) {
+    let (target, source) = (SendablePointer(matrix), SendablePointer(UnsafeMutablePointer(mutating: row)))
+    Parallel.forEachRow(count, width: width) { row in (target.base + row * width).initialize(from: source.base, count: width) }
+}

@@ -1,0 +1,25 @@
+extension MLP {
+    /// `forward` on the fast path: fc1's bias is added inside GELU's pass, which also keeps the slope,
+    /// rather than in passes of their own.
+    func fastForward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
+        let (activation, slope) = geluWithSlope(fc1.weightProduct(input), addingBias: fc1.bias)
+        return (fc2.forward(activation).output, Saved(input: input, slope: slope, activation: activation))
+    }
+
+    /// `callAsFunction` on the fast path: GELU without its slope.
+    func fastInference(_ input: Tensor) -> Tensor {
+        fc2.forward(fastGELU(fc1.weightProduct(input), addingBias: fc1.bias)).output
+    }
+
+    /// `backward` on the fast path: fc1's bias gradient is summed inside GELU's backward pass rather than
+    /// in a pass of its own.
+    func fastBackward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: MLP) {
+        let (activationGradient, fc2Gradient) = fc2.backward(outputGradient, input: saved.activation)
+        let (preActivationGradient, fc1BiasGradient) = geluBackward(activationGradient, slope: saved.slope)
+        let (inputGradient, fc1WeightGradient) = fc1.weightProductBackward(preActivationGradient, input: saved.input)
+        var parameters = self
+        parameters.fc1 = Linear(weight: fc1WeightGradient, bias: fc1BiasGradient)
+        parameters.fc2 = fc2Gradient
+        return (inputGradient, parameters)
+    }
+}
