@@ -2,13 +2,12 @@
 # Runs our B1 step benchmark and the PyTorch reference's side by side, in one run on this machine, and
 # prints the ratios. Run nothing else meanwhile; the figures are medians over clean steps.
 #   Benchmarks/compare_b1.sh                     # needs: pip install torch torchvision timm lightly safetensors
-#   REFERENCE=/path/to/shared/reference Benchmarks/compare_b1.sh
+# The PyTorch reference (timm + lightly) is Benchmarks/reference/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reference="${REFERENCE:-../shared/reference}"
+reference=Benchmarks/reference
 out="${TMPDIR:-/tmp}/dino-compare-$$"
 mkdir -p "$out"
-[ -f "$reference/bench_step.py" ] || { echo "no PyTorch reference at $reference (set REFERENCE)"; exit 1; }
 python3 -c "import torch, timm, lightly" 2>/dev/null || { echo "install the reference first: pip install torch torchvision timm lightly safetensors"; exit 1; }
 
 swift build -c release --product step-benchmark >/dev/null
@@ -16,10 +15,8 @@ echo "== ours (Swift) =="
 /usr/bin/time -v .build/release/step-benchmark --threads 2,1 --json >"$out/ours.txt" 2>"$out/ours.time"
 cat "$out/ours.txt" | grep -v '^{'
 echo "== PyTorch reference =="
-/usr/bin/time -v python3 "$reference/bench_step.py" --no-save >"$out/torch.txt" 2>"$out/torch.time"
+/usr/bin/time -v python3 "$reference/bench_step.py" --threads 2,1 >"$out/torch.txt" 2>"$out/torch.time"
 grep -E "^threads=|^inference|^FLOPs" "$out/torch.txt"
-python3 "$reference/bench_e2e.py" --no-save >"$out/torch_e2e.txt" 2>&1 || true
-grep -E "^e2e" "$out/torch_e2e.txt" || true
 
 python3 - "$out" <<'PY'
 import json, re, sys
@@ -30,7 +27,6 @@ def torch_step(threads):
     m = re.search(rf"threads={threads}: step ([\d.]+)s\s+([\d.]+) img/s\s+([\d.]+) GFLOPS", torch_text)
     return float(m.group(2)), float(m.group(3))
 inference = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"'threads': (\d+), 'images_per_s': ([\d.]+)", torch_text)}
-e2e = re.findall(r"e2e num_workers=\d+: ([\d.]+) img/s", open(f"{out}/torch_e2e.txt").read())
 def peak(path):
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(path).read())
     return int(m.group(1)) / 1024 if m else float("nan")
@@ -42,7 +38,7 @@ for t in (2, 1):
     rows.append((f"  achieved GFLOPS, {t} thread{'s' if t > 1 else ''}", o["gflops"], tg))
     rows.append((f"  fraction of our sgemm peak, {t} thread{'s' if t > 1 else ''}", o["fraction_of_peak"], float("nan")))
     rows.append((f"feature extraction, {t} thread{'s' if t > 1 else ''} (img/s)", o["inference_images_per_s"], inference.get(t, float("nan"))))
-rows.append(("full pipeline, 2 threads (img/s)", ours["threads_2"]["pipeline_images_per_s"], max(map(float, e2e)) if e2e else float("nan")))
+rows.append(("full pipeline, 2 threads (img/s)", ours["threads_2"]["pipeline_images_per_s"], float("nan")))
 rows.append(("peak memory of the benchmark process (MB)", peak(f"{out}/ours.time"), peak(f"{out}/torch.time")))
 print(f"\n{'measure':48} {'ours':>10} {'PyTorch':>10} {'ratio':>7}")
 for name, a, b in rows:

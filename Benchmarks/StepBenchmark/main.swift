@@ -20,6 +20,7 @@ struct StepBenchmark: ParsableCommand {
     @Option(help: "Images per step (B1: 64).") var batchSize = 64
     @Flag(help: "Also print one JSON object with every figure.") var json = false
     @Flag(help: "Measure the pure step only (no pipeline, no feature extraction): for profiling.") var stepOnly = false
+    @Option(help: "Images per step for the reference-path comparison (0: skip it).") var referenceBatch = 8
 
     /// Everything here measures the fast path, the one the trainer runs.
     func run() throws { try ComputePath.$current.withValue(.fast) { try measure() } }
@@ -49,6 +50,13 @@ struct StepBenchmark: ParsableCommand {
             report["threads_\(count)"] = ["step_s": median, "images_per_s": imagesPerSecond, "gflops": gflops, "sgemm_peak_gflops": peak,
                                           "fraction_of_peak": gflops / peak, "phases_s": phases, "clean_steps": clean,
                                           "pipeline_images_per_s": Double(batchSize) / pipeline, "inference_images_per_s": inference]
+        }
+        if referenceBatch > 0 {
+            let trainer = try DINOTrainer(configuration: c, train: data, test: data, bank: data, quiet: true)
+            let (reference, fast) = try pathComparison(trainer)
+            print(String(format: "reference path: %.2f s per step of %d images; fast path on 1 thread: %.3f s: %.0f× as fast",
+                         reference, referenceBatch, fast, reference / fast))
+            report["reference_path"] = ["batch": referenceBatch, "reference_step_s": reference, "fast_step_s": fast, "speedup": reference / fast]
         }
         var usage = rusage()
         getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
@@ -91,6 +99,23 @@ struct StepBenchmark: ParsableCommand {
         }
         if times.isEmpty { throw ValidationError("every step was disturbed by other processes; run on an idle machine") }
         return (Self.median(times), phases.mapValues(Self.median), times.count, total, Self.median(peaks))
+    }
+
+    /// One B1 step of `referenceBatch` images on the reference path (the book's code) and the median of
+    /// three on the fast path, one thread each: how much the fast path buys.
+    func pathComparison(_ trainer: DINOTrainer) throws -> (reference: Double, fast: Double) {
+        var rng = SeededGenerator(seed: 3)
+        let batch = CropBatch(crops: [28, 28, 12, 12, 12, 12, 12, 12].map { Tensor.normal([referenceBatch, 1, $0, $0], using: &rng) }, indices: [])
+        trainer.state.epoch = 5
+        trainer.state.iteration = 5 * trainer.loader.batchesPerEpoch
+        func timed() throws -> Double {
+            let start = ContinuousClock.now
+            _ = try trainer.trainStep(batch)
+            return Self.seconds(ContinuousClock.now - start)
+        }
+        let fast = try Parallel.$threadCount.withValue(1) { try (0..<4).map { _ in try timed() }.dropFirst().sorted()[1] }
+        let reference = try ComputePath.$current.withValue(.reference) { try timed() }
+        return (reference, fast)
     }
 
     /// Seconds per step with real crops made by the background loader: wall time over 8 steps after a

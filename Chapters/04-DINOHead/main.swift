@@ -43,7 +43,7 @@ func theMLPToTheBottleneck(_ out: Notebook) {
  `norm_last_layer` (the default), never trains it, so every row is a unit vector and the head's output
  `k` is the **cosine** between the normalised bottleneck and prototype `v_k`: always in `[−1, 1]`. The
  paper reports that this makes training stable; a bias or a trainable `g` are among the classic
- mistakes (DINO_SPEC trap 3).
+ mistakes of reimplementations (the paper, §3.1 and Appendix, and the authors' `DINOHead` have neither).
 
  @snippet(l2-normalize)
 

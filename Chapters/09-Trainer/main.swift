@@ -161,11 +161,11 @@ extension DINOTrainer {
  ## Where to go next
 
  - Train for real: `swift run -c release ch09-trainer train --preset quick`, then `--preset b1` (the
-   benchmark configuration, compared with PyTorch in `../shared/reference`), then your own images with
+   benchmark configuration, compared with PyTorch in `Benchmarks/reference/`), then your own images with
    `--dataset folder --data-path DIR --channels 3 --global-crop-size 64 --local-crop-size 32 --patch-size 8`.
  - Take the features out: `ch09-trainer features --checkpoint runs/quick/checkpoint.safetensors --output f.safetensors`,
    or load `teacher_backbone.safetensors` in timm with `strict=True`.
- - Read the paper's ablations (DINO_SPEC §7) and break the recipe on purpose, as chapter 05 did:
+ - Read the paper's ablations (§5.3 and Table 8–9) and break the recipe on purpose, as chapter 05 did:
    `--momentum-teacher 0` (no momentum teacher), `--teacher-temp 0.08` without warm-up.
  - The follow-ups build on exactly these pieces: iBOT adds masked patch tokens to this loss, and DINOv2
    adds iBOT, KoLeo regularisation and Sinkhorn-Knopp centring.

@@ -10,7 +10,7 @@ public final class DINOTrainer: BaseTrainer {
     /// Progress, metrics and charts.
     public let log: TrainingLog
     /// The student and its momentum teacher.
-    public private(set) var model: DINOViT
+    public internal(set) var model: DINOViT
     /// The optimiser state.
     public private(set) var optimizer = AdamW()
     /// The loss and its centre.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The crops DINO makes of every image (DINO_SPEC §5, the reference's `DataAugmentationDINO`).
+/// The crops DINO makes of every image (the paper's §3.1 and Appendix on augmentation, the reference's `DataAugmentationDINO`).
 public struct AugmentationConfiguration: Codable, Equatable, Sendable {
     /// Side of the two global crops (224 in the paper; 28 for Fashion-MNIST).
     public var globalCropSize: Int

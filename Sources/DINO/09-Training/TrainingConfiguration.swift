@@ -1,5 +1,5 @@
 /// Every option of a DINO run, named as the reference's command line (`--teacher-temp` is
-/// `teacherTemperature`), with DINO_SPEC's defaults. Saved with every checkpoint.
+/// `teacherTemperature`), with the defaults of the paper (§3.1, Appendix) and its `main_dino.py`. Saved with every checkpoint.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     // Data
     /// `fashion-mnist`, `synthetic` or `folder`.
