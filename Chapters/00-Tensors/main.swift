@@ -205,8 +205,8 @@ func checkingAGradient(_ out: Notebook) {
 
  ## Exercises
 
- 1. **The linear layer's backward.** Open `Exercises/Stubs/Exercise00/LinearBackward.swift` and write
-    `linearBackward(outputGradient:input:weight:)` from the three formulas of step 5. Check it with
+ 1. **The linear layer's backward.** Write `linearBackward(outputGradient:input:weight:)` in
+    `Exercises/Stubs/Exercise00/LinearBackward.swift`, from the three formulas of step 5. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise00`; it passes when your gradients match the
     library's and central differences.
  */

@@ -61,7 +61,9 @@ func patchifyThenOneMatrixProduct(_ out: Notebook) {
 
  The transformer's input is `[CLS; patch tokens] + pos_embed`: `1 + N` tokens of width `D`. Both
  `cls_token` `(1, 1, D)` and `pos_embed` `(1, 1 + N₀, D)` are learned, initialised from a truncated
- normal with std 0.02, like every weight in DINO.
+ normal with std 0.02, like every linear weight in DINO. The patch projection itself is the one
+ exception: DINO's `_init_weights` resets only linear and LayerNorm layers, so the convolution keeps
+ PyTorch's default, weight and bias uniform in `±1/√(C·p·p)`.
 
  @snippet(token-embedding-forward)
  */
@@ -158,7 +160,7 @@ func backwardAndItsCheck(_ out: Notebook) {
 
  ## Exercises
 
- 1. **Patchify.** Write `patchify(_:patchSize:)` in `Exercises/Stubs/Exercise01/Patchify.swift`, in the
+ 1. **Patchify.** Write `exercisePatchify(_:patchSize:)` in `Exercises/Stubs/Exercise01/Patchify.swift`, in the
     order that makes the convolution weight usable as a matrix. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise01`.
  */

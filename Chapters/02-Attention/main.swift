@@ -138,7 +138,7 @@ func keepingTheCLSAttention(_ out: Notebook) {
 
  ## Exercises
 
- 1. **The softmax backward.** Write `softmaxBackward(probabilities:outputGradient:)` in
+ 1. **The softmax backward.** Write `exerciseSoftmaxBackward(probabilities:outputGradient:)` in
     `Exercises/Stubs/Exercise02/SoftmaxBackward.swift`. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise02`.
  */

@@ -172,7 +172,7 @@ func weightsByNameInPyTorchsFormat(_ out: Notebook) throws {
 
  ## Exercises
 
- 1. **The LayerNorm backward.** Write `layerNormBackward(outputGradient:normalized:inverseDeviation:weight:)`
+ 1. **The LayerNorm backward.** Write `exerciseLayerNormBackward(outputGradient:normalized:inverseDeviation:weight:)`
     in `Exercises/Stubs/Exercise03/LayerNormBackward.swift`. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise03`.
  */

@@ -14,6 +14,16 @@ struct Exercise09 {
         #expect(exerciseKNNVote(similarities: [0.7, 0.9, 0.7, -0.5], labels: [0, 1, 0, 0], classCount: 2, k: 3, temperature: 10) == 0)
     }
 
+    @Test func onlyTheKNearestVote() {
+        // Two close neighbours of class 1, four far ones of class 0, nearly equal weights (T = 10): with
+        // k = 2 only class 1 votes; a vote over every neighbour would give class 0 (4 votes against 2).
+        let similarities: [Float] = [0.1, 0.9, 0.1, 0.8, 0.1, 0.1], labels = [0, 1, 0, 1, 0, 0]
+        let answer = exerciseKNNVote(similarities: similarities, labels: labels, classCount: 2, k: 2, temperature: 10)
+        #expect(answer == 1, "k = 2: the two nearest are both class 1")
+        let everyone = exerciseKNNVote(similarities: similarities, labels: labels, classCount: 2, k: 6, temperature: 10)
+        #expect(everyone == 0, "k = 6: four of the six neighbours are class 0")
+    }
+
     @Test func agreesWithTheLibraryClassifier() {
         var rng = SeededGenerator(seed: 9)
         let bank = Tensor.normal([40, 6], using: &rng), queries = Tensor.normal([10, 6], using: &rng)

@@ -58,6 +58,23 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(speedMarkers.contains { fast.contains($0) })
     }
 
+    @Test func exercisesNameTheirStubs() throws {
+        // Each chapter's exercise names a function and a stub file: the file exists and declares it.
+        let folders = try Weaver(root: repositoryRoot).chapterFolders()
+        var checked = 0
+        for folder in folders {
+            let source = try String(contentsOf: repositoryRoot.appendingPathComponent("Chapters/\(folder)/main.swift"), encoding: .utf8)
+            let pattern = #"Write `([A-Za-z0-9]+)\(([^`]*)\)`[^`]*`(Exercises/Stubs/[^`]+\.swift)`"#
+            for match in source.matches(of: try Regex(pattern)) {
+                guard let name = match.output[1].substring, let file = match.output[3].substring else { continue }
+                let stub = try String(contentsOf: repositoryRoot.appendingPathComponent(String(file)), encoding: .utf8)
+                #expect(stub.contains("public func \(name)("), "Chapters/\(folder) asks for \(name) in \(file), which does not declare it")
+                checked += 1
+            }
+        }
+        #expect(checked == folders.count, "found \(checked) exercises for \(folders.count) chapters")
+    }
+
     @Test func namesFollowTheFolders() {
         #expect(Weaver.pageName("01-PatchEmbedding") == "01-patch-embedding.md")
         #expect(Weaver.productName("00-Tensors") == "ch00-tensors")

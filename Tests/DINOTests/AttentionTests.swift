@@ -60,7 +60,21 @@ import Testing
         #expect(gradients.keys.sorted() == ["proj.bias", "proj.weight", "qkv.bias", "qkv.weight"])
     }
 
-    @Test func longSequencesRunOnOpenBLASAndAgree() {
+    @Test func handComputedAttentionDividesByTheSquareRootOfTheHeadWidth() {
+        // One head of width d = 2, queries = keys = values = the tokens (1, 0) and (0, 1), proj the identity:
+        // token 0 attends with softmax((1, 0)/√2) = (0.669762, 0.330238) and outputs exactly that.
+        var rng = SeededGenerator(seed: 0)
+        var attention = Attention(dimension: 2, heads: 1, using: &rng)
+        attention.qkv = Linear(weight: Tensor(shape: [6, 2], scalars: [1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1]), bias: Tensor(zeros: [6]))
+        attention.projection = Linear(weight: Tensor(shape: [2, 2], scalars: [1, 0, 0, 1]), bias: Tensor(zeros: [2]))
+        let output = attention.forward(Tensor(shape: [1, 2, 2], scalars: [1, 0, 0, 1])).output
+        let expected = Tensor(shape: [1, 2, 2], scalars: [0.669_762, 0.330_238, 0.330_238, 0.669_762])
+        assertClose(output, expected, absolute: 1e-6)
+        // Negative control: without 1/√d the weights would be softmax((1, 0)) = (0.731059, 0.268941).
+        #expect(abs(output.scalars[0] - 0.731_059) > 0.05)
+    }
+
+    @Test(.fastPath) func longSequencesRunOnOpenBLASAndAgree() {
         // 130 tokens and heads 16 wide: 130·130·16 > 64³, so each head's products go to cblas_sgemm instead
         // of the small-product kernel the other tests exercise. Forward against naive products head by head,
         // backward against a central difference along one random direction.

@@ -24,10 +24,13 @@ public struct PatchEmbedding: Equatable, Sendable, Parameterized {
         self.bias = bias
     }
 
-    /// DINO's initialisation: truncated normal (std 0.02) weights, zero bias.
+    /// The initialisation DINO leaves it with: its `_init_weights` resets only linear and LayerNorm
+    /// layers, so the patch convolution keeps PyTorch's default for `nn.Conv2d`, weight and bias uniform
+    /// in `±1/√(C·p·p)` (Kaiming-uniform with `a = √5`).
     public init(channels: Int, patchSize: Int, dimension: Int, using rng: inout some RandomNumberGenerator) {
-        self.init(weight: .truncatedNormal([dimension, channels, patchSize, patchSize], std: 0.02, using: &rng),
-                  bias: Tensor(zeros: [dimension]))
+        let bound = 1 / Float(channels * patchSize * patchSize).squareRoot()
+        self.init(weight: .uniform([dimension, channels, patchSize, patchSize], in: -bound..<bound, using: &rng),
+                  bias: .uniform([dimension], in: -bound..<bound, using: &rng))
     }
 
     /// The projection as a linear layer on flattened patches: `(D, C·p·p)`, same storage.

@@ -16,7 +16,8 @@ public struct TokenEmbedding: Equatable, Sendable, Parameterized {
         Int(Double(positionEmbedding.shape[1] - 1).squareRoot().rounded())
     }
 
-    /// DINO's initialisation: every part truncated normal with std 0.02, patch bias zero.
+    /// DINO's initialisation: `cls_token` and `pos_embed` truncated normal with std 0.02, the patch
+    /// projection PyTorch's default for a convolution (`PatchEmbedding.init`).
     public init(imageSize: Int, patchSize: Int, channels: Int, dimension: Int, using rng: inout some RandomNumberGenerator) {
         let grid = imageSize / patchSize
         patchEmbedding = PatchEmbedding(channels: channels, patchSize: patchSize, dimension: dimension, using: &rng)

@@ -137,34 +137,6 @@ public enum SafeTensors {
         try writeAtomically(try encode(tensors, metadata: metadata), to: url)
     }
 }
-
-/// Writes `data` to a temporary file next to `url`, flushes it to disk and renames it over `url`; on any
-/// failure (a full disk, a missing folder) the temporary file is removed and the previous `url` is left
-/// exactly as it was. Plain POSIX calls, so every error is seen where it happens.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    func failure(_ what: String) -> Error {
-        let reason = String(cString: strerror(errno))
-        unlink(temporary.path)
-        return SafeTensorsError(url, "could not be written (\(what): \(reason)); any previous file is unchanged")
-    }
-    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else { throw failure("creating \(temporary.lastPathComponent)") }
-    var written = 0
-    let ok = data.withUnsafeBytes { buffer -> Bool in
-        while written < buffer.count {
-            let result = write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-            if result < 0 { if errno == EINTR { continue }; return false }
-            written += result
-        }
-        return true
-    }
-    guard ok else { close(descriptor); throw failure("writing") }
-    guard fsync(descriptor) == 0 else { close(descriptor); throw failure("flushing") }
-    guard close(descriptor) == 0 else { throw failure("closing") }
-    guard rename(temporary.path, url.path) == 0 else { throw failure("renaming") }
-}
-
 /// A safetensors file that cannot be read or written, with the file and the reason.
 public struct SafeTensorsError: Error, CustomStringConvertible {
     /// The file and what was wrong with it.

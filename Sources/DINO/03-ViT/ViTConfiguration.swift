@@ -75,11 +75,3 @@ public struct ViTConfiguration: Codable, Equatable, Sendable {
         }
     }
 }
-
-/// An option or input that cannot work, with a message that says which and what was expected.
-public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
-    /// What was wrong and what was expected.
-    public let description: String
-    /// An error with this message.
-    public init(_ description: String) { self.description = description }
-}

@@ -71,11 +71,3 @@ public struct ImageDataset: Sendable {
         return (mean.map(Float.init), std.map { Float(max($0, 1e-6)) })
     }
 }
-
-/// A data file or folder that cannot be used, with its path and what was expected.
-public struct DataError: Error, CustomStringConvertible, Equatable {
-    /// What was wrong, naming the file, and what to do.
-    public let description: String
-    /// An error with this message.
-    public init(_ description: String) { self.description = description }
-}
