@@ -193,14 +193,18 @@ extension DINOCommand {
             try reportingErrors {
                 guard ["train", "test"].contains(split) else { throw ValidationError("--split must be train or test, got '\(split)'") }
                 let url = URL(fileURLWithPath: checkpoint)
-                var c = try Checkpoint.configuration(of: url)
-                c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-features-\(getpid())").path
-                defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
+                let c = try Checkpoint.configuration(of: url)
                 let data = try loadData(c)
-                let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank, resume: url, quiet: true)
+                // Only the teacher's backbone is needed: no trainer, no run folder.
+                var rng = SeededGenerator(seed: 0)
+                var backbone = VisionTransformer(try c.backbone(channels: data.train.channels), using: &rng)
+                try backbone.load(safetensors: url, prefix: "teacher.backbone.")
+                let (mean, std) = Evaluation.statistics(dataset: c.dataset, train: data.train)
+                let evaluation = Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count,
+                                            mean: mean, std: std, ks: c.knnK, temperature: c.knnTemperature)
                 let dataset = split == "train" ? data.bank : data.test
                 let features = ComputePath.$current.withValue(.fast) {
-                    Parallel.$threadCount.withValue(threads) { trainer.features(of: dataset) }
+                    Parallel.$threadCount.withValue(threads) { evaluation.features(of: dataset, backbone: backbone) }
                 }
                 try SafeTensors.write([("features", features), ("labels", Tensor(dataset.labels.map(Float.init)))],
                                       metadata: ["classes": dataset.classNames.joined(separator: ",")], to: URL(fileURLWithPath: output))

@@ -84,10 +84,9 @@ func oneTrainingStep(_ out: Notebook) throws {
 /*:
  ## 4. The loop, and what it measures
 
- The loop itself is generic (`BaseTrainer`): it runs the epochs, validates, evaluates, checkpoints and
- logs; DINO supplies the step, the criterion and the evaluation (`DINOTrainer`). After each epoch it
- computes the DINO loss on the test split without gradients and without touching the centre, and the
- **weighted k-NN** accuracy of the teacher backbone's CLS features:
+ The loop (`DINOTrainer.fit`) runs the epochs, validates, evaluates, checkpoints and logs. After each
+ epoch it computes the DINO loss on the test split without gradients and without touching the centre,
+ and the **weighted k-NN** accuracy of the teacher backbone's CLS features (`Evaluation`):
 
  @snippet(knn)
 

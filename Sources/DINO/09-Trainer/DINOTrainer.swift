@@ -1,8 +1,8 @@
 import Foundation
 
-/// DINO as one method of the generic loop: the student/teacher pair, the loss with its centre, AdamW
-/// with the schedules, the crops, and the evaluation on the teacher's backbone.
-public final class DINOTrainer: BaseTrainer {
+/// DINO's training loop: the student/teacher pair, the loss with its centre, AdamW with the schedules,
+/// the crops, checkpoints, and the evaluation of the teacher's backbone after each epoch.
+public final class DINOTrainer {
     /// The run's options.
     public let configuration: TrainingConfiguration
     /// Where the run is.
@@ -25,7 +25,8 @@ public final class DINOTrainer: BaseTrainer {
     public let loader: CropLoader
     let validationLoader: CropLoader
     let learningRates: [Double], weightDecays: [Double], momenta: [Double]
-    let mean: [Float], std: [Float]
+    /// k-NN, linear probe and baselines on the teacher's backbone.
+    public let evaluation: Evaluation
 
     /// Seconds spent in each phase of the last training step (teacher forward, student forward, loss,
     /// backward, optimiser with clipping, EMA and centre): what the step benchmark reports.
@@ -53,8 +54,9 @@ public final class DINOTrainer: BaseTrainer {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.contains(".safetensors.tmp-") {
             try? FileManager.default.removeItem(at: log.folder.appendingPathComponent(name))
         }
-        // Fashion-MNIST uses the reference's constants (its whole training split); other data its own statistics.
-        (mean, std) = configuration.dataset == "fashion-mnist" ? (FashionMNIST.mean, FashionMNIST.std) : train.channelStatistics()
+        let (mean, std) = Evaluation.statistics(dataset: configuration.dataset, train: train)
+        evaluation = Evaluation(bank: bank, test: test, classCount: train.classNames.count, mean: mean, std: std,
+                                ks: configuration.knnK, temperature: configuration.knnTemperature)
         var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
                                                      localCropCount: configuration.localCropsNumber, mean: mean, std: std)
         (augmentation.globalScale, augmentation.localScale) = (configuration.globalCropsScale, configuration.localCropsScale)
@@ -77,8 +79,34 @@ public final class DINOTrainer: BaseTrainer {
         }
     }
 
-    /// The DINO loss of the options.
-    public func createCriterion() throws -> DINOLoss { try DINOLoss(configuration.lossConfiguration, epochs: configuration.epochs) }
+    /// Runs from `state` to the last epoch on `configuration.threads` cores and `configuration.path`:
+    /// each epoch trains, validates, evaluates when due, checkpoints and logs. A run resumed from a
+    /// checkpoint continues exactly where it stopped.
+    public func fit() throws {
+        try configuration.withComputeSettings { try runEpochs() }
+    }
+
+    private func runEpochs() throws {
+        let c = configuration
+        while state.epoch < c.epochs {
+            var values = try trainEpoch()
+            values["validation_loss"] = try validate()
+            let final = state.epoch == c.epochs - 1
+            if final || (c.evalEvery > 0 && (state.epoch + 1) % c.evalEvery == 0) {
+                values.merge(try evaluate(final: final)) { $1 }
+            }
+            state.epoch += 1
+            state.batch = 0
+            values["epoch"] = Double(state.epoch)
+            values["iteration"] = Double(state.iteration)
+            try saveCheckpoint(numbered: c.saveckpFreq > 0 && state.epoch % c.saveckpFreq == 0)
+            try log.epoch(values)
+            var summary = String(format: "epoch %d/%d done: loss %.4f, validation loss %.4f", state.epoch, c.epochs,
+                                 values["loss"] ?? .nan, values["validation_loss"] ?? .nan)
+            if let knn = values["knn_top1"] { summary += String(format: ", k-NN top-1 %.2f%% (k = 20)", knn) }
+            log.say(summary)
+        }
+    }
 
     /// Parameters AdamW never updates in this step: `g` of the last layer (norm_last_layer), and the
     /// whole last layer during the first `freeze_last_layer` epochs.
@@ -222,46 +250,23 @@ public final class DINOTrainer: BaseTrainer {
         return total / Double(max(batches, 1))
     }
 
-    /// `(x − mean)/std` per channel for a batch `(B, C, H, W)` of `[0, 1]` images.
-    public func normalized(_ images: Tensor) -> Tensor {
-        let plane = images.shape[2] * images.shape[3], channels = images.shape[1]
-        return Tensor(shape: images.shape, scalars: images.scalars.enumerated().map { index, value in
-            let c = index / plane % channels
-            return (value - mean[c]) / std[c]
-        })
-    }
+    /// `(x − mean)/std` per channel, with the run's statistics.
+    public func normalized(_ images: Tensor) -> Tensor { evaluation.normalized(images) }
 
-    /// The teacher backbone's CLS features `(N, D)` of a dataset, in batches.
+    /// The teacher backbone's CLS features `(N, D)` of a dataset (or another backbone's).
     public func features(of dataset: ImageDataset, backbone: VisionTransformer? = nil) -> Tensor {
-        let backbone = backbone ?? model.teacher.backbone
-        var parts = [Tensor]()
-        for start in stride(from: 0, to: dataset.count, by: 256) {
-            parts.append(backbone.features(normalized(dataset.batch(Array(start..<min(start + 256, dataset.count))))))
-        }
-        return Tensor.concatenated(parts)
+        evaluation.features(of: dataset, backbone: backbone ?? model.teacher.backbone)
     }
 
     /// k-NN on the teacher backbone's features (test queries against the training bank), attention maps,
     /// and at the end the linear probe.
     public func evaluate(final: Bool) throws -> [String: Double] {
-        let bankFeatures = features(of: bank), queryFeatures = features(of: test)
-        let results = KNNClassifier.evaluate(bank: bankFeatures, bankLabels: bank.labels, queries: queryFeatures, queryLabels: test.labels,
-                                             classCount: train.classNames.count, ks: configuration.knnK, temperature: configuration.knnTemperature)
-        var values = [String: Double]()
-        for (k, accuracy) in results {
-            values["knn_top1_k\(k)"] = accuracy.top1
-            values["knn_top5_k\(k)"] = accuracy.top5
-        }
-        values["knn_top1"] = results[20]?.top1 ?? results[configuration.knnK[0]]!.top1
+        let values = evaluation.evaluate(model.teacher.backbone, linearProbe: final)
         log.say("k-NN (teacher CLS, T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
-            String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, results[$0]!.top1, results[$0]!.top5)
+            String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, values["knn_top1_k\($0)"] ?? .nan, values["knn_top5_k\($0)"] ?? .nan)
         }.joined(separator: "; "))
         try writeAttentionMaps()
-        if final {
-            values["linear_probe"] = linearProbeAccuracy(trainFeatures: bankFeatures, trainLabels: bank.labels, testFeatures: queryFeatures,
-                                                         testLabels: test.labels, classCount: train.classNames.count)
-            log.say(String(format: "linear probe on frozen teacher features: %.2f%% top-1", values["linear_probe"]!))
-        }
+        if let probe = values["linear_probe"] { log.say(String(format: "linear probe on frozen teacher features: %.2f%% top-1", probe)) }
         return values
     }
 
@@ -275,13 +280,10 @@ public final class DINOTrainer: BaseTrainer {
     /// The k-NN accuracy of two references, printed once at the start: raw normalised pixels, and the
     /// teacher at its random initialisation.
     public func baselines() -> [String: Double] {
-        let pixels = { (d: ImageDataset) in self.normalized(d.batch(Array(0..<d.count))).reshaped([d.count, -1]) }
-        let raw = KNNClassifier.evaluate(bank: pixels(bank), bankLabels: bank.labels, queries: pixels(test), queryLabels: test.labels,
-                                         classCount: train.classNames.count, ks: [20], temperature: configuration.knnTemperature)[20]!
-        let random = KNNClassifier.evaluate(bank: features(of: bank), bankLabels: bank.labels, queries: features(of: test), queryLabels: test.labels,
-                                            classCount: train.classNames.count, ks: [20], temperature: configuration.knnTemperature)[20]!
-        log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%", raw.top1, random.top1))
-        return ["baseline_raw_pixels": raw.top1, "baseline_random_init": random.top1]
+        let values = evaluation.baselines(initialBackbone: model.teacher.backbone)
+        log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%",
+                       values["baseline_raw_pixels"] ?? .nan, values["baseline_random_init"] ?? .nan))
+        return values
     }
 
     /// Writes `checkpoint.safetensors` (and `checkpointNNNN.safetensors` with `numbered`), plus the

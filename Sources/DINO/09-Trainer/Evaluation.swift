@@ -1,0 +1,80 @@
+import Foundation
+
+/// How a backbone is judged without labels in training: the weighted k-NN of its CLS features (test
+/// queries against the training bank), the linear probe, and the two baselines (raw normalised pixels, a
+/// randomly initialised backbone). Images are normalised with the run's per-channel mean and std.
+///
+/// The trainer evaluates its teacher with it after each epoch; `ch09-trainer features` uses it alone on
+/// a backbone loaded from a checkpoint.
+public struct Evaluation: Sendable {
+    /// The k-NN bank: training images with their labels.
+    public let bank: ImageDataset
+    /// The queries: test images with their labels.
+    public let test: ImageDataset
+    /// The number of classes.
+    public let classCount: Int
+    /// Per-channel mean and standard deviation the images are normalised with.
+    public let mean: [Float], std: [Float]
+    /// Neighbour counts (k = 20 is the headline figure) and the vote temperature.
+    public let ks: [Int], temperature: Float
+
+    /// An evaluation of `test` against `bank`.
+    public init(bank: ImageDataset, test: ImageDataset, classCount: Int, mean: [Float], std: [Float], ks: [Int], temperature: Float) {
+        (self.bank, self.test, self.classCount, self.mean, self.std) = (bank, test, classCount, mean, std)
+        (self.ks, self.temperature) = (ks, temperature)
+    }
+
+    /// The per-channel statistics a run normalises with: Fashion-MNIST's constants (its whole training
+    /// split, as the reference), other data its own training images' statistics.
+    public static func statistics(dataset: String, train: ImageDataset) -> (mean: [Float], std: [Float]) {
+        dataset == "fashion-mnist" ? (FashionMNIST.mean, FashionMNIST.std) : train.channelStatistics()
+    }
+
+    /// `(x − mean)/std` per channel for a batch `(B, C, H, W)` of `[0, 1]` images.
+    public func normalized(_ images: Tensor) -> Tensor {
+        let plane = images.shape[2] * images.shape[3], channels = images.shape[1]
+        return Tensor(shape: images.shape, scalars: images.scalars.enumerated().map { index, value in
+            let c = index / plane % channels
+            return (value - mean[c]) / std[c]
+        })
+    }
+
+    /// The backbone's CLS features `(N, D)` of a dataset, in batches of 256.
+    public func features(of dataset: ImageDataset, backbone: VisionTransformer) -> Tensor {
+        var parts = [Tensor]()
+        for start in stride(from: 0, to: dataset.count, by: 256) {
+            parts.append(backbone.features(normalized(dataset.batch(Array(start..<min(start + 256, dataset.count))))))
+        }
+        return parts.isEmpty ? Tensor(zeros: [0, backbone.configuration.dimension]) : Tensor.concatenated(parts)
+    }
+
+    /// k-NN top-1 and top-5 for every k (`knn_top1_k20`, …, and `knn_top1` for k = 20 or the first k),
+    /// and with `linearProbe` the linear probe's accuracy (`linear_probe`).
+    public func evaluate(_ backbone: VisionTransformer, linearProbe: Bool) -> [String: Double] {
+        let bankFeatures = features(of: bank, backbone: backbone), queryFeatures = features(of: test, backbone: backbone)
+        let results = KNNClassifier.evaluate(bank: bankFeatures, bankLabels: bank.labels, queries: queryFeatures, queryLabels: test.labels,
+                                             classCount: classCount, ks: ks, temperature: temperature)
+        var values = [String: Double]()
+        for (k, accuracy) in results {
+            values["knn_top1_k\(k)"] = accuracy.top1
+            values["knn_top5_k\(k)"] = accuracy.top5
+        }
+        values["knn_top1"] = results[20]?.top1 ?? ks.first.flatMap { results[$0]?.top1 }
+        if linearProbe {
+            values["linear_probe"] = linearProbeAccuracy(trainFeatures: bankFeatures, trainLabels: bank.labels, testFeatures: queryFeatures,
+                                                         testLabels: test.labels, classCount: classCount)
+        }
+        return values
+    }
+
+    /// The k-NN top-1 (k = 20) of raw normalised pixels and of `initialBackbone`: what training must beat.
+    public func baselines(initialBackbone: VisionTransformer) -> [String: Double] {
+        let pixels = { (d: ImageDataset) in self.normalized(d.batch(Array(0..<d.count))).reshaped([d.count, -1]) }
+        let raw = KNNClassifier.evaluate(bank: pixels(bank), bankLabels: bank.labels, queries: pixels(test), queryLabels: test.labels,
+                                         classCount: classCount, ks: [20], temperature: temperature)[20]?.top1 ?? .nan
+        let random = KNNClassifier.evaluate(bank: features(of: bank, backbone: initialBackbone), bankLabels: bank.labels,
+                                            queries: features(of: test, backbone: initialBackbone), queryLabels: test.labels,
+                                            classCount: classCount, ks: [20], temperature: temperature)[20]?.top1 ?? .nan
+        return ["baseline_raw_pixels": raw, "baseline_random_init": random]
+    }
+}
