@@ -136,7 +136,7 @@ func toyRun(centring: Bool, teacherTemperature: Float) -> (steps: [Int], teacher
         weightGradient.add(student.backward(gradient1, input: view1).parameters.weight)
         student.weight.add(weightGradient, scaledBy: -0.3)
         if centring { center.update(teacherOutput: .concatenated([teacher1, teacher2])) }
-        updateTeacher(&teacher, towards: student, momentum: 0.99)
+        updateTeacher(&teacher, towards: student, teacherMomentum: 0.99)
         if [1, 100, 400, 800].contains(step) {
             record.steps.append(step)
             record.teacherEntropy.append(meanEntropy(target1))

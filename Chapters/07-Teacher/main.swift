@@ -50,7 +50,7 @@ func theEMAByName(_ out: Notebook) {
     let student = Linear(weight: Tensor(shape: [1, 1], scalars: [1]), bias: nil)
     var trace = [String]()
     for step in 1...400 {
-        updateTeacher(&teacher, towards: student, momentum: 0.996)
+        updateTeacher(&teacher, towards: student, teacherMomentum: 0.996)
         if [1, 10, 100, 173, 400].contains(step) { trace.append("n=\(step): \(fixed(teacher.weight.scalars[0], 4))") }
     }
     out.print(trace.joined(separator: "  "))
@@ -60,7 +60,7 @@ func theEMAByName(_ out: Notebook) {
  ## 3. The teacher has no gradient
 
  Only the student's parameters are in the optimiser: a training step changes the student, and the
- teacher changes only when `updateTeacher(momentum:)` is called, after the optimiser's step.
+ teacher changes only when `updateTeacher(teacherMomentum:)` is called, after the optimiser's step.
  */
 func theTeacherHasNoGradient(_ out: Notebook) {
     var rng = SeededGenerator(seed: 3)
@@ -72,8 +72,8 @@ func theTeacherHasNoGradient(_ out: Notebook) {
     gradients.visitParameters(prefix: "") { _, tensor in tensor = .normal(tensor.shape, using: &rng) }
     optimizer.step(&pair.student, gradients: gradients, learningRate: 0.01, weightDecay: 0.04)
     out.print("after an optimiser step: student changed:", pair.student != before, " teacher changed:", pair.teacher != before)
-    pair.updateTeacher(momentum: 0.996)
-    out.print("after updateTeacher(momentum: 0.996): teacher changed:", pair.teacher != before)
+    pair.updateTeacher(teacherMomentum: 0.996)
+    out.print("after updateTeacher(teacherMomentum: 0.996): teacher changed:", pair.teacher != before)
 }
 
 /*:
@@ -85,7 +85,7 @@ func theTeacherHasNoGradient(_ out: Notebook) {
 
  ## Exercises
 
- 1. **The EMA update.** Write `exerciseEMA(teacher:student:momentum:)` in
+ 1. **The EMA update.** Write `exerciseEMA(teacher:student:teacherMomentum:)` in
     `Exercises/Stubs/Exercise07/EMA.swift`. Check it with `DINO_EXERCISES=stubs swift test --filter Exercise07`.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).

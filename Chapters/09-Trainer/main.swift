@@ -76,7 +76,7 @@ func multiCropAugmentation(_ out: Notebook) {
 func oneTrainingStep(_ out: Notebook) throws {
     let trainer = try miniatureTrainer(epochs: 1, folder: "step")
     let values = try trainer.trainStep(trainer.loader.batch(epoch: 0, index: 0, order: trainer.loader.order(epoch: 0)))
-    for key in ["loss", "teacher_entropy", "kl", "lr", "weight_decay", "momentum", "teacher_temperature"] {
+    for key in ["loss", "teacher_entropy", "kl", "lr", "weight_decay", "teacher_momentum", "teacher_temperature"] {
         out.print("  \(key.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%.5g", values[key]!))")
     }
 }

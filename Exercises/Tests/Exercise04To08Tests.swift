@@ -59,7 +59,7 @@ struct Exercise06 {
 @Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
 struct Exercise07 {
     @Test func byHand() {
-        assertClose(exerciseEMA(teacher: Tensor([1, 0]), student: Tensor([0, 1]), momentum: 0.9), Tensor([0.9, 0.1]), absolute: 1e-6)
+        assertClose(exerciseEMA(teacher: Tensor([1, 0]), student: Tensor([0, 1]), teacherMomentum: 0.9), Tensor([0.9, 0.1]), absolute: 1e-6)
     }
 
     @Test func matchesTheLibraryOverManySteps() {
@@ -67,8 +67,8 @@ struct Exercise07 {
         let student = Linear(weight: Tensor(shape: [1, 2], scalars: [1, -1]), bias: nil)
         var mine = teacher.weight
         for _ in 0..<50 {
-            updateTeacher(&teacher, towards: student, momentum: 0.95)
-            mine = exerciseEMA(teacher: mine, student: student.weight, momentum: 0.95)
+            updateTeacher(&teacher, towards: student, teacherMomentum: 0.95)
+            mine = exerciseEMA(teacher: mine, student: student.weight, teacherMomentum: 0.95)
         }
         assertClose(mine, teacher.weight, absolute: 1e-6)
     }

@@ -53,7 +53,7 @@ import Testing
             let crops = try (0..<4).map { try data[prefix + "crop\($0)"] }
             let values = try ComputePath.$current.withValue(path) { try trainer.trainStep(CropBatch(crops: crops, indices: [0, 1, 2])) }
             // The schedules are the reference's, step by step.
-            assertClose(Tensor([Float(values["lr"] ?? 0), Float(values["weight_decay"] ?? 0), Float(values["momentum"] ?? 0)]),
+            assertClose(Tensor([Float(values["lr"] ?? 0), Float(values["weight_decay"] ?? 0), Float(values["teacher_momentum"] ?? 0)]),
                         Tensor(Array(schedule[0..<3])), absolute: 1e-9, relative: 1e-6, "\(prefix)schedule")
             assertClose(Tensor([Float(values["loss"] ?? .nan)]), try data[prefix + "loss"], absolute: 1e-5, relative: 1e-5, "\(prefix)loss")
             assertClose(trainer.criterion.center.value, try data[prefix + "center"], absolute: 1e-6, relative: 1e-4, "\(prefix)center")

@@ -87,7 +87,7 @@ import Testing
     @Test func emaByHandAndItsConvention() {
         var teacher = Linear(weight: Tensor(shape: [1, 1], scalars: [1]), bias: Tensor([0]))
         let student = Linear(weight: Tensor(shape: [1, 1], scalars: [0]), bias: Tensor([1]))
-        updateTeacher(&teacher, towards: student, momentum: 0.9)
+        updateTeacher(&teacher, towards: student, teacherMomentum: 0.9)
         #expect(abs(teacher.weight.scalars[0] - 0.9) < 1e-7)  // λ weighs the teacher: 0.9·1 + 0.1·0
         #expect(abs(teacher.bias!.scalars[0] - 0.1) < 1e-7)
         #expect(abs(teacher.weight.scalars[0] - 0.1) > 0.5)   // the inverted convention would give 0.1
@@ -161,7 +161,7 @@ import Testing
         #expect(pair.student.backbone.blocks.map(\.dropPathRate) == [0, 0.2])
         pair.student.head.mlp[0].weight.add(Tensor(shape: pair.student.head.mlp[0].weight.shape, repeating: 1))
         let before = pair.teacher.head.mlp[0].weight
-        pair.updateTeacher(momentum: 0.75)
+        pair.updateTeacher(teacherMomentum: 0.75)
         assertClose(pair.teacher.head.mlp[0].weight, before + Tensor(shape: before.shape, repeating: 0.25), absolute: 1e-6)
     }
 }

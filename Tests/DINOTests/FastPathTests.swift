@@ -176,7 +176,7 @@ import Testing
         let teacherStart = DINOHead(head.configuration, using: &rng)
         agree("EMA, clipping and two AdamW steps") {
             var teacherModel = teacherStart
-            updateTeacher(&teacherModel, towards: studentModel, momentum: 0.996)
+            updateTeacher(&teacherModel, towards: studentModel, teacherMomentum: 0.996)
             var clipped = gradients
             clipGradientsPerParameter(&clipped, maximum: 0.5)
             var model = studentModel, optimizer = AdamW()

@@ -22,7 +22,7 @@ public struct BackboneWithHead: Equatable, Sendable, Parameterized {
 /// DINO's two networks: a student trained by gradient descent and a teacher that follows it by EMA.
 ///
 /// The teacher starts as an exact copy of the student (backbone and head), has no DropPath, and is only
-/// ever changed by `updateTeacher(momentum:)`.
+/// ever changed by `updateTeacher(teacherMomentum:)`.
 public struct DINOViT: Equatable, Sendable {
     /// The network trained by gradient descent, with DropPath.
     public var student: BackboneWithHead
@@ -42,8 +42,8 @@ public struct DINOViT: Equatable, Sendable {
     }
 
     /// θ_t ← λ·θ_t + (1 − λ)·θ_s, by parameter name.
-    public mutating func updateTeacher(momentum: Float) {
-        DINO.updateTeacher(&teacher, towards: student, momentum: momentum)
+    public mutating func updateTeacher(teacherMomentum: Float) {
+        DINO.updateTeacher(&teacher, towards: student, teacherMomentum: teacherMomentum)
     }
 }
 // snippet.end

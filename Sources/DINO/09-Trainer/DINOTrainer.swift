@@ -24,7 +24,7 @@ public final class DINOTrainer {
     /// The training batches.
     public let loader: CropLoader
     let validationLoader: CropLoader
-    let learningRates: [Double], weightDecays: [Double], momenta: [Double]
+    let learningRates: [Double], weightDecays: [Double], teacherMomenta: [Double]
     /// k-NN, linear probe and baselines on the teacher's backbone.
     public let evaluation: Evaluation
 
@@ -72,7 +72,7 @@ public final class DINOTrainer {
                                        warmupEpochs: configuration.warmupEpochs)
         weightDecays = cosineSchedule(base: configuration.weightDecay, final: configuration.weightDecayEnd,
                                       epochs: configuration.epochs, iterationsPerEpoch: iterations)
-        momenta = cosineSchedule(base: configuration.momentumTeacher, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
+        teacherMomenta = cosineSchedule(base: configuration.momentumTeacher, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
         if let resume {
             state = try Checkpoint.load(from: resume, model: &model, optimizer: &optimizer, loss: &criterion)
             log.say("resumed from \(resume.path) at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration))")
@@ -145,14 +145,14 @@ public final class DINOTrainer {
         }
         optimizer.step(&model.student, gradients: gradients, learningRate: Float(learningRates[iteration]),
                        weightDecay: Float(weightDecays[iteration]), skipping: skippedParameters(epoch: epoch))
-        model.updateTeacher(momentum: Float(momenta[iteration]))
+        model.updateTeacher(teacherMomentum: Float(teacherMomenta[iteration]))
         criterion.updateCenter(teacherOutput: teacherOutput)
         clock.lap("optimizer")
         lastStepPhases = clock.laps
         let s = result.statistics
         return ["loss": Double(result.loss), "teacher_entropy": Double(s.teacherEntropy), "kl": Double(s.klDivergence),
                 "mean_teacher_entropy": Double(s.meanDistributionEntropy), "lr": learningRates[iteration],
-                "weight_decay": weightDecays[iteration], "momentum": momenta[iteration],
+                "weight_decay": weightDecays[iteration], "teacher_momentum": teacherMomenta[iteration],
                 "teacher_temperature": Double(criterion.teacherTemperature(epoch: epoch))]
     }
     // snippet.end

@@ -42,7 +42,7 @@ public final class TrainingLog: @unchecked Sendable {
         write(["type": "step"], values)
         let v = { (key: String) in values[key] ?? .nan }
         let text = String(format: "epoch %d/%d  step %d/%d  loss %.4f  lr %.2e  wd %.3f  λ %.5f  τt %.3f  h(Pt) %.3f  KL %.3f  %.1f img/s  %@ left",
-                          Int(v("epoch")) + 1, epochs, batch, batchesPerEpoch, v("loss"), v("lr"), v("weight_decay"), v("momentum"),
+                          Int(v("epoch")) + 1, epochs, batch, batchesPerEpoch, v("loss"), v("lr"), v("weight_decay"), v("teacher_momentum"),
                           v("teacher_temperature"), v("teacher_entropy"), v("kl"), v("images_per_second"), Self.duration(secondsLeft))
         if quiet { return }
         if interactive {
