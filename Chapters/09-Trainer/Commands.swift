@@ -16,13 +16,17 @@ struct DINOCommand: ParsableCommand {
         defaultSubcommand: Train.self)
 }
 
-/// Writes a line to standard output at once (`print` buffers when the output is a pipe or a file).
-func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+/// Writes a line to standard output at once (`print` buffers when the output is a pipe or a file);
+/// throws when it cannot (a closed pipe, a full device).
+func say(_ line: String) throws { try StandardOutput.write(line + "\n") }
 
 /// Runs `body`, printing a failure as one clear line on standard error and exiting with status 1.
 func reportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    do {
+        try StandardOutput.checkOpen()
+        try body()
+    } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch {
+        try? FileHandle.standardError.write(contentsOf: Data("error: \(error)\n".utf8))
         throw ExitCode.failure
     }
 }
@@ -154,28 +158,54 @@ extension DINOCommand {
         @OptionGroup var options: TrainingOptions
         @Flag(help: "Continue the run in --output-dir from its checkpoint.safetensors, with the options saved there.")
         var resume = false
+        @Flag(help: "Start a new run in an --output-dir that holds one; its checkpoint is kept until the new run's first replaces it.")
+        var restart = false
 
         func run() throws {
             try reportingErrors {
                 var c = try options.configuration()
-                let checkpoint = URL(fileURLWithPath: c.outputDir).appendingPathComponent("checkpoint.safetensors")
+                guard !(resume && restart) else { throw ValidationError("--resume and --restart exclude each other: continue the run, or start over") }
+                // The folder is resolved once, here: everything this process writes goes there.
+                guard !c.outputDir.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw ValidationError("--output-dir is empty; name the folder for the run's checkpoints and metrics")
+                }
+                let folder = URL(fileURLWithPath: c.outputDir).standardizedFileURL
+                c.outputDir = folder.path
+                let lock = try RunFolderLock(folder: folder)
+                defer { withExtendedLifetime(lock) {} }
+                let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
+                let holdsARun = FileManager.default.fileExists(atPath: checkpoint.path)
                 if resume {
-                    guard FileManager.default.fileExists(atPath: checkpoint.path) else {
-                        throw DataError("--resume: no checkpoint at \(checkpoint.path)")
-                    }
+                    guard holdsARun else { throw DataError("--resume: no checkpoint at \(checkpoint.path)") }
+                    // The run's options come from the checkpoint; where and how this process computes, from the command line.
                     let (threads, path) = (c.threads, c.path)
                     c = try Checkpoint.configuration(of: checkpoint)
-                    (c.threads, c.path) = (threads, path)
+                    (c.threads, c.path, c.outputDir) = (threads, path, folder.path)
+                } else if holdsARun && restart {
+                    // The old run's metrics are kept beside the new ones, not mixed into them.
+                    let metrics = folder.appendingPathComponent("metrics.jsonl")
+                    if FileManager.default.fileExists(atPath: metrics.path) {
+                        let previous = folder.appendingPathComponent("metrics.previous.jsonl")
+                        guard rename(metrics.path, previous.path) == 0 else {
+                            throw DataError("--restart: cannot move \(metrics.path) aside (\(String(cString: strerror(errno))))")
+                        }
+                    }
+                } else if holdsARun {
+                    throw DataError("""
+                        \(folder.path) already holds a run (checkpoint.safetensors); pass --resume to continue it, \
+                        --restart to start over there (its checkpoint is kept until the new run's first one replaces it), \
+                        or another --output-dir
+                        """)
                 }
                 let data = try loadData(c)
-                say("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
+                try say("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
                       + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.depth) patch \(c.patchSize), "
                       + "K = \(c.outDim), \(2 + c.localCropsNumber) crops, \(c.threads) threads → \(c.outputDir)")
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil)
-                if !resume { _ = c.withComputeSettings { trainer.baselines() } }
+                if !resume { _ = try c.withComputeSettings { try trainer.baselines() } }
                 try trainer.fit()
-                say("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
+                try say("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
             }
         }
     }
@@ -192,7 +222,13 @@ extension DINOCommand {
         func run() throws {
             try reportingErrors {
                 guard ["train", "test"].contains(split) else { throw ValidationError("--split must be train or test, got '\(split)'") }
+                guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
                 let url = URL(fileURLWithPath: checkpoint)
+                let outputURL = URL(fileURLWithPath: output)
+                // Never overwrite the input, under any of its names (a symbolic link, "./", "..").
+                guard url.resolvingSymlinksInPath().standardizedFileURL.path != outputURL.resolvingSymlinksInPath().standardizedFileURL.path else {
+                    throw ValidationError("--output \(output) is the checkpoint being read; name another file for the features")
+                }
                 let c = try Checkpoint.configuration(of: url)
                 let data = try loadData(c)
                 // Only the teacher's backbone is needed: no trainer, no run folder.
@@ -207,8 +243,8 @@ extension DINOCommand {
                     Parallel.$threadCount.withValue(threads) { evaluation.features(of: dataset, backbone: backbone) }
                 }
                 try SafeTensors.write([("features", features), ("labels", Tensor(dataset.labels.map(Float.init)))],
-                                      metadata: ["classes": dataset.classNames.joined(separator: ",")], to: URL(fileURLWithPath: output))
-                say("wrote \(features.shape) features and \(dataset.count) labels to \(output)")
+                                      metadata: ["classes": dataset.classNames.joined(separator: ",")], to: outputURL)
+                try say("wrote \(features.shape) features and \(dataset.count) labels to \(output)")
             }
         }
     }

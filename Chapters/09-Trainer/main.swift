@@ -97,7 +97,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  */
 func theLoopAndWhatItMeasures(_ out: Notebook) throws {
     let trainer = try miniatureTrainer(epochs: 3, folder: "loop")
-    let baseline = trainer.baselines()
+    let baseline = try trainer.baselines()
     try trainer.fit()
     let lines = try String(contentsOf: trainer.log.folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         .split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }

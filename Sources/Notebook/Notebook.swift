@@ -15,9 +15,17 @@ public final class Notebook: @unchecked Sendable {
         let line = items.map { "\($0)" }.joined(separator: separator) + "\n"
         lock.withLock { text += line }
         if echo {
-            FileHandle.standardOutput.write(Data(line.utf8))
+            // A closed pipe or a full device ends the chapter with a message, not a signal.
+            _ = Self.brokenPipeIgnored
+            do { try FileHandle.standardOutput.write(contentsOf: Data(line.utf8)) } catch {
+                try? FileHandle.standardError.write(contentsOf: Data("error: standard output cannot be written (\((error as NSError).localizedDescription))\n".utf8))
+                exit(1)
+            }
         }
     }
+
+    /// SIGPIPE ignored, once per process: a write to a closed pipe fails instead of killing the process.
+    static let brokenPipeIgnored: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
     /// Everything written so far.
     public var output: String { lock.withLock { text } }

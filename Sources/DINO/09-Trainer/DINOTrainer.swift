@@ -50,8 +50,9 @@ public final class DINOTrainer {
         }
         for (name, dataset) in [("training", train), ("test", test), ("k-NN bank", bank)] { try dataset.checkFinite(name) }
         log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
-        // A run killed while writing leaves its temporary file behind; the finished files are intact.
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.contains(".safetensors.tmp-") {
+        // A run killed while writing leaves its temporary file behind (`writeAtomically`'s `.NAME.tmp-PID`);
+        // the finished files are intact, and no other process writes here (the command holds the folder's lock).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
             try? FileManager.default.removeItem(at: log.folder.appendingPathComponent(name))
         }
         let (mean, std) = Evaluation.statistics(dataset: configuration.dataset, train: train)
@@ -75,7 +76,7 @@ public final class DINOTrainer {
         teacherMomenta = cosineSchedule(base: configuration.momentumTeacher, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
         if let resume {
             state = try Checkpoint.load(from: resume, model: &model, optimizer: &optimizer, loss: &criterion)
-            log.say("resumed from \(resume.path) at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration))")
+            try log.say("resumed from \(resume.path) at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration))")
         }
     }
 
@@ -104,7 +105,7 @@ public final class DINOTrainer {
             var summary = String(format: "epoch %d/%d done: loss %.4f, validation loss %.4f", state.epoch, c.epochs,
                                  values["loss"] ?? .nan, values["validation_loss"] ?? .nan)
             if let knn = values["knn_top1"] { summary += String(format: ", k-NN top-1 %.2f%% (k = 20)", knn) }
-            log.say(summary)
+            try log.say(summary)
         }
     }
 
@@ -213,9 +214,9 @@ public final class DINOTrainer {
             values["epoch"] = Double(state.epoch)
             values["iteration"] = Double(state.iteration)
             let remaining = (configuration.epochs - state.epoch) * batches - state.batch
-            log.step(values, batch: state.batch, batchesPerEpoch: batches, epochs: configuration.epochs, secondsLeft: recent * Double(remaining))
+            try log.step(values, batch: state.batch, batchesPerEpoch: batches, epochs: configuration.epochs, secondsLeft: recent * Double(remaining))
             if !warnedAboutCollapse, state.iteration > 20, let warning = collapseWarning(values) {
-                log.say("warning: \(warning)")
+                try log.say("warning: \(warning)")
                 warnedAboutCollapse = true
             }
             for (key, value) in values { sums[key, default: 0] += value }
@@ -262,11 +263,11 @@ public final class DINOTrainer {
     /// and at the end the linear probe.
     public func evaluate(final: Bool) throws -> [String: Double] {
         let values = evaluation.evaluate(model.teacher.backbone, linearProbe: final)
-        log.say("k-NN (teacher CLS, T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
+        try log.say("k-NN (teacher CLS, T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
             String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, values["knn_top1_k\($0)"] ?? .nan, values["knn_top5_k\($0)"] ?? .nan)
         }.joined(separator: "; "))
         try writeAttentionMaps()
-        if let probe = values["linear_probe"] { log.say(String(format: "linear probe on frozen teacher features: %.2f%% top-1", probe)) }
+        if let probe = values["linear_probe"] { try log.say(String(format: "linear probe on frozen teacher features: %.2f%% top-1", probe)) }
         return values
     }
 
@@ -279,9 +280,9 @@ public final class DINOTrainer {
 
     /// The k-NN accuracy of two references, printed once at the start: raw normalised pixels, and the
     /// teacher at its random initialisation.
-    public func baselines() -> [String: Double] {
+    public func baselines() throws -> [String: Double] {
         let values = evaluation.baselines(initialBackbone: model.teacher.backbone)
-        log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%",
+        try log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%",
                        values["baseline_raw_pixels"] ?? .nan, values["baseline_random_init"] ?? .nan))
         return values
     }

@@ -27,19 +27,17 @@ public final class TrainingLog: @unchecked Sendable {
 
     deinit { try? metrics.close() }
 
-    /// A line for the reader (clears the progress bar first).
-    public func say(_ line: String) {
+    /// A line for the reader (clears the progress bar first); throws when standard output cannot be
+    /// written (a closed pipe, a full device).
+    public func say(_ line: String) throws {
         guard !quiet else { return }
-        Self.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
+        try StandardOutput.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
     }
 
-    /// Unbuffered, so the progress bar and the lines appear as they happen.
-    static func write(_ text: String) { FileHandle.standardOutput.write(Data(text.utf8)) }
-
     /// One training step: a JSON line, and the progress bar (or a plain line every ten seconds).
-    public func step(_ values: [String: Double], batch: Int, batchesPerEpoch: Int, epochs: Int, secondsLeft: Double) {
+    public func step(_ values: [String: Double], batch: Int, batchesPerEpoch: Int, epochs: Int, secondsLeft: Double) throws {
         steps.append(values)
-        write(["type": "step"], values)
+        try write(["type": "step"], values)
         let v = { (key: String) in values[key] ?? .nan }
         let text = String(format: "epoch %d/%d  step %d/%d  loss %.4f  lr %.2e  wd %.3f  λ %.5f  τt %.3f  h(Pt) %.3f  KL %.3f  %.1f img/s  %@ left",
                           Int(v("epoch")) + 1, epochs, batch, batchesPerEpoch, v("loss"), v("lr"), v("weight_decay"), v("teacher_momentum"),
@@ -47,17 +45,17 @@ public final class TrainingLog: @unchecked Sendable {
         if quiet { return }
         if interactive {
             let done = Int(Double(batch) / Double(max(batchesPerEpoch, 1)) * 20)
-            Self.write("\r\u{1B}[K[" + String(repeating: "█", count: done) + String(repeating: "·", count: 20 - done) + "] " + text)
+            try StandardOutput.write("\r\u{1B}[K[" + String(repeating: "█", count: done) + String(repeating: "·", count: 20 - done) + "] " + text)
         } else if Date().timeIntervalSince(lastPlainLine) >= 10 || batch == batchesPerEpoch {
             lastPlainLine = Date()
-            say(text)
+            try say(text)
         }
     }
 
     /// The end of an epoch: a JSON line and fresh charts.
     public func epoch(_ values: [String: Double]) throws {
         epochs.append(values)
-        write(["type": "epoch"], values)
+        try write(["type": "epoch"], values)
         try writeCharts()
     }
 
@@ -68,11 +66,15 @@ public final class TrainingLog: @unchecked Sendable {
         return s >= 3600 ? String(format: "%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60) : String(format: "%d:%02d", s / 60, s % 60)
     }
 
-    private func write(_ kind: [String: String], _ values: [String: Double]) {
+    /// One JSON line in `metrics.jsonl`; a full disk is an error that names the file.
+    private func write(_ kind: [String: String], _ values: [String: Double]) throws {
         var object: [String: Any] = kind
         for (key, value) in values { object[key] = value.isFinite ? value : nil }
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-            metrics.write(data + Data("\n".utf8))
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        do {
+            try metrics.write(contentsOf: data + Data("\n".utf8))
+        } catch {
+            throw DataError("\(folder.appendingPathComponent("metrics.jsonl").path) cannot be written (\((error as NSError).localizedDescription))")
         }
     }
 

@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// The command line as a user runs it: each case a subprocess of the built `ch09-trainer` (or a
+/// chapter), asserting the exit status, the message, and that no file was lost or changed.
+@Suite struct CommandLineTests {
+    /// What a command did.
+    struct Outcome {
+        let status: Int32, output: String, error: String
+    }
+
+    /// The folder of the built executables: the test bundle's own (`swift test` builds them beside it).
+    static let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+
+    /// Runs `script` with bash, `$BIN` naming the executables' folder; output and errors go to files, so
+    /// that a full pipe never blocks the child.
+    static func shell(_ script: String) throws -> Outcome {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dino-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (out, err) = (scratch.appendingPathComponent("out"), scratch.appendingPathComponent("err"))
+        for file in [out, err] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.environment = ProcessInfo.processInfo.environment.merging(["BIN": binaries.path, "CI": "1"]) { $1 }
+        process.standardOutput = try FileHandle(forWritingTo: out)
+        process.standardError = try FileHandle(forWritingTo: err)
+        try process.run()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, output: try String(contentsOf: out, encoding: .utf8),
+                       error: try String(contentsOf: err, encoding: .utf8))
+    }
+
+    /// A fresh folder for one test's files.
+    static func folder() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("dino-cli-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// A training run small enough for a debug build (about 10 s an epoch): 32 synthetic images of 28².
+    static func tinyTraining(_ folder: URL, epochs: Int = 1) -> String {
+        "$BIN/ch09-trainer train --dataset synthetic --train-subset 32 --eval-test-subset 16 --depth 1 --patch-size 7 "
+            + "--out-dim 32 --global-crop-size 28 --local-crops-number 2 --local-crop-size 14 --batch-size 16 "
+            + "--epochs \(epochs) --warmup-epochs 0 --threads 1 --output-dir '\(folder.path)'"
+    }
+
+    @Test func featuresNeverOverwriteTheirInput() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
+        let bytes = Data((0..<256).map { UInt8($0) })
+        try bytes.write(to: checkpoint)
+        try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent("link.safetensors"), withDestinationURL: checkpoint)
+        for output in [checkpoint.path, folder.path + "/./checkpoint.safetensors", folder.appendingPathComponent("link.safetensors").path] {
+            let outcome = try Self.shell("$BIN/ch09-trainer features --checkpoint '\(checkpoint.path)' --output '\(output)'")
+            #expect(outcome.status != 0, "--output \(output)")
+            #expect(outcome.error.contains("is the checkpoint being read"), "\(outcome.error)")
+        }
+        #expect(try Data(contentsOf: checkpoint) == bytes)
+        // Negative control: another output gets past this check (and fails later, on the fake checkpoint).
+        let other = try Self.shell("$BIN/ch09-trainer features --checkpoint '\(checkpoint.path)' --output '\(folder.path)/f.safetensors'")
+        #expect(!other.error.contains("is the checkpoint being read"))
+    }
+
+    @Test func impossibleOptionsAreRefusedBeforeAnythingIsWritten() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(String, String)] = [
+            ("$BIN/ch09-trainer features --checkpoint x --output y --threads 0", "--threads must be at least 1"),
+            ("$BIN/ch09-trainer train --dataset synthetic --output-dir ''", "--output-dir is empty"),
+            (Self.tinyTraining(folder) + " --resume --restart", "--resume and --restart exclude each other"),
+        ]
+        for (command, message) in cases {
+            let outcome = try Self.shell(command)
+            #expect(outcome.status != 0 && outcome.error.contains(message), "\(command): \(outcome.status) \(outcome.error)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test func aFolderThatHoldsARunIsNotOverwritten() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
+        let bytes = Data("a run's checkpoint".utf8)
+        try bytes.write(to: checkpoint)
+        let outcome = try Self.shell(Self.tinyTraining(folder))
+        #expect(outcome.status != 0)
+        #expect(outcome.error.contains("already holds a run") && outcome.error.contains("--resume"), "\(outcome.error)")
+        #expect(try Data(contentsOf: checkpoint) == bytes)
+    }
+
+    @Test func aSecondProcessOnOneFolderIsRefusedWithTheHoldersPID() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: "/bin/bash")
+        first.arguments = ["-c", "exec " + Self.tinyTraining(folder, epochs: 3) + " >/dev/null 2>&1"]
+        first.environment = ProcessInfo.processInfo.environment.merging(["BIN": Self.binaries.path]) { $1 }
+        try first.run()
+        defer { if first.isRunning { first.terminate() }; first.waitUntilExit() }
+        // Wait (at most 20 s) until the first process holds the folder.
+        let lockFile = folder.appendingPathComponent(".lock")
+        var holder = ""
+        for _ in 0..<200 where holder.isEmpty {
+            holder = ((try? String(contentsOf: lockFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if holder.isEmpty { Thread.sleep(forTimeInterval: 0.1) }
+        }
+        #expect(holder == "\(first.processIdentifier)")
+        let second = try Self.shell(Self.tinyTraining(folder, epochs: 3))
+        #expect(second.status != 0)
+        #expect(second.error.contains("in use by another run (PID \(first.processIdentifier))"), "\(second.error)")
+    }
+
+    @Test func resumingACopyWritesIntoTheCopy() throws {
+        let (original, copy) = (try Self.folder(), try Self.folder())
+        defer { for f in [original, copy] { try? FileManager.default.removeItem(at: f) } }
+        let trained = try Self.shell(Self.tinyTraining(original, epochs: 2) + " --saveckp-freq 1")
+        #expect(trained.status == 0, "\(trained.error)")
+        // The copy goes back to the end of epoch 1, then resumes.
+        for name in try FileManager.default.contentsOfDirectory(atPath: original.path) where !name.hasPrefix(".") {
+            try FileManager.default.copyItem(at: original.appendingPathComponent(name), to: copy.appendingPathComponent(name))
+        }
+        let copyCheckpoint = copy.appendingPathComponent("checkpoint.safetensors")
+        try FileManager.default.removeItem(at: copyCheckpoint)
+        try FileManager.default.copyItem(at: copy.appendingPathComponent("checkpoint0001.safetensors"), to: copyCheckpoint)
+        let originalBytes = try Data(contentsOf: original.appendingPathComponent("checkpoint.safetensors"))
+        let resumed = try Self.shell("$BIN/ch09-trainer train --resume --threads 1 --output-dir '\(copy.path)'")
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(try Data(contentsOf: original.appendingPathComponent("checkpoint.safetensors")) == originalBytes, "the original run was changed")
+        #expect(try Data(contentsOf: copyCheckpoint) != Data(contentsOf: copy.appendingPathComponent("checkpoint0001.safetensors")),
+                "the copy did not train its second epoch")
+    }
+
+    @Test(arguments: ["exec 1>&-", "exec 1>/dev/full"])
+    func anUnwritableStandardOutputEndsWithAMessage(redirection: String) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let chapter = try Self.shell("\(redirection); $BIN/ch00-tensors")
+        #expect(chapter.status == 1 && chapter.error.contains("standard output cannot be written"), "\(chapter.status) \(chapter.error)")
+        let training = try Self.shell("\(redirection); " + Self.tinyTraining(folder))
+        #expect(training.status == 1 && training.error.contains("standard output cannot be written"), "\(training.status) \(training.error)")
+        // Negative control: with a working standard output the chapter succeeds.
+        #expect(try Self.shell("$BIN/ch00-tensors >/dev/null").status == 0)
+    }
+}
