@@ -234,7 +234,7 @@ extension DINOCommand {
                 // Only the teacher's backbone is needed: no trainer, no run folder.
                 var rng = SeededGenerator(seed: 0)
                 var backbone = VisionTransformer(try c.backbone(channels: data.train.channels), using: &rng)
-                try backbone.load(safetensors: url, prefix: "teacher.backbone.")
+                try Checkpoint.teacherBackbone(of: url, into: &backbone)
                 let (mean, std) = Evaluation.statistics(dataset: c.dataset, train: data.train)
                 let evaluation = Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count,
                                             mean: mean, std: std, ks: c.knnK, temperature: c.knnTemperature)

@@ -133,6 +133,26 @@ import Testing
                 "the copy did not train its second epoch")
     }
 
+    @Test func aCorruptCheckpointIsNamedAndNothingIsWritten() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try Self.shell(Self.tinyTraining(folder)).status == 0)
+        let checkpoint = folder.appendingPathComponent("checkpoint.safetensors"), features = folder.appendingPathComponent("f.safetensors")
+        let good = try Self.shell("$BIN/ch09-trainer features --checkpoint '\(checkpoint.path)' --output '\(features.path)'")
+        #expect(good.status == 0, "\(good.error)")  // negative control
+        try FileManager.default.removeItem(at: features)
+        var bytes = try Data(contentsOf: checkpoint)
+        bytes[bytes.count - 100] ^= 0x40  // inside the last tensor's data
+        try bytes.write(to: checkpoint)
+        let bad = try Self.shell("$BIN/ch09-trainer features --checkpoint '\(checkpoint.path)' --output '\(features.path)'")
+        #expect(bad.status != 0)
+        #expect(bad.error.contains("is corrupt") && bad.error.contains("tensor "), "\(bad.error)")
+        #expect(!FileManager.default.fileExists(atPath: features.path))
+        let resumed = try Self.shell("$BIN/ch09-trainer train --resume --output-dir '\(folder.path)'")
+        #expect(resumed.status != 0 && resumed.error.contains("is corrupt"), "\(resumed.error)")
+        #expect(try Data(contentsOf: checkpoint) == bytes)
+    }
+
     @Test(arguments: ["exec 1>&-", "exec 1>/dev/full"])
     func anUnwritableStandardOutputEndsWithAMessage(redirection: String) throws {
         let folder = try Self.folder()

@@ -22,6 +22,36 @@ public enum Checkpoint {
     /// The format tag written into the metadata.
     public static let format = "dino-swift-checkpoint-1"
 
+    /// The metadata entry holding each tensor's CRC-32C (hexadecimal, by name).
+    public static let checksumKey = "tensor_crc32c"
+
+    /// The tensors of a checkpoint, each checked against its CRC-32C when the file records them (files
+    /// written elsewhere, without checksums, load unchecked). Throws a message naming the corrupt tensor.
+    public static func verifiedTensors(_ url: URL) throws -> [String: Tensor] {
+        let metadata = try SafeTensors.readMetadata(url)
+        let tensors = try SafeTensors.read(url)
+        guard let json = metadata[checksumKey] else { return tensors }
+        guard let expected = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else {
+            throw DataError("\(url.path): its \(checksumKey) metadata is not a JSON object of hexadecimal checksums")
+        }
+        for (name, tensor) in tensors.sorted(by: { $0.key < $1.key }) {
+            guard let recorded = expected[name], let value = UInt32(recorded, radix: 16) else {
+                throw DataError("\(url.path): tensor \(name) has no checksum in the file's metadata; the file was changed after it was written")
+            }
+            let actual = CRC32C.checksum(tensor)
+            guard actual == value else {
+                throw DataError("""
+                    \(url.path): tensor \(name) is corrupt (CRC-32C \(String(actual, radix: 16)), recorded \(recorded)); \
+                    the file was changed after it was written: use another checkpoint (checkpointNNNN.safetensors) or start over
+                    """)
+            }
+        }
+        if let missing = expected.keys.sorted().first(where: { tensors[$0] == nil }) {
+            throw DataError("\(url.path): tensor \(missing) is recorded in the metadata but missing from the file")
+        }
+        return tensors
+    }
+
     /// Writes a checkpoint atomically (temporary file, then rename): a crash or a full disk leaves the
     /// previous checkpoint intact.
     public static func save(model: DINOViT, optimizer: AdamW, loss: DINOLoss, state: TrainingState,
@@ -35,7 +65,9 @@ public enum Checkpoint {
         tensors.append((name: "dino_loss.center", tensor: loss.center.value))
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
+        let checksums = Dictionary(uniqueKeysWithValues: tensors.map { ($0.name, String(CRC32C.checksum($0.tensor), radix: 16)) })
         let metadata = [
+            checksumKey: String(decoding: try encoder.encode(checksums), as: UTF8.self),
             "format": format,
             "state": String(decoding: try encoder.encode(state), as: UTF8.self),
             "configuration": String(decoding: try encoder.encode(configuration), as: UTF8.self),
@@ -52,7 +84,7 @@ public enum Checkpoint {
         guard metadata["format"] == format, let stateJSON = metadata["state"], let stepsJSON = metadata["optimizer_steps"] else {
             throw DataError("\(url.path): not a checkpoint of this trainer (no \(format) metadata)")
         }
-        let tensors = try SafeTensors.read(url)
+        let tensors = try verifiedTensors(url)
         func part(_ prefix: String) -> [String: Tensor] {
             tensors.reduce(into: [:]) { if $1.key.hasPrefix(prefix) { $0[String($1.key.dropFirst(prefix.count))] = $1.value } }
         }
@@ -73,9 +105,32 @@ public enum Checkpoint {
         guard Set(optimizer.firstMoments.keys) == Set(optimizer.steps.keys), Set(optimizer.secondMoments.keys) == Set(optimizer.steps.keys) else {
             throw DataError("\(url.path): the optimiser moments do not match its step counts")
         }
+        // Each moment must have its parameter's shape: AdamW would otherwise read past the end of one.
+        let parameterShapes = Dictionary(uniqueKeysWithValues: student.namedParameters.map { ($0.name, $0.tensor.shape) })
+        for name in optimizer.steps.keys.sorted() {
+            guard let shape = parameterShapes[name] else { throw DataError("\(url.path): optimiser state for \(name), which the model does not have") }
+            for (kind, moments) in [("exp_avg", optimizer.firstMoments), ("exp_avg_sq", optimizer.secondMoments)] where moments[name]?.shape != shape {
+                throw DataError("\(url.path): optimizer.\(kind).student.\(name) has shape \(moments[name]?.shape ?? []), the parameter \(shape)")
+            }
+            guard let steps = optimizer.steps[name], steps >= 1 else {
+                throw DataError("\(url.path): the optimiser's step count of \(name) is \(optimizer.steps[name] ?? 0), expected at least 1")
+            }
+        }
         model = DINOViT(student: student, teacher: teacher)
         loss.center.value = center
         return state
+    }
+
+    /// The teacher's backbone of a checkpoint, its tensors verified, into a backbone of the checkpoint's
+    /// architecture.
+    public static func teacherBackbone(of url: URL, into backbone: inout VisionTransformer) throws {
+        let prefix = "teacher.backbone."
+        let tensors = try verifiedTensors(url).reduce(into: [String: Tensor]()) {
+            if $1.key.hasPrefix(prefix) { $0[String($1.key.dropFirst(prefix.count))] = $1.value }
+        }
+        do { try backbone.load(tensors) } catch let error as ParameterError {
+            throw DataError("\(url.path) was written for another model: teacher \(error)")
+        }
     }
 
     /// The options a checkpoint was written with.
