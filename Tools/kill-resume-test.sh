@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Kill and resume: trains a small run while killing it with SIGKILL at random moments (every other kill
-# while a checkpoint is being written), resumes it each time, checks after every kill that the checkpoint
+# Kill and resume: trains a small run while stopping it at random moments, resumes it each time: every
+# other stop a SIGKILL while a checkpoint is being written, the others alternately a SIGINT (the run
+# finishes its step, writes a checkpoint and exits 130) and a SIGKILL at a random moment; checks after every kill that the checkpoint
 # on disk is readable, and finally compares the final checkpoint with an uninterrupted run's, byte for byte.
 #   Tools/kill-resume-test.sh [KILLS]      (default 12; a few minutes on 2 cores)
 set -euo pipefail
@@ -21,7 +22,7 @@ echo "== uninterrupted run =="
 echo "== interrupted run: $kills kills =="
 cd "$work/killed"
 start() { if [ -f run/checkpoint.safetensors ]; then "$trainer" train "${options[@]}" --resume >>log 2>&1 & else "$trainer" train "${options[@]}" >>log 2>&1 & fi; pid=$!; }
-survived=0; unreadable=0; during_write=0; resumes=0
+survived=0; unreadable=0; during_write=0; resumes=0; interrupted=0
 start
 for _ in $(seq 1 3000); do [ -f run/checkpoint.safetensors ] && break; sleep 0.01; done  # a first checkpoint to resume from
 for ((k = 1; k <= kills; k++)); do
@@ -37,7 +38,13 @@ for ((k = 1; k <= kills; k++)); do
     sleep "$(python3 -c 'import random; print(round(random.uniform(0.5, 3.0), 2))')"
   fi
   if ! kill -0 "$pid" 2>/dev/null; then wait "$pid" || true; echo "(the run finished before kill $k)"; break; fi
-  kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+  if ((k % 4 == 1)); then
+    kill -INT "$pid"; status=0; wait "$pid" 2>/dev/null || status=$?
+    [ "$status" -eq 130 ] || { echo "FAIL: SIGINT ended the run with status $status, expected 130"; exit 1; }
+    interrupted=$((interrupted + 1))
+  else
+    kill -9 "$pid"; wait "$pid" 2>/dev/null || true
+  fi
   survived=$((survived + 1))
   # The checkpoint on disk must always be complete: `features` reads every tensor of it.
   if ! "$trainer" features --checkpoint run/checkpoint.safetensors --split test --output f.safetensors --threads 1 >/dev/null 2>&1; then
@@ -47,7 +54,7 @@ for ((k = 1; k <= kills; k++)); do
   start
 done
 wait "$pid"
-echo "kills: $survived (during a checkpoint write: $during_write); resumes: $resumes; unreadable checkpoints seen: $unreadable"
+echo "stops: $survived (SIGINT: $interrupted; SIGKILL during a checkpoint write: $during_write); resumes: $resumes; unreadable checkpoints seen: $unreadable"
 if cmp -s "$work/straight/run/checkpoint.safetensors" run/checkpoint.safetensors \
    && cmp -s "$work/straight/run/teacher_backbone.safetensors" run/teacher_backbone.safetensors; then
   echo "final checkpoint (student, teacher, optimiser, centre, state) and teacher backbone: identical to the uninterrupted run, byte for byte"

@@ -25,7 +25,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try StandardOutput.checkOpen()
         try body()
-    } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch {
+    } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch let interrupted as TrainingInterrupted {
+        try? FileHandle.standardError.write(contentsOf: Data("\(interrupted)\n".utf8))
+        throw ExitCode(interrupted.exitStatus)
+    } catch {
         try? FileHandle.standardError.write(contentsOf: Data("error: \(error)\n".utf8))
         throw ExitCode.failure
     }
@@ -169,9 +172,9 @@ extension DINOCommand {
                 guard !c.outputDir.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw ValidationError("--output-dir is empty; name the folder for the run's checkpoints and metrics")
                 }
-                let folder = URL(fileURLWithPath: c.outputDir).standardizedFileURL
-                c.outputDir = folder.path
+                let (givenFolder, folder) = (c.outputDir, URL(fileURLWithPath: c.outputDir).standardizedFileURL)
                 let lock = try RunFolderLock(folder: folder)
+                StopSignals.install()
                 defer { withExtendedLifetime(lock) {} }
                 let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
                 let holdsARun = FileManager.default.fileExists(atPath: checkpoint.path)
@@ -180,7 +183,7 @@ extension DINOCommand {
                     // The run's options come from the checkpoint; where and how this process computes, from the command line.
                     let (threads, path) = (c.threads, c.path)
                     c = try Checkpoint.configuration(of: checkpoint)
-                    (c.threads, c.path, c.outputDir) = (threads, path, folder.path)
+                    (c.threads, c.path, c.outputDir) = (threads, path, givenFolder)
                 } else if holdsARun && restart {
                     // The old run's metrics are kept beside the new ones, not mixed into them.
                     let metrics = folder.appendingPathComponent("metrics.jsonl")

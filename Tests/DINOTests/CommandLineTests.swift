@@ -153,6 +153,37 @@ import Testing
         #expect(try Data(contentsOf: checkpoint) == bytes)
     }
 
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aSignalFinishesTheStepWritesACheckpointAndSaysHowToResume(signal: Int32, status: Int32) throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let scratch = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let errors = scratch.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
+        let run = Process()
+        run.executableURL = Self.binaries.appendingPathComponent("ch09-trainer")
+        run.arguments = ["train", "--dataset", "synthetic", "--train-subset", "64", "--eval-test-subset", "16", "--depth", "1", "--patch-size", "7",
+                         "--out-dim", "32", "--global-crop-size", "28", "--local-crops-number", "2", "--local-crop-size", "14",
+                         "--batch-size", "16", "--epochs", "3", "--warmup-epochs", "0", "--threads", "1", "--output-dir", folder.path]
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = try FileHandle(forWritingTo: errors)
+        try run.run()
+        // Wait (at most 60 s) for the first step's line in metrics.jsonl, then signal.
+        let metrics = folder.appendingPathComponent("metrics.jsonl")
+        for _ in 0..<600 where ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").isEmpty { Thread.sleep(forTimeInterval: 0.1) }
+        kill(run.processIdentifier, signal)
+        run.waitUntilExit()
+        let message = try String(contentsOf: errors, encoding: .utf8)
+        #expect(run.terminationStatus == status, "\(message)")
+        #expect(message.contains("checkpoint written to") && message.contains("train --resume --output-dir"), "\(message)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoint.safetensors").path))
+        // The run continues from there to its end.
+        let resumed = try Self.shell("$BIN/ch09-trainer train --resume --output-dir '\(folder.path)'")
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.output.contains("resumed from"), "\(resumed.output)")
+    }
+
     @Test(arguments: ["exec 1>&-", "exec 1>/dev/full"])
     func anUnwritableStandardOutputEndsWithAMessage(redirection: String) throws {
         let folder = try Self.folder()

@@ -106,6 +106,10 @@ public final class DINOTrainer {
                                  values["loss"] ?? .nan, values["validation_loss"] ?? .nan)
             if let knn = values["knn_top1"] { summary += String(format: ", k-NN top-1 %.2f%% (k = 20)", knn) }
             try log.say(summary)
+            // A signal during the evaluation: the epoch's checkpoint is written, stop here.
+            if let signal = StopSignals.pending, state.epoch < c.epochs {
+                throw TrainingInterrupted(signal: signal, epoch: state.epoch, batch: state.batch, checkpoint: checkpointURL)
+            }
         }
     }
 
@@ -221,6 +225,10 @@ public final class DINOTrainer {
             }
             for (key, value) in values { sums[key, default: 0] += value }
             count += 1
+            if let signal = StopSignals.pending {
+                try saveCheckpoint(numbered: false)
+                throw TrainingInterrupted(signal: signal, epoch: state.epoch, batch: state.batch, checkpoint: checkpointURL)
+            }
             if configuration.checkpointEveryIterations > 0, state.iteration % configuration.checkpointEveryIterations == 0, state.batch < batches {
                 try saveCheckpoint(numbered: false)
             }
