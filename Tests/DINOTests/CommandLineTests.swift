@@ -71,6 +71,9 @@ import Testing
             ("$BIN/ch09-trainer features --checkpoint x --output y --threads 0", "--threads must be at least 1"),
             ("$BIN/ch09-trainer train --dataset synthetic --output-dir ''", "--output-dir is empty"),
             (Self.tinyTraining(folder) + " --resume --restart", "--resume and --restart exclude each other"),
+            ("$BIN/ch09-trainer train --dataset synthetic --epochs 1000000000 --output-dir '\(folder.path)/run'", "epochs must be between 1 and 100000"),
+            ("$BIN/ch09-trainer train --dataset synthetic --train-subset 4611686018427387904 --output-dir '\(folder.path)/run'",
+             "train-subset must be between 1 and 2147483647"),
         ]
         for (command, message) in cases {
             let outcome = try Self.shell(command)

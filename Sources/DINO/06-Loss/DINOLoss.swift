@@ -51,8 +51,6 @@ public struct LossConfiguration: Codable, Equatable, Sendable {
 public struct DINOLoss: Sendable {
     /// The options.
     public let configuration: LossConfiguration
-    /// τ_t for each epoch.
-    public let teacherTemperatures: [Float]
     /// The centre (Eq. 4), carried across steps and saved in checkpoints.
     public var center: Center
 
@@ -60,14 +58,14 @@ public struct DINOLoss: Sendable {
     public init(_ configuration: LossConfiguration, epochs: Int) throws {
         try configuration.validate(epochs: epochs)
         self.configuration = configuration
-        teacherTemperatures = teacherTemperatureSchedule(
-            warmupTemperature: configuration.warmupTeacherTemperature, temperature: configuration.teacherTemperature,
-            warmupEpochs: configuration.warmupTeacherTemperatureEpochs, epochs: epochs)
         center = Center(dimension: configuration.outputDimension, momentum: configuration.centerMomentum)
     }
 
-    /// τ_t for `epoch` (the last value past the end of the schedule).
-    public func teacherTemperature(epoch: Int) -> Float { teacherTemperatures[min(epoch, teacherTemperatures.count - 1)] }
+    /// τ_t for `epoch`.
+    public func teacherTemperature(epoch: Int) -> Float {
+        DINO.teacherTemperature(epoch: epoch, warmupTemperature: configuration.warmupTeacherTemperature,
+                                temperature: configuration.teacherTemperature, warmupEpochs: configuration.warmupTeacherTemperatureEpochs)
+    }
 
     /// The loss of one step, `∂loss/∂(student output)` `(V·B, K)`, and the Eq. 5 monitor.
     public struct Result: Sendable {

@@ -24,7 +24,7 @@ public final class DINOTrainer {
     /// The training batches.
     public let loader: CropLoader
     let validationLoader: CropLoader
-    let learningRates: [Double], weightDecays: [Double], teacherMomenta: [Double]
+    let learningRates: CosineSchedule, weightDecays: CosineSchedule, teacherMomenta: CosineSchedule
     /// k-NN, linear probe and baselines on the teacher's backbone.
     public let evaluation: Evaluation
 
@@ -68,12 +68,12 @@ public final class DINOTrainer {
         model = DINOViT(backbone: try configuration.backbone(channels: train.channels), head: configuration.head, using: &rng)
         criterion = try DINOLoss(configuration.lossConfiguration, epochs: configuration.epochs)
         let iterations = loader.batchesPerEpoch
-        learningRates = cosineSchedule(base: scaledLearningRate(base: configuration.lr, totalBatchSize: configuration.batchSize),
+        learningRates = CosineSchedule(base: scaledLearningRate(base: configuration.lr, totalBatchSize: configuration.batchSize),
                                        final: configuration.minLr, epochs: configuration.epochs, iterationsPerEpoch: iterations,
                                        warmupEpochs: configuration.warmupEpochs)
-        weightDecays = cosineSchedule(base: configuration.weightDecay, final: configuration.weightDecayEnd,
+        weightDecays = CosineSchedule(base: configuration.weightDecay, final: configuration.weightDecayEnd,
                                       epochs: configuration.epochs, iterationsPerEpoch: iterations)
-        teacherMomenta = cosineSchedule(base: configuration.momentumTeacher, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
+        teacherMomenta = CosineSchedule(base: configuration.momentumTeacher, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
         if let resume {
             state = try Checkpoint.load(from: resume, model: &model, optimizer: &optimizer, loss: &criterion)
             try log.say("resumed from \(resume.path) at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration))")
@@ -148,16 +148,16 @@ public final class DINOTrainer {
         if let bad = norms.first(where: { !$0.value.isFinite }) {
             try checkFinite(bad.value, "the gradient of student.\(bad.key)", iteration: iteration)
         }
-        optimizer.step(&model.student, gradients: gradients, learningRate: Float(learningRates[iteration]),
-                       weightDecay: Float(weightDecays[iteration]), skipping: skippedParameters(epoch: epoch))
-        model.updateTeacher(teacherMomentum: Float(teacherMomenta[iteration]))
+        optimizer.step(&model.student, gradients: gradients, learningRate: Float(learningRates.value(at: iteration)),
+                       weightDecay: Float(weightDecays.value(at: iteration)), skipping: skippedParameters(epoch: epoch))
+        model.updateTeacher(teacherMomentum: Float(teacherMomenta.value(at: iteration)))
         criterion.updateCenter(teacherOutput: teacherOutput)
         clock.lap("optimizer")
         lastStepPhases = clock.laps
         let s = result.statistics
         return ["loss": Double(result.loss), "teacher_entropy": Double(s.teacherEntropy), "kl": Double(s.klDivergence),
-                "mean_teacher_entropy": Double(s.meanDistributionEntropy), "lr": learningRates[iteration],
-                "weight_decay": weightDecays[iteration], "teacher_momentum": teacherMomenta[iteration],
+                "mean_teacher_entropy": Double(s.meanDistributionEntropy), "lr": learningRates.value(at: iteration),
+                "weight_decay": weightDecays.value(at: iteration), "teacher_momentum": teacherMomenta.value(at: iteration),
                 "teacher_temperature": Double(criterion.teacherTemperature(epoch: epoch))]
     }
     // snippet.end

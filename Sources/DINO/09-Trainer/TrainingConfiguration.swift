@@ -130,6 +130,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         return c
     }
 
+    /// The longest run accepted: far beyond DINO's 800 epochs, and small enough that no count of
+    /// iterations overflows.
+    public static let maximumEpochs = 100_000
+
+    /// The most images a dataset, subset or batch may have: 2³¹ − 1, far beyond any CPU run, and small
+    /// enough that no size computed from it overflows.
+    public static let maximumImages = Int(Int32.max)
+
     /// Throws a message naming the first option, or combination, that cannot work.
     public func validate() throws {
         guard ["fashion-mnist", "synthetic", "folder"].contains(dataset) else {
@@ -138,7 +146,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         if dataset == "folder", dataPath == nil { throw ConfigurationError("--dataset folder needs --data-path ROOT (ImageFolder layout: ROOT/<class>/<images>)") }
         guard channels == 1 || channels == 3 else { throw ConfigurationError("channels must be 1 or 3, got \(channels)") }
         guard batchSize > 0 else { throw ConfigurationError("batch size must be positive, got \(batchSize)") }
-        guard epochs > 0 else { throw ConfigurationError("epochs must be positive, got \(epochs)") }
+        guard epochs > 0, epochs <= Self.maximumEpochs else {
+            throw ConfigurationError("epochs must be between 1 and \(Self.maximumEpochs), got \(epochs)")
+        }
+        guard batchSize <= Self.maximumImages else { throw ConfigurationError("batch size must be at most \(Self.maximumImages), got \(batchSize)") }
         guard warmupEpochs >= 0, warmupEpochs <= epochs else {
             throw ConfigurationError("learning-rate warm-up of \(warmupEpochs) epochs is longer than the run (\(epochs) epochs)")
         }
@@ -150,7 +161,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard threads >= 1 else { throw ConfigurationError("threads must be at least 1, got \(threads)") }
         guard knnK.allSatisfy({ $0 > 0 }), !knnK.isEmpty else { throw ConfigurationError("k-NN k values must be positive, got \(knnK)") }
         for (name, subset) in [("train-subset", trainSubset), ("eval-train-subset", evalTrainSubset), ("eval-test-subset", evalTestSubset)] {
-            if let subset, subset <= 0 { throw ConfigurationError("\(name) must be positive, got \(subset)") }
+            if let subset, subset <= 0 || subset > Self.maximumImages {
+                throw ConfigurationError("\(name) must be between 1 and \(Self.maximumImages), got \(subset)")
+            }
         }
         guard globalCropSize >= localCropSize else {
             throw ConfigurationError("global crops (\(globalCropSize)) must not be smaller than local crops (\(localCropSize))")
