@@ -138,9 +138,10 @@ func keepingTheCLSAttention(_ out: Notebook) {
 
  ## Exercises
 
- 1. **The softmax backward.** Write `exerciseSoftmaxBackward(probabilities:outputGradient:)` in
-    `Exercises/Stubs/Exercise02/SoftmaxBackward.swift`. Check it with
-    `DINO_EXERCISES=stubs swift test --filter Exercise02`.
+ 1. **The softmax backward, with a temperature.** DINO's loss divides the student's logits by
+    `τ_s = 0.1` before the softmax. Write `exerciseTemperedSoftmaxBackward(probabilities:outputGradient:temperature:)`
+    in `Exercises/Stubs/Exercise02/TemperedSoftmaxBackward.swift`: `∂L/∂z` for `p = softmax(z/τ)`. Check it
+    with `DINO_EXERCISES=stubs swift test --filter Exercise02`.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

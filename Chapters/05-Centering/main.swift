@@ -156,9 +156,10 @@ func toyRun(centring: Bool, teacherTemperature: Float) -> (steps: [Int], teacher
 
  ## Exercises
 
- 1. **The centre update.** Write `exerciseCenterUpdate(center:teacherOutput:momentum:)` in
-    `Exercises/Stubs/Exercise05/CenterUpdate.swift`. Check it with
-    `DINO_EXERCISES=stubs swift test --filter Exercise05`.
+ 1. **The centre across workers.** With data-parallel training each worker sees part of the batch,
+    and the batches need not be equal. Write `exerciseDistributedCenterUpdate(center:workerOutputs:momentum:)`
+    in `Exercises/Stubs/Exercise05/DistributedCenterUpdate.swift`: the centre one worker would compute
+    from all the rows. Check it with `DINO_EXERCISES=stubs swift test --filter Exercise05`.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

@@ -20,17 +20,25 @@ struct Exercise01 {
 
 @Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
 struct Exercise02 {
-    @Test func softmaxBackwardByHand() {
-        let p = Tensor(shape: [1, 2], scalars: [0.5, 0.5])
-        #expect(exerciseSoftmaxBackward(probabilities: p, outputGradient: Tensor(shape: [1, 2], scalars: [1, 0])).scalars == [0.25, -0.25])
+    @Test func temperedSoftmaxBackwardByHand() {
+        // p = (0.5, 0.5), ∂L/∂p = (1, 0): at τ = 1 the gradient is (0.25, −0.25); at τ = 0.1, ten times that.
+        let p = Tensor(shape: [1, 2], scalars: [0.5, 0.5]), g = Tensor(shape: [1, 2], scalars: [1, 0])
+        let answer = exerciseTemperedSoftmaxBackward(probabilities: p, outputGradient: g, temperature: 0.1)
+        assertClose(answer, Tensor(shape: [1, 2], scalars: [2.5, -2.5]), absolute: 1e-5, "∂L/∂z at τ = 0.1")
+        // Negative control: forgetting 1/τ gives (0.25, −0.25), which the check above rejects.
+        #expect(compare(Tensor(shape: [1, 2], scalars: [0.25, -0.25]), Tensor(shape: [1, 2], scalars: [2.5, -2.5]),
+                        absolute: 1e-5, relative: 1e-4).failures > 0)
     }
 
-    @Test func softmaxBackwardMatchesCentralDifferences() {
+    @Test(arguments: [Float(1), 0.1, 0.04])
+    func temperedSoftmaxBackwardMatchesCentralDifferences(temperature: Float) {
         var rng = SeededGenerator(seed: 2)
-        let logits = Tensor.normal([4, 6], using: &rng)
+        let logits = Tensor.normal([4, 6], std: 0.05, using: &rng)
         let probe = ProbeLoss(shape: [4, 6])
-        let answer = exerciseSoftmaxBackward(probabilities: softmax(logits), outputGradient: probe.weights)
-        expectGradient(answer, of: { probe(softmax($0)) }, at: logits, "∂L/∂logits")
+        let answer = exerciseTemperedSoftmaxBackward(probabilities: softmax(logits, temperature: temperature),
+                                                     outputGradient: probe.weights, temperature: temperature)
+        expectGradient(answer, of: { probe(softmax($0, temperature: temperature)) }, at: logits,
+                       step: 1e-3 * temperature, "∂L/∂logits at τ = \(temperature)")
     }
 }
 

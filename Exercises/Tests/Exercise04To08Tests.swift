@@ -25,20 +25,26 @@ struct Exercise04 {
 
 @Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
 struct Exercise05 {
-    @Test func byHand() {
-        let answer = exerciseCenterUpdate(center: Tensor(shape: [1, 2], scalars: [1, 1]),
-                                          teacherOutput: Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), momentum: 0.9)
-        assertClose(answer, Tensor(shape: [1, 2], scalars: [1.1, 1.2]), absolute: 1e-6)  // 0.9·1 + 0.1·(2, 3)
+    @Test func byHandWithUnequalWorkers() {
+        // Worker 0 has rows (1, 2) and (3, 4), worker 1 the row (7, 9): the global mean is (11/3, 5).
+        let answer = exerciseDistributedCenterUpdate(
+            center: Tensor(shape: [1, 2], scalars: [1, 1]),
+            workerOutputs: [Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), Tensor(shape: [1, 2], scalars: [7, 9])], momentum: 0.9)
+        let expected = Tensor(shape: [1, 2], scalars: [0.9 + 0.1 * 11 / 3, 0.9 + 0.1 * 5])
+        assertClose(answer, expected, absolute: 1e-6, "the centre from the global mean")
+        // Negative control: the mean of the workers' means, (4.5, 5.5), gives another centre.
+        let meanOfMeans = Tensor(shape: [1, 2], scalars: [0.9 + 0.45, 0.9 + 0.55])
+        #expect(compare(meanOfMeans, expected, absolute: 1e-6, relative: 1e-5).failures > 0)
     }
 
-    @Test func matchesTheLibrary() {
+    @Test func oneWorkerIsTheLibrarysCentre() {
         var rng = SeededGenerator(seed: 5)
         var center = Center(dimension: 6)
         center.value = .normal([1, 6], using: &rng)
         let teacher = Tensor.normal([8, 6], using: &rng)
-        let answer = exerciseCenterUpdate(center: center.value, teacherOutput: teacher, momentum: 0.9)
+        let split = exerciseDistributedCenterUpdate(center: center.value, workerOutputs: [teacher.rows(0..<3), teacher.rows(3..<8)], momentum: 0.9)
         center.update(teacherOutput: teacher)
-        assertClose(answer, center.value, absolute: 1e-6)
+        assertClose(split, center.value, absolute: 1e-6, "three rows on one worker, five on another, against one worker")
     }
 }
 
