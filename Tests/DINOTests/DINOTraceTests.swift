@@ -28,9 +28,7 @@ import Testing
         let trainer = try DINOTrainer(configuration: c, train: images, test: images, bank: images, quiet: true)
         var rng = SeededGenerator(seed: 0)
         let backbone = ViTConfiguration(imageSize: 8, patchSize: 4, channels: 1, dimension: 16, depth: 2, heads: 2, dropPathRate: 0)
-        var student = BackboneWithHead(backbone: VisionTransformer(backbone, using: &rng), head: DINOHead(c.head, using: &rng))
-        student.head = DINOHead(HeadConfiguration(inputDimension: 16, outputDimension: 24, hiddenDimension: 32, bottleneckDimension: 8),
-                                using: &rng)
+        var student = BackboneWithHead(backbone: VisionTransformer(backbone, using: &rng), head: DINOHead(c.head(for: backbone), using: &rng))
         try student.load(initialWeights())
         trainer.model = DINOViT(student: student, teacher: student)
         return trainer

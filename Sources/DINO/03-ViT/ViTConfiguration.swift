@@ -17,9 +17,12 @@ public struct ViTConfiguration: Codable, Equatable, Sendable {
     /// The last block's DropPath rate; block `i` uses `rate · i / (depth − 1)`.
     public var dropPathRate: Float
 
+    /// DINO's stochastic depth for the student's last block (0.1): written once, here.
+    public static let defaultDropPathRate: Float = 0.1
+
     /// A configuration with every field given.
     public init(imageSize: Int, patchSize: Int, channels: Int, dimension: Int, depth: Int, heads: Int,
-                mlpRatio: Int = 4, dropPathRate: Float = 0.1) {
+                mlpRatio: Int = 4, dropPathRate: Float = defaultDropPathRate) {
         (self.imageSize, self.patchSize, self.channels) = (imageSize, patchSize, channels)
         (self.dimension, self.depth, self.heads, self.mlpRatio, self.dropPathRate) = (dimension, depth, heads, mlpRatio, dropPathRate)
     }
@@ -27,7 +30,7 @@ public struct ViTConfiguration: Codable, Equatable, Sendable {
     /// The architectures of the reference by name: `vit_tiny` (192, 3 heads), `vit_small` (384, 6),
     /// `vit_base` (768, 12), each of depth 12 unless `depth` is given.
     public static func named(_ architecture: String, imageSize: Int, patchSize: Int, channels: Int,
-                             depth: Int = 12, dropPathRate: Float = 0.1) throws -> ViTConfiguration {
+                             depth: Int = 12, dropPathRate: Float = defaultDropPathRate) throws -> ViTConfiguration {
         let sizes = ["vit_tiny": (192, 3), "vit_small": (384, 6), "vit_base": (768, 12)]
         guard let (dimension, heads) = sizes[architecture] else {
             throw ConfigurationError("unknown architecture '\(architecture)'; expected one of \(sizes.keys.sorted().joined(separator: ", "))")

@@ -20,6 +20,10 @@ public struct HeadConfiguration: Codable, Equatable, Sendable {
         (self.bottleneckDimension, self.layerCount, self.normLastLayer) = (bottleneckDimension, layerCount, normLastLayer)
     }
 
+    /// The paper's head, its input width left to the backbone: where every default of a head is read
+    /// (the training options start from it).
+    public static let paper = HeadConfiguration(inputDimension: 0)
+
     /// Throws a message naming the first option that cannot work.
     public func validate() throws {
         guard inputDimension > 0 else { throw ConfigurationError("head input dimension must be positive, got \(inputDimension)") }

@@ -19,6 +19,10 @@ public struct LossConfiguration: Codable, Equatable, Sendable {
     /// All crops the student sees, `V` (2 + local crops).
     public var cropCount: Int
 
+    /// The paper's loss for its `K` and ten crops: where every default of the loss is read (the training
+    /// options start from it).
+    public static let paper = LossConfiguration(outputDimension: HeadConfiguration.paper.outputDimension, cropCount: 10)
+
     /// A configuration for `K` outputs and `V` crops, other values the paper's.
     public init(outputDimension: Int, cropCount: Int) {
         self.outputDimension = outputDimension

@@ -65,7 +65,8 @@ public final class DINOTrainer {
         validationLoader = CropLoader(dataset: test, augmentation: MultiCropAugmentation(augmentation),
                                       batchSize: min(configuration.batchSize, test.count), seed: configuration.seed ^ 0x5EED)
         var rng = SeededGenerator(seed: configuration.seed)
-        model = DINOViT(backbone: try configuration.backbone(channels: train.channels), head: configuration.head, using: &rng)
+        let backbone = try configuration.backbone(channels: train.channels)
+        model = DINOViT(backbone: backbone, head: configuration.head(for: backbone), using: &rng)
         criterion = try DINOLoss(configuration.lossConfiguration, epochs: configuration.epochs)
         let iterations = loader.batchesPerEpoch
         learningRates = CosineSchedule(base: scaledLearningRate(base: configuration.lr, totalBatchSize: configuration.batchSize),

@@ -23,27 +23,27 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Patch side in pixels.
     public var patchSize = 16
     /// `K`, the head's output dimension.
-    public var outDim = 65_536
+    public var outDim = HeadConfiguration.paper.outputDimension
     /// The head's hidden width.
-    public var headHiddenDim = 2048
+    public var headHiddenDim = HeadConfiguration.paper.hiddenDimension
     /// The head's bottleneck.
-    public var bottleneckDim = 256
+    public var bottleneckDim = HeadConfiguration.paper.bottleneckDimension
     /// Fix the last layer's `g` to 1.
-    public var normLastLayer = true
+    public var normLastLayer = HeadConfiguration.paper.normLastLayer
     /// Stochastic depth of the student's last block.
-    public var dropPathRate: Float = 0.1
+    public var dropPathRate = ViTConfiguration.defaultDropPathRate
 
     // Loss
     /// τ_t after the warm-up.
-    public var teacherTemperature: Float = 0.04
+    public var teacherTemperature = LossConfiguration.paper.teacherTemperature
     /// τ_t at the start of the warm-up.
-    public var warmupTeacherTemperature: Float = 0.04
+    public var warmupTeacherTemperature = LossConfiguration.paper.warmupTeacherTemperature
     /// Epochs of τ_t warm-up.
-    public var warmupTeacherTemperatureEpochs = 0
+    public var warmupTeacherTemperatureEpochs = LossConfiguration.paper.warmupTeacherTemperatureEpochs
     /// τ_s.
-    public var studentTemperature: Float = 0.1
+    public var studentTemperature = LossConfiguration.paper.studentTemperature
     /// The centre's momentum.
-    public var centerMomentum: Float = 0.9
+    public var centerMomentum = LossConfiguration.paper.centerMomentum
 
     // Optimisation
     /// Training epochs.
@@ -168,8 +168,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard globalCropSize >= localCropSize else {
             throw ConfigurationError("global crops (\(globalCropSize)) must not be smaller than local crops (\(localCropSize))")
         }
-        try backbone(channels: dataset == "folder" ? channels : 1).validate()
-        try head.validate()
+        let backbone = try backbone(channels: dataset == "folder" ? channels : 1)
+        try backbone.validate()
+        try head(for: backbone).validate()
         try lossConfiguration.validate(epochs: epochs)
         var augmentation = AugmentationConfiguration(globalCropSize: globalCropSize, localCropSize: localCropSize,
                                                      localCropCount: localCropsNumber, mean: [0], std: [1])
@@ -183,11 +184,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                                    depth: depth, dropPathRate: dropPathRate)
     }
 
-    /// The head these options describe (its input is the backbone's width).
-    public var head: HeadConfiguration {
-        let width = ["vit_tiny": 192, "vit_small": 384, "vit_base": 768][architecture] ?? 192
-        return HeadConfiguration(inputDimension: width, outputDimension: outDim, hiddenDimension: headHiddenDim,
-                                 bottleneckDimension: bottleneckDim, normLastLayer: normLastLayer)
+    /// The head these options describe on `backbone`: its input width is the backbone's.
+    public func head(for backbone: ViTConfiguration) -> HeadConfiguration {
+        HeadConfiguration(inputDimension: backbone.dimension, outputDimension: outDim, hiddenDimension: headHiddenDim,
+                          bottleneckDimension: bottleneckDim, normLastLayer: normLastLayer)
     }
 
     /// The loss these options describe.
