@@ -1,4 +1,5 @@
 import DINO
+import Foundation
 import Testing
 
 /// Runs a test, or every test of a suite, on the fast path with `threads` cores: `@Suite(.fastPath)`.
@@ -21,8 +22,10 @@ public struct FastPathTrait: TestTrait, SuiteTrait, TestScoping {
 }
 
 extension Trait where Self == FastPathTrait {
-    /// The fast path on one core.
-    public static var fastPath: FastPathTrait { FastPathTrait(threads: 1) }
+    /// The fast path on `DINO_TEST_THREADS` cores (1 when unset): the suite can be run at 1 and at 2.
+    public static var fastPath: FastPathTrait {
+        FastPathTrait(threads: max(1, Int(ProcessInfo.processInfo.environment["DINO_TEST_THREADS"] ?? "") ?? 1))
+    }
     /// The fast path on `threads` cores.
     public static func fastPath(threads: Int) -> FastPathTrait { FastPathTrait(threads: threads) }
 }

@@ -180,7 +180,6 @@ extension BLAS {
             }
         }
     }
-
 }
 
 /// Where the matrix of head `h` of image `b` lies inside a larger buffer: it starts at
