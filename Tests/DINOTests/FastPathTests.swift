@@ -25,9 +25,18 @@ import Testing
         for threads in [1, 2] {
             let fast = onFastPath(threads: threads) { body() }
             #expect(fast.count == reference.count, sourceLocation: sourceLocation)
+            var worst = (absolute: Float(0), relative: Float(0))
             for (index, (f, r)) in zip(fast, reference).enumerated() {
                 assertClose(f, r, absolute: tolerance.absolute, relative: tolerance.relative,
                             "\(label), output \(index), \(threads) thread(s)", sourceLocation: sourceLocation)
+                if f.shape == r.shape {
+                    let measured = compare(f, r, absolute: 0, relative: 0)
+                    worst = (max(worst.absolute, measured.maxAbsolute), max(worst.relative, measured.maxRelative))
+                }
+            }
+            // `DINO_REPORT_AGREEMENT=1 swift test --filter FastPathTests` prints what each pair measured.
+            if ProcessInfo.processInfo.environment["DINO_REPORT_AGREEMENT"] != nil {
+                print("agreement: \(label), \(threads) thread(s): max |fast − reference| = \(worst.absolute), max relative = \(worst.relative)")
             }
         }
     }

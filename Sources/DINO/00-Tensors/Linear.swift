@@ -57,3 +57,10 @@ public struct Linear: Equatable, Sendable {
     // snippet.end
 }
 
+extension Linear: Parameterized {
+    /// `weight` then `bias` (if any), as PyTorch's `nn.Linear` names them.
+    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {
+        try body(prefix + "weight", &weight)
+        if bias != nil { try body(prefix + "bias", &bias!) }
+    }
+}

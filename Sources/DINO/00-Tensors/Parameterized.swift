@@ -63,11 +63,3 @@ public enum ParameterError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
-
-extension Linear: Parameterized {
-    /// `weight` then `bias` (if any), as PyTorch's `nn.Linear` names them.
-    public mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {
-        try body(prefix + "weight", &weight)
-        if bias != nil { try body(prefix + "bias", &bias!) }
-    }
-}

@@ -1,38 +1,4 @@
-/// The shape of a DINO head.
-public struct HeadConfiguration: Codable, Equatable, Sendable {
-    /// The backbone's feature width `D`.
-    public var inputDimension: Int
-    /// `K`, the number of prototypes the softmax runs over (65 536 in the paper).
-    public var outputDimension: Int
-    /// The MLP's hidden width (2048).
-    public var hiddenDimension: Int
-    /// The bottleneck before the L2 normalisation (256).
-    public var bottleneckDimension: Int
-    /// Linear layers in the MLP (3).
-    public var layerCount: Int
-    /// Freeze `g = 1` in the last layer (on by default; the paper's choice for stability).
-    public var normLastLayer: Bool
 
-    /// A head configuration; the defaults are the paper's.
-    public init(inputDimension: Int, outputDimension: Int = 65_536, hiddenDimension: Int = 2048,
-                bottleneckDimension: Int = 256, layerCount: Int = 3, normLastLayer: Bool = true) {
-        (self.inputDimension, self.outputDimension, self.hiddenDimension) = (inputDimension, outputDimension, hiddenDimension)
-        (self.bottleneckDimension, self.layerCount, self.normLastLayer) = (bottleneckDimension, layerCount, normLastLayer)
-    }
-
-    /// The paper's head, its input width left to the backbone: where every default of a head is read
-    /// (the training options start from it).
-    public static let paper = HeadConfiguration(inputDimension: 0)
-
-    /// Throws a message naming the first option that cannot work.
-    public func validate() throws {
-        guard inputDimension > 0 else { throw ConfigurationError("head input dimension must be positive, got \(inputDimension)") }
-        guard outputDimension > 0 else { throw ConfigurationError("out_dim (K) must be positive, got \(outputDimension)") }
-        guard bottleneckDimension > 0 else { throw ConfigurationError("bottleneck dimension must be positive, got \(bottleneckDimension)") }
-        guard hiddenDimension > 0 else { throw ConfigurationError("head hidden dimension must be positive, got \(hiddenDimension)") }
-        guard layerCount >= 1 else { throw ConfigurationError("head layer count must be at least 1, got \(layerCount)") }
-    }
-}
 
 /// DINO's projection head: an MLP to a bottleneck, L2 normalisation, then a weight-normalised linear
 /// layer without bias to `K` outputs. `(R, D)` → `(R, K)`.
