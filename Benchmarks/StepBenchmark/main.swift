@@ -27,7 +27,7 @@ struct StepBenchmark: ParsableCommand {
 
     func measure() throws {
         var c = try TrainingConfiguration.preset("b1")
-        (c.depth, c.batchSize, c.epochs, c.outputDir) = (depth, batchSize, 10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
+        (c.backbone.depth, c.batchSize, c.epochs, c.outputDir) = (depth, batchSize, 10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
         defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
         c.dataset = "synthetic"
         let data = SyntheticShapes.make(count: batchSize * 10, size: 28, seed: 0)
@@ -151,20 +151,21 @@ struct StepBenchmark: ParsableCommand {
     /// all crops, its backward (2× forward, no gradient for the input images), teacher forward on the
     /// globals, and the loss's products.
     func analyticFLOPsPerImage(_ c: TrainingConfiguration) -> Double {
-        let (d, p, hidden) = (192.0, Double(c.patchSize), 4 * 192.0)
+        let (d, p, hidden) = (192.0, Double(c.backbone.patchSize), 4 * 192.0)
         func vit(_ side: Int) -> (patch: Double, total: Double) {
             let patches = pow(Double(side) / p, 2), tokens = patches + 1
             let patch = 2 * patches * p * p * d
             let block = 2 * tokens * d * 3 * d + 2 * tokens * tokens * d * 2 + 2 * tokens * d * d + 2 * tokens * d * hidden * 2
-            return (patch, patch + Double(c.depth) * block)
+            return (patch, patch + Double(c.backbone.depth) * block)
         }
-        let head = 2 * (d * Double(c.headHiddenDim) + pow(Double(c.headHiddenDim), 2) + Double(c.headHiddenDim * c.bottleneckDim) + Double(c.bottleneckDim * c.outDim))
+        let (headHidden, bottleneck, outputs) = (Double(c.head.hiddenDimension), Double(c.head.bottleneckDimension), Double(c.head.outputDimension))
+        let head = 2 * (d * headHidden + headHidden * headHidden + headHidden * bottleneck + bottleneck * outputs)
         let (global, local) = (vit(c.globalCropSize), vit(c.localCropSize))
         let (globals, locals) = (2.0, Double(c.localCropsNumber))
         let studentForward = globals * global.total + locals * local.total + (globals + locals) * head
         let studentBackward = 2 * studentForward - (globals * global.patch + locals * local.patch)
         let teacherForward = globals * (global.total + head)
-        let loss = 2 * globals * (globals + locals) * Double(c.outDim)
+        let loss = 2 * globals * (globals + locals) * outputs
         return studentForward + studentBackward + teacherForward + 3 * loss
     }
 

@@ -34,8 +34,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
-/// The training options, under the reference's names in Swift style. Each one left out keeps the
-/// preset's (or DINO's default) value.
+/// The training options under the reference's names (`main_dino.py`'s `--out_dim` is `--out-dim`), and
+/// the one place they map onto the configuration's fields. Each one left out keeps the preset's (or
+/// DINO's default) value.
 struct TrainingOptions: ParsableArguments {
     @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores) or b1 (the benchmark configuration).")
     var preset: String?
@@ -91,26 +92,27 @@ struct TrainingOptions: ParsableArguments {
         if let v = trainSubset { c.trainSubset = v }
         if let v = evalTrainSubset { c.evalTrainSubset = v }
         if let v = evalTestSubset { c.evalTestSubset = v }
-        if let v = channels { c.channels = v }
+        // A folder of images is RGB unless told otherwise; Fashion-MNIST and synthetic images are grey.
+        if let v = channels ?? (c.dataset == "folder" ? 3 : nil) { c.backbone.channels = v }
         if let v = arch { c.architecture = v }
-        if let v = depth { c.depth = v }
-        if let v = patchSize { c.patchSize = v }
-        if let v = outDim { c.outDim = v }
-        if let v = normLastLayer { c.normLastLayer = v }
-        if let v = momentumTeacher { c.momentumTeacher = v }
-        if let v = teacherTemp { c.teacherTemperature = v }
-        if let v = warmupTeacherTemp { c.warmupTeacherTemperature = v }
-        if let v = warmupTeacherTempEpochs { c.warmupTeacherTemperatureEpochs = v }
+        if let v = depth { c.backbone.depth = v }
+        if let v = patchSize { c.backbone.patchSize = v }
+        if let v = dropPathRate { c.backbone.dropPathRate = v }
+        if let v = outDim { c.head.outputDimension = v }
+        if let v = normLastLayer { c.head.normLastLayer = v }
+        if let v = teacherTemp { c.loss.teacherTemperature = v }
+        if let v = warmupTeacherTemp { c.loss.warmupTeacherTemperature = v }
+        if let v = warmupTeacherTempEpochs { c.loss.warmupTeacherTemperatureEpochs = v }
+        if let v = momentumTeacher { c.teacherMomentum = v }
         if let v = weightDecay { c.weightDecay = v }
-        if let v = weightDecayEnd { c.weightDecayEnd = v }
-        if let v = clipGrad { c.clipGrad = v }
+        if let v = weightDecayEnd { c.finalWeightDecay = v }
+        if let v = clipGrad { c.gradientClip = v }
         if let v = batchSize { c.batchSize = v }
         if let v = epochs { c.epochs = v }
         if let v = freezeLastLayer { c.freezeLastLayer = v }
-        if let v = lr { c.lr = v }
+        if let v = lr { c.learningRate = v }
         if let v = warmupEpochs { c.warmupEpochs = v }
-        if let v = minLr { c.minLr = v }
-        if let v = dropPathRate { c.dropPathRate = v }
+        if let v = minLr { c.finalLearningRate = v }
         if let v = globalCropSize { c.globalCropSize = v }
         if let v = localCropSize { c.localCropSize = v }
         if let v = globalCropsScale { c.globalCropsScale = try scale(v, "global-crops-scale") }
@@ -120,7 +122,7 @@ struct TrainingOptions: ParsableArguments {
         if let v = threads { c.threads = v }
         if let v = path { c.path = v }
         if let v = outputDir { c.outputDir = v }
-        if let v = saveckpFreq { c.saveckpFreq = v }
+        if let v = saveckpFreq { c.numberedCheckpointEvery = v }
         if let v = checkpointEveryIterations { c.checkpointEveryIterations = v }
         if let v = evalEvery { c.evalEvery = v }
         try c.validate()
@@ -138,8 +140,8 @@ func loadData(_ c: TrainingConfiguration) throws -> (train: ImageDataset, bank: 
     case "folder":
         let root = c.dataPath!
         let hasSplits = ["train", "val"].allSatisfy { FileManager.default.fileExists(atPath: "\(root)/\($0)") }
-        let all = try ImageFolder.load(root: hasSplits ? "\(root)/train" : root, imageSize: c.globalCropSize, channels: c.channels)
-        let test = hasSplits ? try ImageFolder.load(root: "\(root)/val", imageSize: c.globalCropSize, channels: c.channels) : all
+        let all = try ImageFolder.load(root: hasSplits ? "\(root)/train" : root, imageSize: c.globalCropSize, channels: c.backbone.channels)
+        let test = hasSplits ? try ImageFolder.load(root: "\(root)/val", imageSize: c.globalCropSize, channels: c.backbone.channels) : all
         let train = c.trainSubset.map { all.prefix($0) } ?? all
         return (train, all.prefix(c.evalTrainSubset ?? all.count), test.prefix(c.evalTestSubset ?? test.count))
     default:
@@ -202,8 +204,8 @@ extension DINOCommand {
                 }
                 let data = try loadData(c)
                 try say("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
-                      + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.depth) patch \(c.patchSize), "
-                      + "K = \(c.outDim), \(2 + c.localCropsNumber) crops, \(c.threads) threads → \(c.outputDir)")
+                      + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.backbone.depth) patch \(c.backbone.patchSize), "
+                      + "K = \(c.head.outputDimension), \(2 + c.localCropsNumber) crops, \(c.threads) threads → \(c.outputDir)")
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil)
                 if !resume { _ = try c.withComputeSettings { try trainer.baselines() } }
@@ -236,7 +238,7 @@ extension DINOCommand {
                 let data = try loadData(c)
                 // Only the teacher's backbone is needed: no trainer, no run folder.
                 var rng = SeededGenerator(seed: 0)
-                var backbone = VisionTransformer(try c.backbone(channels: data.train.channels), using: &rng)
+                var backbone = VisionTransformer(c.backbone, using: &rng)
                 try Checkpoint.teacherBackbone(of: url, into: &backbone)
                 let (mean, std) = Evaluation.statistics(dataset: c.dataset, train: data.train)
                 let evaluation = Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count,

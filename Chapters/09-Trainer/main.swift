@@ -67,6 +67,13 @@ func multiCropAugmentation(_ out: Notebook) {
  only then the centre. A non-finite loss stops the run before anything is written, and says which
  step and which quantity.
 
+ The step reads its options from one `TrainingConfiguration`, which nests what the earlier chapters
+ built: `backbone` (chapter 03's `ViTConfiguration`), `head` (chapter 04's) and `loss` (chapter 06's).
+ Each value lives in one place: the head's input width follows the backbone's, the loss's `K` follows
+ the head's, and its crop count is the two global crops plus `localCropsNumber`. The command line maps
+ the reference's names (`--out-dim`, `--momentum-teacher`, `--lr`) onto these fields in one function,
+ and every checkpoint saves the whole configuration, which is checked like the command line's when it is read back.
+
  @snippet(training-step)
 
  The run below is the very first step: the learning rate warms up from exactly 0, so this step moves
@@ -136,7 +143,8 @@ func checkpointsThatResumeExactly(_ out: Notebook) throws {
 func miniatureTrainer(epochs: Int, folder: String, resume: Bool = false) throws -> DINOTrainer {
     var c = TrainingConfiguration()
     c.dataset = "synthetic"
-    (c.depth, c.patchSize, c.outDim, c.headHiddenDim, c.bottleneckDim) = (1, 7, 256, 256, 64)
+    (c.backbone.depth, c.backbone.patchSize) = (1, 7)
+    (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (256, 256, 64)
     (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 14, 4)
     (c.batchSize, c.epochs, c.warmupEpochs, c.threads, c.knnK) = (32, epochs, 1, 1, [20])
     c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-ch09-\(getpid())-\(folder)").path

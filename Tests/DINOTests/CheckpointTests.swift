@@ -66,3 +66,88 @@ import Testing
         #expect(error?.description.contains("optimizer.exp_avg.student.head.mlp.0.bias has shape [15]") == true, "\(String(describing: error))")
     }
 }
+
+/// The options nest the model's parts and store each value once; saved options are validated like the
+/// command line's, and the flat format of earlier checkpoints still reads.
+@Suite struct SavedConfigurationTests {
+    @Test func theNestedPartsFollowWhatTheyDependOn() {
+        var c = TrainingConfiguration()
+        #expect(c.head.inputDimension == c.backbone.dimension && c.loss.outputDimension == c.head.outputDimension)
+        c.architecture = "vit_small"
+        #expect((c.backbone.dimension, c.backbone.heads, c.head.inputDimension) == (384, 6, 384))
+        c.head.outputDimension = 77
+        #expect(c.loss.outputDimension == 77)
+        c.localCropsNumber = 3
+        #expect((c.loss.cropCount, c.localCropsNumber) == (5, 3))
+        c.globalCropSize = 32
+        #expect(c.backbone.imageSize == 32)
+    }
+
+    func json(_ c: TrainingConfiguration) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(c), as: UTF8.self)
+    }
+
+    @Test func aHandEditedConfigurationThatDisagreesIsRefused() throws {
+        let file = URL(fileURLWithPath: "/runs/x/checkpoint.safetensors")
+        let c = TrainingConfiguration()
+        #expect(try TrainingConfiguration.decoded(fromCheckpointJSON: try json(c), file: file) == c)  // negative control
+        let edited = try json(c).replacingOccurrences(of: "\"inputDimension\":192", with: "\"inputDimension\":100")
+        #expect(edited != (try json(c)))
+        expectMessage([file.path, "saved configuration is impossible", "the head takes 100 features, the backbone gives 192"]) {
+            _ = try TrainingConfiguration.decoded(fromCheckpointJSON: edited, file: file)
+        }
+        var zeroBatch = c
+        zeroBatch.batchSize = 0
+        expectMessage(["saved configuration is impossible: batch size must be positive, got 0"]) {
+            _ = try TrainingConfiguration.decoded(fromCheckpointJSON: try json(zeroBatch), file: file)
+        }
+        expectMessage(["saved configuration cannot be read"]) {
+            _ = try TrainingConfiguration.decoded(fromCheckpointJSON: "{\"backbone\": 3}", file: file)
+        }
+    }
+
+    /// A configuration as checkpoints saved it before the nesting, every key as that version wrote it.
+    static let flatJSON = """
+        {"architecture":"vit_tiny","batchSize":64,"bottleneckDim":256,"centerMomentum":0.9,"channels":3,\
+        "checkpointEveryIterations":0,"clipGrad":3,"dataset":"fashion-mnist","depth":4,"dropPathRate":0.1,"epochs":7,\
+        "evalEvery":0,"evalTestSubset":2000,"evalTrainSubset":10000,"freezeLastLayer":1,"globalCropSize":28,\
+        "globalCropsScale":[0.4,1],"headHiddenDim":2048,"knnK":[20],"knnTemperature":0.07,"localCropSize":12,\
+        "localCropsNumber":6,"localCropsScale":[0.05,0.4],"lr":0.001,"minLr":1e-06,"momentumTeacher":0.99,\
+        "normLastLayer":true,"outDim":4096,"outputDir":"runs/quick","patchSize":4,"saveckpFreq":0,"seed":0,\
+        "studentTemperature":0.1,"teacherTemperature":0.04,"threads":2,"trainSubset":4096,"warmupEpochs":1,\
+        "warmupTeacherTemperature":0.04,"warmupTeacherTemperatureEpochs":0,"weightDecay":0.04,"weightDecayEnd":0.4}
+        """
+
+    @Test func aCheckpointOfTheFlatFormatStillReads() throws {
+        let file = URL(fileURLWithPath: "/runs/quick/checkpoint.safetensors")
+        let c = try TrainingConfiguration.decoded(fromCheckpointJSON: Self.flatJSON, file: file)
+        // The quick preset is what that version saved: the same options, nested.
+        #expect(c == (try TrainingConfiguration.preset("quick")))
+        #expect(c.backbone.channels == 1)  // the flat format's `channels` applied to folders only
+        let missing = Self.flatJSON.replacingOccurrences(of: "\"lr\":0.001,", with: "")
+        expectMessage([file.path, "saved configuration cannot be read", "lr"]) {
+            _ = try TrainingConfiguration.decoded(fromCheckpointJSON: missing, file: file)
+        }
+    }
+
+    @Test func aSavedPositionOutsideTheRunIsRefused() throws {
+        var state = TrainingState()
+        try state.validate(epochs: 2, batchesPerEpoch: 3)  // negative control: the start of a run
+        (state.epoch, state.batch, state.iteration) = (2, 0, 6)
+        try state.validate(epochs: 2, batchesPerEpoch: 3)  // and its end
+        let cases: [(epoch: Int, batch: Int, iteration: Int, message: String)] = [
+            (-1, 0, 0, "the saved epoch -1 is outside the run's 0…2"),
+            (3, 0, 9, "the saved epoch 3 is outside the run's 0…2"),
+            (1, 3, 6, "the saved batch 3 is outside epoch 1's 0…2"),
+            (2, 1, 7, "the saved batch 1 is outside epoch 2's 0…2"),
+            (1, 1, 99, "the saved iteration 99 is not epoch 1 × 3 batches + batch 1"),
+            (Int.max, 0, 0, "the saved epoch \(Int.max) is outside"),
+        ]
+        for (epoch, batch, iteration, message) in cases {
+            (state.epoch, state.batch, state.iteration) = (epoch, batch, iteration)
+            expectMessage([message]) { try state.validate(epochs: 2, batchesPerEpoch: 3) }
+        }
+    }
+}

@@ -17,10 +17,11 @@ import Testing
     func trainer() throws -> DINOTrainer {
         var c = TrainingConfiguration()
         c.dataset = "synthetic"
-        (c.patchSize, c.depth, c.globalCropSize, c.localCropSize, c.localCropsNumber) = (4, 2, 8, 4, 2)
-        (c.outDim, c.headHiddenDim, c.bottleneckDim, c.dropPathRate) = (24, 32, 8, 0)
-        (c.batchSize, c.epochs, c.warmupEpochs, c.freezeLastLayer, c.clipGrad) = (3, 2, 0, 1, 3)
-        (c.lr, c.minLr, c.weightDecay, c.weightDecayEnd, c.momentumTeacher) = (0.04, 1e-3, 0.04, 0.4, 0.99)
+        (c.backbone.patchSize, c.backbone.depth, c.backbone.dropPathRate) = (4, 2, 0)
+        (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (8, 4, 2)
+        (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (24, 32, 8)
+        (c.batchSize, c.epochs, c.warmupEpochs, c.freezeLastLayer, c.gradientClip) = (3, 2, 0, 1, 3)
+        (c.learningRate, c.finalLearningRate, c.weightDecay, c.finalWeightDecay, c.teacherMomentum) = (0.04, 1e-3, 0.04, 0.4, 0.99)
         c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-trace-\(getpid())-\(UUID().uuidString)").path
         // Six images of 8²: two batches of three per epoch, as the fixture's schedules assume.
         let images = ImageDataset(pixels: [Float](repeating: 0.5, count: 6 * 64), labels: [0, 1, 0, 1, 0, 1],
@@ -28,7 +29,9 @@ import Testing
         let trainer = try DINOTrainer(configuration: c, train: images, test: images, bank: images, quiet: true)
         var rng = SeededGenerator(seed: 0)
         let backbone = ViTConfiguration(imageSize: 8, patchSize: 4, channels: 1, dimension: 16, depth: 2, heads: 2, dropPathRate: 0)
-        var student = BackboneWithHead(backbone: VisionTransformer(backbone, using: &rng), head: DINOHead(c.head(for: backbone), using: &rng))
+        var head = c.head
+        head.inputDimension = backbone.dimension  // the fixture's 16-d backbone is none of the named architectures
+        var student = BackboneWithHead(backbone: VisionTransformer(backbone, using: &rng), head: DINOHead(head, using: &rng))
         try student.load(initialWeights())
         trainer.model = DINOViT(student: student, teacher: student)
         return trainer

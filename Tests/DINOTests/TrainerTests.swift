@@ -7,7 +7,8 @@ import Testing
 func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, train: ImageDataset? = nil, folder: URL? = nil, resume: Bool = false) throws -> DINOTrainer {
     var c = TrainingConfiguration()
     c.dataset = "synthetic"
-    (c.depth, c.patchSize, c.outDim, c.headHiddenDim, c.bottleneckDim) = (1, 8, 32, 16, 8)
+    (c.backbone.depth, c.backbone.patchSize) = (1, 8)
+    (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (32, 16, 8)
     (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (16, 8, 2)
     (c.batchSize, c.epochs, c.warmupEpochs, c.knnK, c.evalEvery) = (8, 2, 1, [5], 0)
     c.outputDir = (folder ?? temporaryFolder()).path
@@ -25,9 +26,9 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
             ({ $0.localCropSize = 4 }, "local crop size 4 must be a positive multiple of the patch size 8"),
             ({ $0.dataset = "imagenet" }, "unknown dataset 'imagenet'"),
             ({ $0.dataset = "folder" }, "--dataset folder needs --data-path"),
-            ({ $0.outDim = 0 }, "out_dim"),
-            ({ $0.teacherTemperature = -1 }, "teacher temperatures must be positive"),
-            ({ $0.momentumTeacher = 2 }, "momentum-teacher must be in [0, 1], got 2.0"),
+            ({ $0.head.outputDimension = 0 }, "out_dim"),
+            ({ $0.loss.teacherTemperature = -1 }, "teacher temperatures must be positive"),
+            ({ $0.teacherMomentum = 2 }, "momentum-teacher must be in [0, 1], got 2.0"),
             ({ $0.localCropsScale = [0.5, 0.2] }, "local crop scale [0.5, 0.2] must be two numbers 0 < min ≤ max ≤ 1"),
             ({ $0.architecture = "vit_huge" }, "unknown architecture 'vit_huge'"),
             ({ $0.threads = 0 }, "threads must be at least 1, got 0"),
@@ -43,7 +44,7 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
     @Test func presetsAreValid() throws {
         for name in ["quick", "b1"] { try TrainingConfiguration.preset(name).validate() }
         let b1 = try TrainingConfiguration.preset("b1")
-        let fields: [Int] = [b1.depth, b1.patchSize, b1.outDim, b1.localCropsNumber, b1.trainSubset ?? 0, b1.epochs, b1.warmupEpochs]
+        let fields: [Int] = [b1.backbone.depth, b1.backbone.patchSize, b1.head.outputDimension, b1.localCropsNumber, b1.trainSubset ?? 0, b1.epochs, b1.warmupEpochs]
         #expect(fields == [6, 4, 4096, 6, 7680, 10, 1])
     }
 
@@ -96,10 +97,10 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
         let trainer = try tinyTrainer(folder: folder)
         try trainer.saveCheckpoint(numbered: false)
         expectMessage([trainer.checkpointURL.path, "was written for another model", "student parameter backbone.blocks.1.norm1.weight is missing"]) {
-            _ = try tinyTrainer({ $0.depth = 2 }, folder: folder, resume: true)
+            _ = try tinyTrainer({ $0.backbone.depth = 2 }, folder: folder, resume: true)
         }
         expectMessage(["student parameter head.last_layer.weight_g has shape [32, 1], the model expects [16, 1]"]) {
-            _ = try tinyTrainer({ $0.outDim = 16 }, folder: folder, resume: true)
+            _ = try tinyTrainer({ $0.head.outputDimension = 16 }, folder: folder, resume: true)
         }
     }
 

@@ -27,13 +27,17 @@ public struct ViTConfiguration: Codable, Equatable, Sendable {
         (self.dimension, self.depth, self.heads, self.mlpRatio, self.dropPathRate) = (dimension, depth, heads, mlpRatio, dropPathRate)
     }
 
-    /// The architectures of the reference by name: `vit_tiny` (192, 3 heads), `vit_small` (384, 6),
-    /// `vit_base` (768, 12), each of depth 12 unless `depth` is given.
+    /// The width and head count of the reference's architectures by name: `vit_tiny` (192, 3 heads),
+    /// `vit_small` (384, 6), `vit_base` (768, 12).
+    public static let architectures: [String: (dimension: Int, heads: Int)] = [
+        "vit_tiny": (192, 3), "vit_small": (384, 6), "vit_base": (768, 12),
+    ]
+
+    /// The architectures of the reference by name, each of depth 12 unless `depth` is given.
     public static func named(_ architecture: String, imageSize: Int, patchSize: Int, channels: Int,
                              depth: Int = 12, dropPathRate: Float = defaultDropPathRate) throws -> ViTConfiguration {
-        let sizes = ["vit_tiny": (192, 3), "vit_small": (384, 6), "vit_base": (768, 12)]
-        guard let (dimension, heads) = sizes[architecture] else {
-            throw ConfigurationError("unknown architecture '\(architecture)'; expected one of \(sizes.keys.sorted().joined(separator: ", "))")
+        guard let (dimension, heads) = architectures[architecture] else {
+            throw ConfigurationError("unknown architecture '\(architecture)'; expected one of \(architectures.keys.sorted().joined(separator: ", "))")
         }
         let configuration = ViTConfiguration(imageSize: imageSize, patchSize: patchSize, channels: channels,
                                              dimension: dimension, depth: depth, heads: heads, dropPathRate: dropPathRate)

@@ -85,8 +85,11 @@ public enum Checkpoint {
         guard let center = tensors["dino_loss.center"], center.shape == loss.center.value.shape else {
             throw DataError("\(url.path): dino_loss.center is missing or not \(loss.center.value.shape) (another out_dim?)")
         }
-        let state = try JSONDecoder().decode(TrainingState.self, from: Data(stateJSON.utf8))
-        optimizer.steps = try JSONDecoder().decode([String: Int].self, from: Data(stepsJSON.utf8))
+        guard let state = try? JSONDecoder().decode(TrainingState.self, from: Data(stateJSON.utf8)),
+              let steps = try? JSONDecoder().decode([String: Int].self, from: Data(stepsJSON.utf8)) else {
+            throw DataError("\(url.path): its state or optimiser step counts are not the JSON this trainer writes")
+        }
+        optimizer.steps = steps
         optimizer.firstMoments = part("optimizer.exp_avg.student.")
         optimizer.secondMoments = part("optimizer.exp_avg_sq.student.")
         guard Set(optimizer.firstMoments.keys) == Set(optimizer.steps.keys), Set(optimizer.secondMoments.keys) == Set(optimizer.steps.keys) else {
@@ -120,11 +123,12 @@ public enum Checkpoint {
         }
     }
 
-    /// The options a checkpoint was written with.
+    /// The options a checkpoint was written with, validated as the command line's are (checkpoints
+    /// written before the options were nested still load).
     public static func configuration(of url: URL) throws -> TrainingConfiguration {
         guard let json = try SafeTensors.readMetadata(url)["configuration"] else {
             throw DataError("\(url.path): not a checkpoint of this trainer (no configuration in its metadata)")
         }
-        return try JSONDecoder().decode(TrainingConfiguration.self, from: Data(json.utf8))
+        return try TrainingConfiguration.decoded(fromCheckpointJSON: json, file: url)
     }
 }

@@ -42,6 +42,9 @@ public final class DINOTrainer {
         try configuration.validate()
         self.configuration = configuration
         (self.train, self.test, self.bank) = (train, test, bank)
+        guard train.channels == configuration.backbone.channels else {
+            throw ConfigurationError("images have \(train.channels) channels but the backbone takes \(configuration.backbone.channels); pass --channels \(train.channels)")
+        }
         guard train.height == configuration.globalCropSize, train.width == configuration.globalCropSize else {
             throw ConfigurationError("images are \(train.height)×\(train.width) but the global crops are \(configuration.globalCropSize)²; pass --global-crop-size \(train.height) (or resize the images)")
         }
@@ -65,18 +68,20 @@ public final class DINOTrainer {
         validationLoader = CropLoader(dataset: test, augmentation: MultiCropAugmentation(augmentation),
                                       batchSize: min(configuration.batchSize, test.count), seed: configuration.seed ^ 0x5EED)
         var rng = SeededGenerator(seed: configuration.seed)
-        let backbone = try configuration.backbone(channels: train.channels)
-        model = DINOViT(backbone: backbone, head: configuration.head(for: backbone), using: &rng)
-        criterion = try DINOLoss(configuration.lossConfiguration, epochs: configuration.epochs)
+        model = DINOViT(backbone: configuration.backbone, head: configuration.head, using: &rng)
+        criterion = try DINOLoss(configuration.loss, epochs: configuration.epochs)
         let iterations = loader.batchesPerEpoch
-        learningRates = CosineSchedule(base: scaledLearningRate(base: configuration.lr, totalBatchSize: configuration.batchSize),
-                                       final: configuration.minLr, epochs: configuration.epochs, iterationsPerEpoch: iterations,
+        learningRates = CosineSchedule(base: scaledLearningRate(base: configuration.learningRate, totalBatchSize: configuration.batchSize),
+                                       final: configuration.finalLearningRate, epochs: configuration.epochs, iterationsPerEpoch: iterations,
                                        warmupEpochs: configuration.warmupEpochs)
-        weightDecays = CosineSchedule(base: configuration.weightDecay, final: configuration.weightDecayEnd,
+        weightDecays = CosineSchedule(base: configuration.weightDecay, final: configuration.finalWeightDecay,
                                       epochs: configuration.epochs, iterationsPerEpoch: iterations)
-        teacherMomenta = CosineSchedule(base: configuration.momentumTeacher, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
+        teacherMomenta = CosineSchedule(base: configuration.teacherMomentum, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
         if let resume {
             state = try Checkpoint.load(from: resume, model: &model, optimizer: &optimizer, loss: &criterion)
+            do { try state.validate(epochs: configuration.epochs, batchesPerEpoch: iterations) } catch let error as DataError {
+                throw DataError("\(resume.path): \(error)")
+            }
             try log.say("resumed from \(resume.path) at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration))")
         }
     }
@@ -101,7 +106,7 @@ public final class DINOTrainer {
             state.batch = 0
             values["epoch"] = Double(state.epoch)
             values["iteration"] = Double(state.iteration)
-            try saveCheckpoint(numbered: c.saveckpFreq > 0 && state.epoch % c.saveckpFreq == 0)
+            try saveCheckpoint(numbered: c.numberedCheckpointEvery > 0 && state.epoch % c.numberedCheckpointEvery == 0)
             try log.epoch(values)
             var summary = String(format: "epoch %d/%d done: loss %.4f, validation loss %.4f", state.epoch, c.epochs,
                                  values["loss"] ?? .nan, values["validation_loss"] ?? .nan)
@@ -145,7 +150,7 @@ public final class DINOTrainer {
         let (featureGradient, headGradient) = model.student.head.backward(result.studentGradient, saved: headSaved)
         var gradients = BackboneWithHead(backbone: pass.backward(model.student.backbone, featureGradient: featureGradient), head: headGradient)
         clock.lap("backward")
-        let norms = configuration.clipGrad > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.clipGrad) : [:]
+        let norms = configuration.gradientClip > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.gradientClip) : [:]
         if let bad = norms.first(where: { !$0.value.isFinite }) {
             try checkFinite(bad.value, "the gradient of student.\(bad.key)", iteration: iteration)
         }
@@ -240,7 +245,7 @@ public final class DINOTrainer {
     func collapseWarning(_ values: [String: Double]) -> String? {
         CollapseStatistics(teacherEntropy: Float(values["teacher_entropy"] ?? 1), klDivergence: Float(values["kl"] ?? 1),
                            meanDistributionEntropy: Float(values["mean_teacher_entropy"] ?? 1),
-                           uniformEntropy: Float(Foundation.log(Double(configuration.outDim)))).collapseWarning
+                           uniformEntropy: Float(Foundation.log(Double(configuration.head.outputDimension)))).collapseWarning
     }
 
     /// The DINO loss on augmented test crops (at most 4 batches, the same crops every time), without

@@ -1,5 +1,9 @@
-/// Every option of a DINO run, named as the reference's command line (`--teacher-temp` is
-/// `teacherTemperature`), with the defaults of the paper (§3.1, Appendix) and its `main_dino.py`. Saved with every checkpoint.
+/// Every option of a DINO run, with the defaults of the paper (§3.1, Appendix) and its `main_dino.py`.
+/// The model's parts are nested as the library builds them: the `backbone`, the `head` on it and the
+/// `loss` over the head's outputs; each value is stored once (the head's input width is the backbone's,
+/// the loss's `K` is the head's, its crop count `2 + localCropsNumber`). The names are the library's;
+/// the command line maps the reference's (`--momentum-teacher`, `--out-dim`, …) onto them in one place.
+/// Saved with every checkpoint.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     // Data
     /// `fashion-mnist`, `synthetic` or `folder`.
@@ -12,38 +16,28 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var evalTrainSubset: Int?
     /// Evaluate k-NN on the first N test images only (all by default).
     public var evalTestSubset: Int?
-    /// Channels of a folder dataset's images (1 or 3); Fashion-MNIST and synthetic are 1.
-    public var channels = 3
 
     // Model
-    /// `vit_tiny`, `vit_small` or `vit_base`.
-    public var architecture = "vit_tiny"
-    /// Transformer blocks (12 in the reference's architectures).
-    public var depth = 12
-    /// Patch side in pixels.
-    public var patchSize = 16
-    /// `K`, the head's output dimension.
-    public var outDim = HeadConfiguration.paper.outputDimension
-    /// The head's hidden width.
-    public var headHiddenDim = HeadConfiguration.paper.hiddenDimension
-    /// The head's bottleneck.
-    public var bottleneckDim = HeadConfiguration.paper.bottleneckDimension
-    /// Fix the last layer's `g` to 1.
-    public var normLastLayer = HeadConfiguration.paper.normLastLayer
-    /// Stochastic depth of the student's last block.
-    public var dropPathRate = ViTConfiguration.defaultDropPathRate
-
-    // Loss
-    /// τ_t after the warm-up.
-    public var teacherTemperature = LossConfiguration.paper.teacherTemperature
-    /// τ_t at the start of the warm-up.
-    public var warmupTeacherTemperature = LossConfiguration.paper.warmupTeacherTemperature
-    /// Epochs of τ_t warm-up.
-    public var warmupTeacherTemperatureEpochs = LossConfiguration.paper.warmupTeacherTemperatureEpochs
-    /// τ_s.
-    public var studentTemperature = LossConfiguration.paper.studentTemperature
-    /// The centre's momentum.
-    public var centerMomentum = LossConfiguration.paper.centerMomentum
+    /// The backbone's name in the reference (`vit_tiny`, `vit_small`, `vit_base`): setting it sets the
+    /// backbone's width and head count.
+    public var architecture = "vit_tiny" {
+        didSet {
+            guard let shape = ViTConfiguration.architectures[architecture] else { return }  // `validate` names it
+            (backbone.dimension, backbone.heads) = (shape.dimension, shape.heads)
+        }
+    }
+    /// The student's and the teacher's ViT: its `imageSize` is the global crop's side, its `channels`
+    /// the images' (1 for Fashion-MNIST and synthetic data).
+    public var backbone = Self.defaultBackbone {
+        didSet { head.inputDimension = backbone.dimension }
+    }
+    /// The DINO head on the backbone; its `inputDimension` follows `backbone.dimension`.
+    public var head = HeadConfiguration(inputDimension: Self.defaultBackbone.dimension) {
+        didSet { loss.outputDimension = head.outputDimension }
+    }
+    /// The loss over the head's `K` outputs (Eq. 1–3), with the centre's momentum and the temperatures;
+    /// its `outputDimension` follows `head.outputDimension`.
+    public var loss = LossConfiguration.paper
 
     // Optimisation
     /// Training epochs.
@@ -51,31 +45,37 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Images per step.
     public var batchSize = 64
     /// Base learning rate at batch 256 (scaled by batch/256).
-    public var lr = 0.0005
+    public var learningRate = 0.0005
     /// The cosine schedule's final learning rate.
-    public var minLr = 1e-6
+    public var finalLearningRate = 1e-6
     /// Epochs of linear learning-rate warm-up.
     public var warmupEpochs = 10
     /// Weight decay at the start of the cosine schedule.
     public var weightDecay = 0.04
     /// Weight decay at the end.
-    public var weightDecayEnd = 0.4
+    public var finalWeightDecay = 0.4
     /// Per-parameter gradient norm limit (0: no clipping).
-    public var clipGrad: Float = 3.0
+    public var gradientClip: Float = 3.0
     /// Epochs during which the head's last layer is not updated.
     public var freezeLastLayer = 1
     /// The teacher momentum λ at the start (cosine to 1).
-    public var momentumTeacher = 0.996
+    public var teacherMomentum = 0.996
 
     // Crops
-    /// Side of the global crops (the image size for Fashion-MNIST).
-    public var globalCropSize = 224
+    /// Side of the global crops (the image size for Fashion-MNIST): the backbone's `imageSize`.
+    public var globalCropSize: Int {
+        get { backbone.imageSize }
+        set { backbone.imageSize = newValue }
+    }
     /// Side of the local crops.
     public var localCropSize = 96
     /// Area fraction of the global crops.
     public var globalCropsScale: [Double] = [0.4, 1]
-    /// Number of local crops.
-    public var localCropsNumber = 8
+    /// Number of local crops: the loss's crops beyond the global ones.
+    public var localCropsNumber: Int {
+        get { loss.cropCount - loss.globalCropCount }
+        set { loss.cropCount = loss.globalCropCount + newValue }
+    }
     /// Area fraction of the local crops.
     public var localCropsScale: [Double] = [0.05, 0.4]
 
@@ -91,7 +91,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Where checkpoints, metrics, charts and attention maps go.
     public var outputDir = "runs/dino"
     /// Keep a numbered copy of the checkpoint every N epochs (0: only the latest).
-    public var saveckpFreq = 0
+    public var numberedCheckpointEvery = 0
     /// Also checkpoint every N iterations within an epoch (0: at epoch ends only).
     public var checkpointEveryIterations = 0
     /// Evaluate k-NN every N epochs (0: only at the end).
@@ -104,12 +104,16 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// The reference's defaults.
     public init() {}
 
+    /// The reference's `vit_tiny` with 16-pixel patches on 224² images, here on one channel as
+    /// Fashion-MNIST (the default dataset) has.
+    static let defaultBackbone = ViTConfiguration(imageSize: 224, patchSize: 16, channels: 1, dimension: 192, depth: 12, heads: 3)
+
     /// The two presets: `quick` (the README's main job) and `b1` (the benchmark configuration).
     public static func preset(_ name: String) throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
         // Both train on Fashion-MNIST at 28×28 with the B1 model: ViT 192-d, depth 6, patch 4, head to 4096.
         c.dataset = "fashion-mnist"
-        (c.patchSize, c.depth, c.outDim) = (4, 6, 4096)
+        (c.backbone.patchSize, c.backbone.depth, c.head.outputDimension) = (4, 6, 4096)
         (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 12, 6)
         (c.batchSize, c.warmupEpochs, c.seed) = (64, 1, 0)
         switch name {
@@ -120,7 +124,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             // evaluation short. 448 steps are few for DINO: a higher learning rate and a teacher that
             // follows the student faster (λ from 0.99, not 0.996) get the features past the random-init
             // baseline in that budget, which DINO's defaults do not (measured: 54.4% against 56.0%).
-            (c.trainSubset, c.epochs, c.depth, c.lr, c.momentumTeacher) = (4096, 7, 4, 0.001, 0.99)
+            (c.trainSubset, c.epochs, c.backbone.depth, c.learningRate, c.teacherMomentum) = (4096, 7, 4, 0.001, 0.99)
             (c.evalTrainSubset, c.evalTestSubset, c.evalEvery, c.knnK) = (10_000, 2_000, 0, [20])
             c.outputDir = "runs/quick"
         default:
@@ -138,13 +142,17 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// enough that no size computed from it overflows.
     public static let maximumImages = Int(Int32.max)
 
-    /// Throws a message naming the first option, or combination, that cannot work.
+    /// Throws a message naming the first option, or combination, that cannot work. The messages use the
+    /// command line's names, since that is where a user sets them.
     public func validate() throws {
         guard ["fashion-mnist", "synthetic", "folder"].contains(dataset) else {
             throw ConfigurationError("unknown dataset '\(dataset)'; expected fashion-mnist, synthetic or folder")
         }
         if dataset == "folder", dataPath == nil { throw ConfigurationError("--dataset folder needs --data-path ROOT (ImageFolder layout: ROOT/<class>/<images>)") }
-        guard channels == 1 || channels == 3 else { throw ConfigurationError("channels must be 1 or 3, got \(channels)") }
+        guard backbone.channels == 1 || backbone.channels == 3 else { throw ConfigurationError("channels must be 1 or 3, got \(backbone.channels)") }
+        guard dataset == "folder" || backbone.channels == 1 else {
+            throw ConfigurationError("\(dataset) images have 1 channel, got --channels \(backbone.channels) (it applies to --dataset folder)")
+        }
         guard batchSize > 0 else { throw ConfigurationError("batch size must be positive, got \(batchSize)") }
         guard epochs > 0, epochs <= Self.maximumEpochs else {
             throw ConfigurationError("epochs must be between 1 and \(Self.maximumEpochs), got \(epochs)")
@@ -154,48 +162,47 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             throw ConfigurationError("learning-rate warm-up of \(warmupEpochs) epochs is longer than the run (\(epochs) epochs)")
         }
         guard freezeLastLayer >= 0 else { throw ConfigurationError("freeze-last-layer must be 0 or more, got \(freezeLastLayer)") }
-        guard lr > 0, minLr >= 0 else { throw ConfigurationError("learning rates must be positive, got lr \(lr), min-lr \(minLr)") }
-        guard weightDecay >= 0, weightDecayEnd >= 0 else { throw ConfigurationError("weight decay must be 0 or more") }
-        guard clipGrad >= 0 else { throw ConfigurationError("clip-grad must be 0 (off) or positive, got \(clipGrad)") }
-        guard (0...1).contains(momentumTeacher) else { throw ConfigurationError("momentum-teacher must be in [0, 1], got \(momentumTeacher)") }
+        guard learningRate > 0, finalLearningRate >= 0 else {
+            throw ConfigurationError("learning rates must be positive, got lr \(learningRate), min-lr \(finalLearningRate)")
+        }
+        guard weightDecay >= 0, finalWeightDecay >= 0 else { throw ConfigurationError("weight decay must be 0 or more") }
+        guard gradientClip >= 0 else { throw ConfigurationError("clip-grad must be 0 (off) or positive, got \(gradientClip)") }
+        guard (0...1).contains(teacherMomentum) else { throw ConfigurationError("momentum-teacher must be in [0, 1], got \(teacherMomentum)") }
         guard threads >= 1 else { throw ConfigurationError("threads must be at least 1, got \(threads)") }
+        guard numberedCheckpointEvery >= 0, checkpointEveryIterations >= 0, evalEvery >= 0 else {
+            throw ConfigurationError("saveckp-freq, checkpoint-every-iterations and eval-every must be 0 (off) or more")
+        }
         guard knnK.allSatisfy({ $0 > 0 }), !knnK.isEmpty else { throw ConfigurationError("k-NN k values must be positive, got \(knnK)") }
+        guard knnTemperature > 0, knnTemperature.isFinite else { throw ConfigurationError("k-NN temperature must be positive, got \(knnTemperature)") }
         for (name, subset) in [("train-subset", trainSubset), ("eval-train-subset", evalTrainSubset), ("eval-test-subset", evalTestSubset)] {
             if let subset, subset <= 0 || subset > Self.maximumImages {
                 throw ConfigurationError("\(name) must be between 1 and \(Self.maximumImages), got \(subset)")
             }
         }
+        guard localCropsNumber >= 0 else { throw ConfigurationError("local-crops-number must be 0 or more, got \(localCropsNumber)") }
         guard globalCropSize >= localCropSize else {
             throw ConfigurationError("global crops (\(globalCropSize)) must not be smaller than local crops (\(localCropSize))")
         }
-        let backbone = try backbone(channels: dataset == "folder" ? channels : 1)
+        // The nested parts agree: they do unless a saved configuration was edited by hand.
+        guard let shape = ViTConfiguration.architectures[architecture] else {
+            throw ConfigurationError("unknown architecture '\(architecture)'; expected one of \(ViTConfiguration.architectures.keys.sorted().joined(separator: ", "))")
+        }
+        guard (backbone.dimension, backbone.heads) == (shape.dimension, shape.heads) else {
+            throw ConfigurationError("the backbone (\(backbone.dimension)-d, \(backbone.heads) heads) is not \(architecture)'s (\(shape.dimension)-d, \(shape.heads) heads)")
+        }
+        guard head.inputDimension == backbone.dimension else {
+            throw ConfigurationError("the head takes \(head.inputDimension) features, the backbone gives \(backbone.dimension)")
+        }
+        guard loss.outputDimension == head.outputDimension else {
+            throw ConfigurationError("the loss is over \(loss.outputDimension) outputs, the head gives K = \(head.outputDimension)")
+        }
         try backbone.validate()
-        try head(for: backbone).validate()
-        try lossConfiguration.validate(epochs: epochs)
+        try head.validate()
+        try loss.validate(epochs: epochs)
         var augmentation = AugmentationConfiguration(globalCropSize: globalCropSize, localCropSize: localCropSize,
                                                      localCropCount: localCropsNumber, mean: [0], std: [1])
         (augmentation.globalScale, augmentation.localScale) = (globalCropsScale, localCropsScale)
-        try augmentation.validate(patchSize: patchSize)
-    }
-
-    /// The backbone these options describe, for images of `channels` channels.
-    public func backbone(channels: Int) throws -> ViTConfiguration {
-        try ViTConfiguration.named(architecture, imageSize: globalCropSize, patchSize: patchSize, channels: channels,
-                                   depth: depth, dropPathRate: dropPathRate)
-    }
-
-    /// The head these options describe on `backbone`: its input width is the backbone's.
-    public func head(for backbone: ViTConfiguration) -> HeadConfiguration {
-        HeadConfiguration(inputDimension: backbone.dimension, outputDimension: outDim, hiddenDimension: headHiddenDim,
-                          bottleneckDimension: bottleneckDim, normLastLayer: normLastLayer)
-    }
-
-    /// The loss these options describe.
-    public var lossConfiguration: LossConfiguration {
-        var loss = LossConfiguration(outputDimension: outDim, cropCount: 2 + localCropsNumber)
-        (loss.teacherTemperature, loss.warmupTeacherTemperature) = (teacherTemperature, warmupTeacherTemperature)
-        (loss.warmupTeacherTemperatureEpochs, loss.studentTemperature, loss.centerMomentum) = (warmupTeacherTemperatureEpochs, studentTemperature, centerMomentum)
-        return loss
+        try augmentation.validate(patchSize: backbone.patchSize)
     }
 }
 

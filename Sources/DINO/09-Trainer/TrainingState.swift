@@ -9,4 +9,20 @@ public struct TrainingState: Codable, Equatable, Sendable {
 
     /// The start of a run.
     public init() {}
+
+    /// Throws unless this position exists in a run of `epochs` epochs of `batchesPerEpoch` batches: a
+    /// saved state is outside data, and the schedules and the loader index by it.
+    public func validate(epochs: Int, batchesPerEpoch: Int) throws {
+        guard (0...epochs).contains(epoch) else { throw DataError("the saved epoch \(epoch) is outside the run's 0…\(epochs)") }
+        guard (0..<batchesPerEpoch).contains(batch), epoch < epochs || batch == 0 else {
+            throw DataError("the saved batch \(batch) is outside epoch \(epoch)'s 0…\(batchesPerEpoch - 1)")
+        }
+        // Bounded above (epochs ≤ 100 000, batches ≤ 2³¹): the product cannot overflow.
+        guard iteration == epoch * batchesPerEpoch + batch else {
+            throw DataError("""
+                the saved iteration \(iteration) is not epoch \(epoch) × \(batchesPerEpoch) batches + batch \(batch); \
+                the checkpoint is damaged, or the training set has changed size since it was written
+                """)
+        }
+    }
 }
