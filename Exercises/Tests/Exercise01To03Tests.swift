@@ -8,13 +8,16 @@ import Testing
 struct Exercise01 {
     @Test func patchifyByHand() {
         let image = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
-        #expect(exercisePatchify(image, patchSize: 2).scalars == [0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15])
+        let expected: [Float] = [0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15]
+        let answer = exercisePatchify(image, patchSize: 2)
+        #expect(answer.scalars == expected, "expected \(expected), got \(answer.scalars) (shape \(answer.shape))")
     }
 
     @Test func patchifyMatchesTheLibraryOnColourBatches() {
         var rng = SeededGenerator(seed: 1)
         let images = Tensor.normal([2, 3, 6, 9], using: &rng)
-        #expect(exercisePatchify(images, patchSize: 3) == patchify(images, patchSize: 3))
+        // A patch is a copy of pixels: exactly equal, so no tolerance.
+        assertClose(exercisePatchify(images, patchSize: 3), patchify(images, patchSize: 3), absolute: 0, relative: 0, "patches")
     }
 }
 

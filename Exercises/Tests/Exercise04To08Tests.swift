@@ -10,7 +10,7 @@ struct Exercise04 {
         let (y, norms) = l2Normalize(Tensor(shape: [1, 2], scalars: [3, 4]))
         let answer = exerciseL2NormalizeBackward(outputGradient: Tensor(shape: [1, 2], scalars: [0, 1]), output: y, norms: norms)
         // g = (0, 1), y = (0.6, 0.8): (g − 0.8·y)/5 = (−0.48, 0.36)/5.
-        assertClose(answer, Tensor(shape: [1, 2], scalars: [-0.096, 0.072]), absolute: 1e-6)
+        assertClose(answer, Tensor(shape: [1, 2], scalars: [-0.096, 0.072]), absolute: 1e-6, "∂L/∂x")
     }
 
     @Test func matchesCentralDifferences() {
@@ -58,14 +58,14 @@ struct Exercise06 {
         let expected = loss(studentOutput: student, teacherOutput: teacher, epoch: 0).loss
         let probabilities = teacherProbabilities(teacher, center: loss.center, temperature: loss.teacherTemperature(epoch: 0))
         let answer = exerciseDINOLoss(studentOutput: student, teacherProbabilities: probabilities, cropCount: crops, studentTemperature: 0.1)
-        #expect(abs(answer - expected) < 1e-4 * max(1, abs(expected)))
+        #expect(abs(answer - expected) < 1e-4 * max(1, abs(expected)), "expected the library's loss \(expected), got \(answer)")
     }
 }
 
 @Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
 struct Exercise07 {
     @Test func byHand() {
-        assertClose(exerciseEMA(teacher: Tensor([1, 0]), student: Tensor([0, 1]), teacherMomentum: 0.9), Tensor([0.9, 0.1]), absolute: 1e-6)
+        assertClose(exerciseEMA(teacher: Tensor([1, 0]), student: Tensor([0, 1]), teacherMomentum: 0.9), Tensor([0.9, 0.1]), absolute: 1e-6, "λ = 0.9")
     }
 
     @Test func matchesTheLibraryOverManySteps() {
@@ -76,7 +76,7 @@ struct Exercise07 {
             updateTeacher(&teacher, towards: student, teacherMomentum: 0.95)
             mine = exerciseEMA(teacher: mine, student: student.weight, teacherMomentum: 0.95)
         }
-        assertClose(mine, teacher.weight, absolute: 1e-6)
+        assertClose(mine, teacher.weight, absolute: 1e-6, "after 50 steps at λ = 0.95")
     }
 }
 
@@ -84,14 +84,16 @@ struct Exercise07 {
 struct Exercise08 {
     @Test func byHand() {
         let answer = exerciseCosineSchedule(base: 1, final: 0, epochs: 2, iterationsPerEpoch: 2, warmupEpochs: 1)
-        #expect(answer.count == 4)
-        #expect(zip(answer, [0, 1, 1, 0.5]).allSatisfy { abs($0 - $1) < 1e-12 })
+        let expected = [0, 1, 1, 0.5]
+        #expect(answer.count == expected.count && zip(answer, expected).allSatisfy { abs($0 - $1) < 1e-12 },
+                "expected \(expected), got \(answer)")
     }
 
     @Test func matchesTheLibrary() {
         let expected = cosineSchedule(base: 5e-4, final: 1e-6, epochs: 7, iterationsPerEpoch: 13, warmupEpochs: 2)
         let answer = exerciseCosineSchedule(base: 5e-4, final: 1e-6, epochs: 7, iterationsPerEpoch: 13, warmupEpochs: 2)
-        #expect(answer.count == expected.count)
-        #expect(zip(answer, expected).allSatisfy { abs($0 - $1) < 1e-12 })
+        let first = zip(answer, expected).enumerated().first { abs($0.element.0 - $0.element.1) >= 1e-12 }
+        #expect(answer.count == expected.count, "expected \(expected.count) values (epochs × iterations), got \(answer.count)")
+        #expect(first == nil, "iteration \(first?.offset ?? 0): expected \(first?.element.1 ?? 0), got \(first?.element.0 ?? 0)")
     }
 }

@@ -38,6 +38,39 @@ import Testing
         #expect(found.isEmpty, "\(found.joined(separator: "\n"))")
     }
 
+    /// The `#expect` calls of `text` that neither print what was expected and what they got nor are a
+    /// negative control (`compare(…).failures > 0`): a student whose exercise fails must see both.
+    static func silentExpectations(in text: String) -> [String] {
+        var found = [String](), rest = Substring(text)
+        while let start = rest.range(of: "#expect(") {
+            var depth = 0, end = start.upperBound
+            for index in rest[start.lowerBound...].indices {
+                if rest[index] == "(" { depth += 1 } else if rest[index] == ")" { depth -= 1; if depth == 0 { end = index; break } }
+            }
+            let call = String(rest[start.lowerBound...end])
+            let printsBoth = call.contains("expected") && call.contains("got \\(")
+            if !printsBoth && !call.contains(".failures > 0") { found.append(call) }
+            rest = rest[rest.index(after: end)...]
+        }
+        return found
+    }
+
+    @Test func everyExerciseTestPrintsTheExpectedAndTheActualValues() throws {
+        let folder = Self.root.appendingPathComponent("Exercises/Tests")
+        var calls = 0
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where name.hasSuffix(".swift") {
+            let text = try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+            calls += text.components(separatedBy: "#expect(").count - 1
+            let silent = Self.silentExpectations(in: text)
+            #expect(silent.isEmpty, "\(name): give these a message \"expected \\(…), got \\(…)\" or use assertClose:\n\(silent.joined(separator: "\n"))")
+        }
+        #expect(calls > 5)
+        // Negative control: a bare comparison is caught, a message or a negative control is not.
+        #expect(Self.silentExpectations(in: "#expect(f(x) == 1)").count == 1)
+        #expect(Self.silentExpectations(in: "#expect(a == (b), \"expected \\(b), got \\(a)\")").isEmpty)
+        #expect(Self.silentExpectations(in: "#expect(compare(a, b).failures > 0)").isEmpty)
+    }
+
     @Test func theRulesCatchWhatTheyName() throws {
         // Negative controls: each forbidden form is found, the allowed ones are not.
         #expect(try Self.violations(in: "let x = try! load()", path: "a").count == 1)
