@@ -138,10 +138,12 @@ func loadData(_ c: TrainingConfiguration) throws -> (train: ImageDataset, bank: 
         let test = SyntheticShapes.make(count: c.evalTestSubset ?? 500, size: c.globalCropSize, seed: c.seed &+ 1)
         return (train, train.prefix(c.evalTrainSubset ?? train.count), test)
     case "folder":
-        let root = c.dataPath!
+        let root = c.dataPath ?? "."  // `validate` requires it for folders
         let hasSplits = ["train", "val"].allSatisfy { FileManager.default.fileExists(atPath: "\(root)/\($0)") }
         let all = try ImageFolder.load(root: hasSplits ? "\(root)/train" : root, imageSize: c.globalCropSize, channels: c.backbone.channels)
-        let test = hasSplits ? try ImageFolder.load(root: "\(root)/val", imageSize: c.globalCropSize, channels: c.backbone.channels) : all
+        // The validation split is labelled by the training split's class names, matched by name.
+        let test = hasSplits ? try ImageFolder.load(root: "\(root)/val", imageSize: c.globalCropSize, channels: c.backbone.channels,
+                                                    classNames: all.classNames) : all
         let train = c.trainSubset.map { all.prefix($0) } ?? all
         return (train, all.prefix(c.evalTrainSubset ?? all.count), test.prefix(c.evalTestSubset ?? test.count))
     default:
@@ -241,12 +243,13 @@ extension DINOCommand {
                 var backbone = VisionTransformer(c.backbone, using: &rng)
                 try Checkpoint.teacherBackbone(of: url, into: &backbone)
                 let (mean, std) = Evaluation.statistics(dataset: c.dataset, train: data.train)
-                let evaluation = Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count,
+                let evaluation = try Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count,
                                             mean: mean, std: std, ks: c.knnK, temperature: c.knnTemperature)
                 let dataset = split == "train" ? data.bank : data.test
                 let features = ComputePath.$current.withValue(.fast) {
                     Parallel.$threadCount.withValue(threads) { evaluation.features(of: dataset, backbone: backbone) }
                 }
+                try Evaluation.checkFinite(features, of: split)
                 try SafeTensors.write([("features", features), ("labels", Tensor(dataset.labels.map(Float.init)))],
                                       metadata: ["classes": dataset.classNames.joined(separator: ",")], to: outputURL)
                 try say("wrote \(features.shape) features and \(dataset.count) labels to \(output)")

@@ -151,3 +151,37 @@ import Testing
         }
     }
 }
+
+/// A diverged model is never written over the last good checkpoint, and a diverged backbone is not
+/// evaluated.
+@Suite(.fastPath) struct LastGoodCheckpointTests {
+    @Test(arguments: [Float.nan, 2e5, -Float.infinity])
+    func aDivergedWeightIsNotSaved(value: Float) throws {
+        let trainer = try tinyTrainer()
+        try trainer.saveCheckpoint(numbered: false)  // negative control: a sane model saves
+        let saved = try Data(contentsOf: trainer.checkpointURL)
+        trainer.model.student.head.mlp[0].weight.scalars[3] = value
+        trainer.state.epoch = 1
+        expectMessage(["at epoch 2, batch 0", "student.head.mlp.0.weight", "the run has diverged", "not writing a checkpoint",
+                       "the last good checkpoint is kept at \(trainer.checkpointURL.path) (epoch 1, batch 0, iteration 0)"]) {
+            try trainer.saveCheckpoint(numbered: false)
+        }
+        #expect(try Data(contentsOf: trainer.checkpointURL) == saved)
+    }
+
+    @Test func aNonFiniteMomentOrCentreIsNotSaved() throws {
+        let trainer = try tinyTrainer()
+        trainer.criterion.center.value.scalars[0] = .nan
+        expectMessage(["dino_loss.center holds nan", "no checkpoint had been written yet"]) { try trainer.saveCheckpoint(numbered: false) }
+        #expect(!FileManager.default.fileExists(atPath: trainer.checkpointURL.path))
+    }
+
+    @Test func aDivergedBackboneIsNotEvaluated() throws {
+        let trainer = try tinyTrainer()
+        _ = try trainer.evaluate(final: false)  // negative control
+        var teacher = trainer.model.teacher
+        teacher.backbone.norm.weight.scalars[0] = .nan
+        trainer.model = DINOViT(student: trainer.model.student, teacher: teacher)
+        expectMessage(["the backbone's feature 0 of training image 0 is nan", "the model has diverged"]) { _ = try trainer.evaluate(final: false) }
+    }
+}

@@ -134,6 +134,67 @@ func expectMessage(_ fragments: [String], sourceLocation: SourceLocation = #_sou
         expectMessage(["/nonexistent", "no such folder"]) { _ = try ImageFolder.load(root: "/nonexistent", imageSize: 8, channels: 1) }
     }
 
+    @Test func hiddenFilesAreSkippedAndANameThatIsNotUTF8IsShownReadably() throws {
+        let root = temporaryFolder()
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("cat"), withIntermediateDirectories: true)
+        try ImageCodecs.writePNG([Float](repeating: 1, count: 64), channels: 1, height: 8, width: 8, to: root.appendingPathComponent("cat/a.png"))
+        // What macOS leaves behind: a .DS_Store, an AppleDouble "._a.png" (not an image), a hidden folder.
+        try Data("junk".utf8).write(to: root.appendingPathComponent(".DS_Store"))
+        try Data("junk".utf8).write(to: root.appendingPathComponent("cat/._a.png"))
+        try FileManager.default.createDirectory(at: root.appendingPathComponent(".Trashes"), withIntermediateDirectories: true)
+        let data = try ImageFolder.load(root: root.path, imageSize: 8, channels: 1)
+        #expect(data.count == 1 && data.classNames == ["cat"], "expected one image of class cat, got \(data.count) of \(data.classNames)")
+        // "café.png" in Latin-1: the byte E9 is not UTF-8.
+        let name = root.path + "/cat/caf\u{E9}.png"
+        let latin1 = Array(root.path.utf8) + Array("/cat/caf".utf8) + [0xE9] + Array(".png".utf8) + [0]
+        let descriptor = open(latin1.map { CChar(bitPattern: $0) }, O_CREAT | O_WRONLY, 0o644)
+        #expect(descriptor >= 0)
+        close(descriptor)
+        expectMessage([root.path + "/cat/caf\\xE9.png", "the file name is not UTF-8", "rename it"]) {
+            _ = try ImageFolder.load(root: root.path, imageSize: 8, channels: 1)
+        }
+        #expect(!FileManager.default.fileExists(atPath: name))  // the bytes on disk are not the UTF-8 "café"
+    }
+
+    @Test func aValidationSplitIsLabelledByClassName() throws {
+        let root = temporaryFolder()
+        for path in ["train/cat", "train/dog", "train/emu", "val/dog", "val/emu"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(path), withIntermediateDirectories: true)
+            try ImageCodecs.writePNG([Float](repeating: 1, count: 64), channels: 1, height: 8, width: 8, to: root.appendingPathComponent(path + "/a.png"))
+        }
+        let train = try ImageFolder.load(root: root.appendingPathComponent("train").path, imageSize: 8, channels: 1)
+        let val = try ImageFolder.load(root: root.appendingPathComponent("val").path, imageSize: 8, channels: 1, classNames: train.classNames)
+        // By index, val's dog and emu would be 0 and 1 (cat and dog); by name they are 1 and 2.
+        #expect(val.labels == [1, 2], "expected dog → 1, emu → 2, got \(val.labels)")
+        #expect(val.classNames == train.classNames)
+        let alone = try ImageFolder.load(root: root.appendingPathComponent("val").path, imageSize: 8, channels: 1)
+        #expect(alone.labels == [0, 1])  // negative control: the same folder on its own
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("val/yak"), withIntermediateDirectories: true)
+        try ImageCodecs.writePNG([Float](repeating: 1, count: 64), channels: 1, height: 8, width: 8, to: root.appendingPathComponent("val/yak/a.png"))
+        expectMessage(["val/yak", "class 'yak' is not among the training classes (cat, dog, emu)"]) {
+            _ = try ImageFolder.load(root: root.appendingPathComponent("val").path, imageSize: 8, channels: 1, classNames: train.classNames)
+        }
+    }
+
+    @Test func splitsOfDifferentSizesOrLabelsOutsideTheClassesAreRefused() throws {
+        let train = SyntheticShapes.make(count: 4, size: 8, seed: 0)
+        let ok = try Evaluation(bank: train, test: train, classCount: train.classNames.count, mean: [0], std: [1], ks: [1], temperature: 0.07)
+        #expect(ok.test.count == 4)  // negative control
+        let larger = SyntheticShapes.make(count: 4, size: 12, seed: 0)
+        expectMessage(["the test images are 1×12×12 but the training images 1×8×8"]) {
+            _ = try Evaluation(bank: train, test: larger, classCount: train.classNames.count, mean: [0], std: [1], ks: [1], temperature: 0.07)
+        }
+        let rgb = ImageDataset(pixels: [Float](repeating: 0, count: 4 * 3 * 64), labels: [0, 1, 0, 1], classNames: ["a", "b"], channels: 3, height: 8, width: 8)
+        expectMessage(["the test images are 3×8×8 but the training images 1×8×8"]) {
+            _ = try Evaluation(bank: train, test: rgb, classCount: train.classNames.count, mean: [0], std: [1], ks: [1], temperature: 0.07)
+        }
+        var mislabelled = train
+        mislabelled.labels[2] = 99
+        expectMessage(["test image 2 has label 99, outside the \(train.classNames.count) classes"]) {
+            _ = try Evaluation(bank: train, test: mislabelled, classCount: train.classNames.count, mean: [0], std: [1], ks: [1], temperature: 0.07)
+        }
+    }
+
     @Test func resamplingKeepsAConstantImageAndAveragesWhenShrinking() {
         let constant = Resampling.resize([Float](repeating: 0.25, count: 100)[...], channels: 1, height: 10, width: 10,
                                          region: (0, 0, 10, 10), outHeight: 3, outWidth: 7)

@@ -14,7 +14,7 @@ public final class DINOTrainer {
     /// The optimiser state.
     public private(set) var optimizer = AdamW()
     /// The loss and its centre.
-    public private(set) var criterion: DINOLoss
+    public internal(set) var criterion: DINOLoss
     /// The training images (unlabelled as far as DINO is concerned).
     public let train: ImageDataset
     /// The test images: validation loss and k-NN queries.
@@ -59,7 +59,7 @@ public final class DINOTrainer {
             try? FileManager.default.removeItem(at: log.folder.appendingPathComponent(name))
         }
         let (mean, std) = Evaluation.statistics(dataset: configuration.dataset, train: train)
-        evaluation = Evaluation(bank: bank, test: test, classCount: train.classNames.count, mean: mean, std: std,
+        evaluation = try Evaluation(bank: bank, test: test, classCount: train.classNames.count, mean: mean, std: std,
                                 ks: configuration.knnK, temperature: configuration.knnTemperature)
         var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
                                                      localCropCount: configuration.localCropsNumber, mean: mean, std: std)
@@ -195,12 +195,39 @@ public final class DINOTrainer {
 
     func checkFinite(_ value: Float, _ quantity: String, iteration: Int) throws {
         guard !value.isFinite else { return }
-        let kept = FileManager.default.fileExists(atPath: checkpointURL.path)
-            ? "the last good checkpoint is kept at \(checkpointURL.path)" : "no checkpoint had been written yet"
         throw TrainingError("""
             non-finite value at step \(iteration) (epoch \(state.epoch + 1), batch \(state.batch + 1)): \(quantity) is \(value.isNaN ? "nan" : "\(value)"); \
-            stopping without writing a checkpoint; \(kept). Lower --lr or check the input data.
+            stopping without writing a checkpoint; \(lastGoodCheckpoint). Lower --lr or check the input data.
             """)
+    }
+
+    /// The largest weight magnitude a checkpoint may hold. Weight decay keeps DINO's weights within a few
+    /// units; a weight beyond this means the run has diverged, and its checkpoint would only mislead.
+    public static let saneWeightMagnitude: Float = 1e5
+
+    /// Where the last good checkpoint is and what position it holds, for the messages of a run that stops.
+    var lastGoodCheckpoint: String {
+        guard let json = try? SafeTensors.readMetadata(checkpointURL)["state"],
+              let saved = try? JSONDecoder().decode(TrainingState.self, from: Data(json.utf8)) else { return "no checkpoint had been written yet" }
+        return "the last good checkpoint is kept at \(checkpointURL.path) (epoch \(saved.epoch + 1), batch \(saved.batch), iteration \(saved.iteration))"
+    }
+
+    /// Throws unless every weight, optimiser moment and the centre are finite, and every weight is within
+    /// `saneWeightMagnitude`: a diverged model is never written over the last good checkpoint.
+    func checkSaneBeforeSaving() throws {
+        var quantities = model.student.namedParameters.map { ("student." + $0.name, $0.tensor, true) }
+        quantities += model.teacher.namedParameters.map { ("teacher." + $0.name, $0.tensor, true) }
+        quantities += optimizer.firstMoments.sorted { $0.key < $1.key }.map { ("optimizer.exp_avg.student." + $0.key, $0.value, false) }
+        quantities += optimizer.secondMoments.sorted { $0.key < $1.key }.map { ("optimizer.exp_avg_sq.student." + $0.key, $0.value, false) }
+        quantities.append(("dino_loss.center", criterion.center.value, false))
+        for (name, tensor, isWeight) in quantities {
+            guard let bad = tensor.scalars.first(where: { !$0.isFinite || (isWeight && abs($0) > Self.saneWeightMagnitude) }) else { continue }
+            let what = bad.isFinite ? "has magnitude \(abs(bad)), beyond \(Self.saneWeightMagnitude)" : "holds \(bad)"
+            throw TrainingError("""
+                at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration)) \(name) \(what): the run has diverged; \
+                not writing a checkpoint; \(lastGoodCheckpoint). Lower --lr and resume from it, or start over.
+                """)
+        }
     }
 
     /// Trains from `state.batch` to the end of the epoch, checkpointing every
@@ -276,7 +303,7 @@ public final class DINOTrainer {
     /// k-NN on the teacher backbone's features (test queries against the training bank), attention maps,
     /// and at the end the linear probe.
     public func evaluate(final: Bool) throws -> [String: Double] {
-        let values = evaluation.evaluate(model.teacher.backbone, linearProbe: final)
+        let values = try evaluation.evaluate(model.teacher.backbone, linearProbe: final)
         try log.say("k-NN (teacher CLS, T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
             String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, values["knn_top1_k\($0)"] ?? .nan, values["knn_top5_k\($0)"] ?? .nan)
         }.joined(separator: "; "))
@@ -302,8 +329,10 @@ public final class DINOTrainer {
     }
 
     /// Writes `checkpoint.safetensors` (and `checkpointNNNN.safetensors` with `numbered`), plus the
-    /// teacher's backbone alone under timm's names (`teacher_backbone.safetensors`), each atomically.
+    /// teacher's backbone alone under timm's names (`teacher_backbone.safetensors`), each atomically;
+    /// refuses, keeping the last good checkpoint, when the model has diverged.
     public func saveCheckpoint(numbered: Bool) throws {
+        try checkSaneBeforeSaving()
         try Checkpoint.save(model: model, optimizer: optimizer, loss: criterion, state: state, configuration: configuration, to: checkpointURL)
         if numbered {
             try Checkpoint.save(model: model, optimizer: optimizer, loss: criterion, state: state, configuration: configuration,

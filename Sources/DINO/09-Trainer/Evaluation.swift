@@ -18,8 +18,23 @@ public struct Evaluation: Sendable {
     /// Neighbour counts (k = 20 is the headline figure) and the vote temperature.
     public let ks: [Int], temperature: Float
 
-    /// An evaluation of `test` against `bank`.
-    public init(bank: ImageDataset, test: ImageDataset, classCount: Int, mean: [Float], std: [Float], ks: [Int], temperature: Float) {
+    /// An evaluation of `test` against `bank`. Throws, naming the split, when the two differ in image
+    /// size or channels, or a label is outside the `classCount` classes: the vote would index past them.
+    public init(bank: ImageDataset, test: ImageDataset, classCount: Int, mean: [Float], std: [Float], ks: [Int], temperature: Float) throws {
+        guard (test.channels, test.height, test.width) == (bank.channels, bank.height, bank.width) else {
+            throw DataError("""
+                the test images are \(test.channels)×\(test.height)×\(test.width) but the training images \(bank.channels)×\(bank.height)×\(bank.width); \
+                expected both splits at one size and channel count
+                """)
+        }
+        guard mean.count == bank.channels, std.count == bank.channels else {
+            throw DataError("normalisation statistics for \(mean.count) channels, the images have \(bank.channels)")
+        }
+        for (name, split) in [("training", bank), ("test", test)] {
+            if let index = split.labels.firstIndex(where: { !(0..<classCount).contains($0) }) {
+                throw DataError("\(name) image \(index) has label \(split.labels[index]), outside the \(classCount) classes")
+            }
+        }
         (self.bank, self.test, self.classCount, self.mean, self.std) = (bank, test, classCount, mean, std)
         (self.ks, self.temperature) = (ks, temperature)
     }
@@ -48,10 +63,24 @@ public struct Evaluation: Sendable {
         return parts.isEmpty ? Tensor(zeros: [0, backbone.configuration.dimension]) : Tensor.concatenated(parts)
     }
 
+    /// Throws unless every feature is finite: a diverged backbone gives NaN, and a vote over NaN
+    /// similarities means nothing.
+    public static func checkFinite(_ features: Tensor, of split: String) throws {
+        guard let position = features.scalars.firstIndex(where: { !$0.isFinite }) else { return }
+        let width = max(1, features.shape.last ?? 1)
+        throw TrainingError("""
+            the backbone's feature \(position % width) of \(split) image \(position / width) is \(features.scalars[position]); \
+            the model has diverged, so there is nothing to evaluate (lower --lr, or resume from an earlier checkpoint)
+            """)
+    }
+
     /// k-NN top-1 and top-5 for every k (`knn_top1_k20`, …, and `knn_top1` for k = 20 or the first k),
-    /// and with `linearProbe` the linear probe's accuracy (`linear_probe`).
-    public func evaluate(_ backbone: VisionTransformer, linearProbe: Bool) -> [String: Double] {
+    /// and with `linearProbe` the linear probe's accuracy (`linear_probe`). Throws when a feature is
+    /// not finite.
+    public func evaluate(_ backbone: VisionTransformer, linearProbe: Bool) throws -> [String: Double] {
         let bankFeatures = features(of: bank, backbone: backbone), queryFeatures = features(of: test, backbone: backbone)
+        try Self.checkFinite(bankFeatures, of: "training")
+        try Self.checkFinite(queryFeatures, of: "test")
         let results = KNNClassifier.evaluate(bank: bankFeatures, bankLabels: bank.labels, queries: queryFeatures, queryLabels: test.labels,
                                              classCount: classCount, ks: ks, temperature: temperature)
         var values = [String: Double]()

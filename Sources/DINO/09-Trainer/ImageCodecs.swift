@@ -120,24 +120,29 @@ public enum ImageFolder {
     public static let extensions: Set<String> = ["png", "jpg", "jpeg"]
 
     /// Every image under `root`, its shorter side resized to `imageSize` and centre-cropped to a square
-    /// (so images of mixed sizes and shapes are fine), with `channels` channels; classes sorted by name.
-    /// Throws naming the folder when it has no class folders or a class has no image, and naming the
-    /// file when one cannot be decoded.
-    public static func load(root: String, imageSize: Int, channels: Int) throws -> ImageDataset {
+    /// (so images of mixed sizes and shapes are fine), with `channels` channels. Classes are the
+    /// sub-folders sorted by name, or, with `classNames` (a validation split read against its training
+    /// split), labelled by their index in that list. Hidden entries (`.DS_Store`, macOS's `._name.jpg`)
+    /// are skipped. Throws naming the folder when it has no class folders, a class has no image or is
+    /// not among `classNames`, and naming the file when one cannot be decoded or its name is not UTF-8.
+    public static func load(root: String, imageSize: Int, channels: Int, classNames: [String]? = nil) throws -> ImageDataset {
         let manager = FileManager.default
         var isFolder: ObjCBool = false
         guard manager.fileExists(atPath: root, isDirectory: &isFolder), isFolder.boolValue else {
             throw DataError("\(root): no such folder; expected root/<class>/<images> (ImageFolder layout)")
         }
-        let classes = try manager.contentsOfDirectory(atPath: root).filter { name in
+        let classes = try visibleEntries(of: root).filter { name in
             var folder: ObjCBool = false
-            return !name.hasPrefix(".") && manager.fileExists(atPath: "\(root)/\(name)", isDirectory: &folder) && folder.boolValue
+            return manager.fileExists(atPath: "\(root)/\(name)", isDirectory: &folder) && folder.boolValue
         }.sorted()
         guard !classes.isEmpty else { throw DataError("\(root): no class folders; expected root/<class>/<images>.png|jpg") }
+        let names = classNames ?? classes
         var pixels = [Float](), labels = [Int]()
-        for (label, name) in classes.enumerated() {
-            let files = try manager.contentsOfDirectory(atPath: "\(root)/\(name)")
-                .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+        for name in classes {
+            guard let label = names.firstIndex(of: name) else {
+                throw DataError("\(root)/\(name): class '\(name)' is not among the training classes (\(names.joined(separator: ", "))); classes are matched by folder name")
+            }
+            let files = try visibleEntries(of: "\(root)/\(name)").filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
             guard !files.isEmpty else { throw DataError("\(root)/\(name): class folder with no .png, .jpg or .jpeg image") }
             for file in files {
                 let image = try ImageCodecs.decode("\(root)/\(name)/\(file)", channels: channels)
@@ -148,6 +153,31 @@ public enum ImageFolder {
                 labels.append(label)
             }
         }
-        return ImageDataset(pixels: pixels, labels: labels, classNames: classes, channels: channels, height: imageSize, width: imageSize)
+        return ImageDataset(pixels: pixels, labels: labels, classNames: names, channels: channels, height: imageSize, width: imageSize)
+    }
+
+    /// The names in `folder` that do not start with a dot, read as bytes: a name that is not UTF-8 would
+    /// reach Foundation as "caf\u{FFFD}.jpg", a file that does not exist. Throws naming it with its
+    /// bytes escaped (`caf\xE9.jpg`).
+    static func visibleEntries(of folder: String) throws -> [String] {
+        guard let directory = opendir(folder) else {
+            throw DataError("\(folder): cannot be read (\(String(cString: strerror(errno))))")
+        }
+        defer { closedir(directory) }
+        var names = [String]()
+        while let entry = readdir(directory) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            guard bytes.first != UInt8(ascii: ".") else { continue }  // ".", "..", and hidden files
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                throw DataError("\(folder)/\(readable(bytes)): the file name is not UTF-8; rename it (for example with convmv -f latin1 -t utf8)")
+            }
+            names.append(name)
+        }
+        return names
+    }
+
+    /// `bytes` as text, each byte that is not printable ASCII written `\xHH`.
+    static func readable(_ bytes: [UInt8]) -> String {
+        bytes.map { (0x20..<0x7F).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02X", $0) }.joined()
     }
 }

@@ -9,7 +9,7 @@ public enum KNNClassifier {
     public static func evaluate(bank: Tensor, bankLabels: [Int], queries: Tensor, queryLabels: [Int], classCount: Int,
                                 ks: [Int], temperature: Float = 0.07) -> [Int: (top1: Double, top5: Double)] {
         let bank = l2Normalize(bank).output, queries = l2Normalize(queries).output
-        let largestK = min(ks.max()!, bank.shape[0])
+        let largestK = min(ks.max() ?? 1, bank.shape[0])
         var correct = [Int: (top1: Int, top5: Int)](uniqueKeysWithValues: ks.map { ($0, (0, 0)) })
         let chunk = 256  // queries per product: (256, N) similarities at a time
         for start in stride(from: 0, to: queries.shape[0], by: chunk) {
@@ -23,8 +23,8 @@ public enum KNNClassifier {
                     for (index, value) in neighbours.prefix(k) { votes[bankLabels[index]] += exp(Double(value / temperature)) }
                     let ranked = votes.indices.sorted { votes[$0] > votes[$1] }
                     let label = queryLabels[start + row]
-                    if ranked[0] == label { correct[k]!.top1 += 1 }
-                    if ranked.prefix(5).contains(label) { correct[k]!.top5 += 1 }
+                    if ranked.first == label { correct[k, default: (0, 0)].top1 += 1 }
+                    if ranked.prefix(5).contains(label) { correct[k, default: (0, 0)].top5 += 1 }
                 }
             }
         }
