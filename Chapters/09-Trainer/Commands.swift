@@ -204,6 +204,8 @@ extension DINOCommand {
                         or another --output-dir
                         """)
                 }
+                // Before anything is loaded or allocated: a run that cannot fit is refused with the figures.
+                try MemoryEstimate.check(c)
                 let data = try loadData(c)
                 try say("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
                       + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.backbone.depth) patch \(c.backbone.patchSize), "

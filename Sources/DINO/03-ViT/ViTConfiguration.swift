@@ -69,6 +69,14 @@ public struct ViTConfiguration: Codable, Equatable, Sendable {
             throw ConfigurationError("dimension \(dimension) must be a positive multiple of the head count \(heads)")
         }
         guard mlpRatio > 0 else { throw ConfigurationError("MLP ratio must be positive, got \(mlpRatio)") }
+        // Far beyond any ViT (ViT-g is 1408 wide and 40 deep), and small enough that no size computed
+        // from them overflows.
+        guard dimension <= 16_384, depth <= 1_024, mlpRatio <= 64, imageSize <= 16_384 else {
+            throw ConfigurationError("""
+                a ViT of width \(dimension), depth \(depth), MLP ratio \(mlpRatio) on \(imageSize)² images is beyond the limits \
+                (width ≤ 16384, depth ≤ 1024, MLP ratio ≤ 64, image side ≤ 16384)
+                """)
+        }
         guard dropPathRate >= 0, dropPathRate < 1 else { throw ConfigurationError("drop path rate must be in [0, 1), got \(dropPathRate)") }
     }
 

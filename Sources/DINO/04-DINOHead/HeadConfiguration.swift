@@ -24,6 +24,15 @@ public struct HeadConfiguration: Codable, Equatable, Sendable {
     /// (the training options start from it).
     public static let paper = HeadConfiguration(inputDimension: 0)
 
+    /// The number of parameters: the MLP's linear layers with their biases, and the weight-normalised
+    /// last layer (`v` of `K × bottleneck` and `g` of `K`).
+    public var parameterCount: Int {
+        let widths = layerCount == 1 ? [inputDimension, bottleneckDimension]
+            : [inputDimension] + Array(repeating: hiddenDimension, count: max(0, layerCount - 1)) + [bottleneckDimension]
+        let mlp = zip(widths, widths.dropFirst()).reduce(0) { $0 + $1.0 * $1.1 + $1.1 }
+        return mlp + outputDimension * bottleneckDimension + outputDimension
+    }
+
     /// Throws a message naming the first option that cannot work.
     public func validate() throws {
         guard inputDimension > 0 else { throw ConfigurationError("head input dimension must be positive, got \(inputDimension)") }
@@ -31,5 +40,12 @@ public struct HeadConfiguration: Codable, Equatable, Sendable {
         guard bottleneckDimension > 0 else { throw ConfigurationError("bottleneck dimension must be positive, got \(bottleneckDimension)") }
         guard hiddenDimension > 0 else { throw ConfigurationError("head hidden dimension must be positive, got \(hiddenDimension)") }
         guard layerCount >= 1 else { throw ConfigurationError("head layer count must be at least 1, got \(layerCount)") }
+        // 16 times the paper's K and 32 times its widths: room to experiment, no size that overflows.
+        guard outputDimension <= 1 << 20, hiddenDimension <= 1 << 16, bottleneckDimension <= 1 << 16, inputDimension <= 1 << 16, layerCount <= 64 else {
+            throw ConfigurationError("""
+                a head of \(layerCount) layers, widths \(inputDimension) → \(hiddenDimension) → \(bottleneckDimension) → K = \(outputDimension) is beyond the limits \
+                (K ≤ 1048576, widths ≤ 65536, layers ≤ 64)
+                """)
+        }
     }
 }

@@ -40,6 +40,7 @@ public final class DINOTrainer {
     public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset, bank: ImageDataset,
                 resume: URL? = nil, quiet: Bool = false) throws {
         try configuration.validate()
+        try MemoryEstimate.check(configuration)
         self.configuration = configuration
         (self.train, self.test, self.bank) = (train, test, bank)
         guard train.channels == configuration.backbone.channels else {

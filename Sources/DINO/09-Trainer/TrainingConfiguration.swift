@@ -179,7 +179,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
                 throw ConfigurationError("\(name) must be between 1 and \(Self.maximumImages), got \(subset)")
             }
         }
-        guard localCropsNumber >= 0 else { throw ConfigurationError("local-crops-number must be 0 or more, got \(localCropsNumber)") }
+        guard (0...64).contains(localCropsNumber) else { throw ConfigurationError("local-crops-number must be between 0 and 64, got \(localCropsNumber)") }
         guard globalCropSize >= localCropSize else {
             throw ConfigurationError("global crops (\(globalCropSize)) must not be smaller than local crops (\(localCropSize))")
         }
