@@ -1,5 +1,6 @@
 @testable import DINO
 import DINOTestSupport
+import VectorKernels
 import Foundation
 import Testing
 
@@ -12,6 +13,20 @@ import Testing
         #expect(CRC32C.checksum([UInt8]()) == 0)
         // Negative control: one changed byte changes the checksum.
         #expect(CRC32C.checksum(Array("123456780".utf8)) != 0xE306_9283)
+    }
+
+    @Test func theInstructionAndTheTableAgree() {
+        // Lengths around the 8-byte words the instruction takes, and a checksum continued across two calls.
+        var rng = SeededGenerator(seed: 3)
+        let bytes = (0..<1000).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        #expect(dino_crc32c_table(0, Array("123456789".utf8), 9) == 0xE306_9283)
+        for count in [0, 1, 7, 8, 9, 15, 16, 17, 999, 1000] {
+            let table = dino_crc32c_table(0, bytes, count), used = dino_crc32c(0, bytes, count)
+            #expect(used == table, "\(count) bytes: expected \(table), got \(used)")
+        }
+        let whole = dino_crc32c(0, bytes, 1000)
+        let continued = bytes.withUnsafeBytes { dino_crc32c(dino_crc32c(0, $0.baseAddress, 13), $0.baseAddress.map { $0 + 13 }, 987) }
+        #expect(continued == whole)
     }
 
     /// A saved checkpoint of a tiny run, its bytes, and the offset where its tensor data starts.
@@ -183,5 +198,101 @@ import Testing
         teacher.backbone.norm.weight.scalars[0] = .nan
         trainer.model = DINOViT(student: trainer.model.student, teacher: teacher)
         expectMessage(["the backbone's feature 0 of training image 0 is nan", "the model has diverged"]) { _ = try trainer.evaluate(final: false) }
+    }
+}
+
+/// Property test: a checkpoint whose header shapes, offsets, dtypes or metadata values (the options,
+/// the position, the step counts, the checksums) are rewritten at random is read by every path the
+/// commands use (`--resume`, `features`): each mutant resumes or is refused with a message, and none
+/// traps (a trap would end the test process). Fixed seeds and budget, so every run tries the same.
+@Suite(.fastPath) struct CheckpointMutationTests {
+    static let seeds: [UInt64] = [11, 23, 37]
+    static let mutantsPerSeed = 40
+    /// Values that break code which trusts its input: zero, negatives, extremes, wrong types.
+    static var specialValues: [Any] { [0, -1, 1, 2, 7, Int.max, Int.min, Int(Int32.max) + 1, 1e308, -0.5, Double.leastNonzeroMagnitude,
+                                       "x", "", NSNull(), true, [Any](), [String: Any](), [1 << 40], [-3, 4]] }
+
+    static func pick<T>(_ values: [T], _ rng: inout SeededGenerator) -> T { values[Int(rng.next() % UInt64(values.count))] }
+
+    /// `value` with one leaf (or the whole value) replaced by a special value.
+    static func mutateLeaf(_ value: Any, _ rng: inout SeededGenerator) -> Any {
+        if var object = value as? [String: Any], !object.isEmpty, rng.next() % 5 != 0 {
+            let key = pick(object.keys.sorted(), &rng)
+            object[key] = rng.next() % 8 == 0 ? nil : mutateLeaf(object[key] as Any, &rng)
+            return object
+        }
+        if var array = value as? [Any], !array.isEmpty, rng.next() % 5 != 0 {
+            let index = Int(rng.next() % UInt64(array.count))
+            array[index] = mutateLeaf(array[index], &rng)
+            return array
+        }
+        return pick(specialValues, &rng)
+    }
+
+    static func mutate(_ header: inout [String: Any], _ rng: inout SeededGenerator) throws {
+        var metadata = header["__metadata__"] as? [String: String] ?? [:]
+        if rng.next() % 2 == 0, !metadata.isEmpty {
+            // A metadata value: JSON ones get one leaf changed, the rest are replaced.
+            let key = pick(metadata.keys.sorted(), &rng)
+            let text = metadata[key] ?? ""
+            if let json = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) {
+                let mutated = mutateLeaf(json, &rng)
+                let data = try JSONSerialization.data(withJSONObject: mutated, options: [.fragmentsAllowed])
+                metadata[key] = String(decoding: data, as: UTF8.self)
+            } else {
+                metadata[key] = pick(["", "x", "{}", "dino-swift-checkpoint-0"], &rng)
+            }
+            header["__metadata__"] = metadata
+        } else {
+            // A tensor's entry: its shape, offsets or dtype.
+            let name = pick(header.keys.filter { $0 != "__metadata__" }.sorted(), &rng)
+            var entry = header[name] as? [String: Any] ?? [:]
+            let field = pick(["shape", "data_offsets", "dtype"], &rng)
+            let shape = entry["shape"] as? [Int] ?? []
+            let candidates: [Any] = field == "dtype" ? ["F16", "BF16", "I64", "F64", "x"]
+                : [[Int](), [0], [-1], [1 << 40], [1 << 62, 4], [Int.max], [3, 1 << 31, 1 << 31], Array(shape.reversed()),
+                   shape.map { $0 + 1 }, [shape.reduce(1, *)], mutateLeaf(entry[field] as Any, &rng)]
+            entry[field] = pick(candidates, &rng)
+            header[name] = entry
+        }
+    }
+
+    @Test(arguments: seeds)
+    func mutatedCheckpointsResumeOrAreRefusedNeverTrap(seed: UInt64) throws {
+        let trainer = try tinyTrainer()
+        try trainer.saveCheckpoint(numbered: false)
+        let url = trainer.checkpointURL
+        let original = try Data(contentsOf: url)
+        let headerLength = Int(original.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+        let tensorData = original.dropFirst(8 + headerLength)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: original.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        let data = SyntheticShapes.make(count: 16, size: 16, seed: 0)
+        var rng = SeededGenerator(seed: seed)
+        var (resumed, refused, unchanged) = (0, 0, 0)
+        for _ in 0..<Self.mutantsPerSeed {
+            var header = parsed
+            try Self.mutate(&header, &rng)
+            let json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+            var file = Data()
+            withUnsafeBytes(of: UInt64(json.count).littleEndian) { file.append(contentsOf: $0) }
+            file.append(json)
+            file.append(tensorData)
+            try file.write(to: url)
+            if NSDictionary(dictionary: header).isEqual(to: parsed) { unchanged += 1 }
+            // `--resume`: the options from the file, the folder from the command line.
+            do {
+                var c = try Checkpoint.configuration(of: url)
+                c.outputDir = trainer.configuration.outputDir
+                _ = try DINOTrainer(configuration: c, train: data, test: data, bank: data, resume: url, quiet: true)
+                resumed += 1
+            } catch { refused += 1 }
+            // `features`: the teacher's backbone alone.
+            var backbone = trainer.model.teacher.backbone
+            _ = try? Checkpoint.teacherBackbone(of: url, into: &backbone)
+        }
+        #expect(resumed + refused == Self.mutantsPerSeed)
+        #expect(refused > Self.mutantsPerSeed / 2, "expected most mutants refused, got \(refused) refused and \(resumed) resumed (\(unchanged) unchanged)")
+        try original.write(to: url)
+        _ = try tinyTrainer(folder: URL(fileURLWithPath: trainer.configuration.outputDir), resume: true)  // negative control: the original resumes
     }
 }

@@ -89,6 +89,11 @@ public enum SafeTensors {
     static func decodeScalars(_ bytes: Data, dtype: String) -> [Float] {
         bytes.withUnsafeBytes { raw in
             switch dtype {
+            case "F32" where UInt32(littleEndian: 1) == 1:  // the file's byte order is the machine's: one copy
+                return [Float](unsafeUninitializedCapacity: raw.count / 4) { buffer, count in
+                    count = raw.count / 4
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<4 * count]))
+                }
             case "F32":
                 return (0..<raw.count / 4).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
             case "BF16":  // the top 16 bits of an F32

@@ -1,18 +1,17 @@
+import VectorKernels
+
 /// CRC-32C (Castagnoli, the checksum of iSCSI, ext4 and Btrfs): what a checkpoint records for each
-/// tensor, so that a changed byte is found on load, with the tensor's name.
+/// tensor, so that a changed byte is found on load, with the tensor's name. Computed in C, with the
+/// x86 `crc32` instruction where the CPU has it (eight bytes at a time).
 public enum CRC32C {
-    /// The reflected polynomial 0x1EDC6F41, one entry per byte value.
-    static let table: [UInt32] = (0..<256).map { value in
-        var crc = UInt32(value)
-        for _ in 0..<8 { crc = crc & 1 != 0 ? 0x82F6_3B78 ^ (crc >> 1) : crc >> 1 }
-        return crc
+    /// The checksum of `bytes`.
+    public static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        dino_crc32c(0, bytes.baseAddress, bytes.count)
     }
 
-    /// The checksum of `bytes`.
-    public static func checksum(_ bytes: some Sequence<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
+    /// The checksum of a byte array.
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        bytes.withUnsafeBytes { checksum($0) }
     }
 
     /// The checksum of a tensor's data as a safetensors file stores it (little-endian `Float`s).

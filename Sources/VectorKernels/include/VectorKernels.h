@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "CRC32C.h"
+
 /// A hint inside a spin-wait loop (x86 `pause`, ARM `yield`): the core waits without flooding the
 /// memory system with loads. Any CPU; used by the Swift worker pool.
 static inline void dino_spin_pause(void) {
