@@ -53,12 +53,6 @@ public final class DINOTrainer {
             throw ConfigurationError("the training set has \(train.count) images, fewer than one batch of \(configuration.batchSize)")
         }
         for (name, dataset) in [("training", train), ("test", test), ("k-NN bank", bank)] { try dataset.checkFinite(name) }
-        log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
-        // A run killed while writing leaves its temporary file behind (`writeAtomically`'s `.NAME.tmp-PID`);
-        // the finished files are intact, and no other process writes here (the command holds the folder's lock).
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
-            try? FileManager.default.removeItem(at: log.folder.appendingPathComponent(name))
-        }
         let (mean, std) = Evaluation.statistics(dataset: configuration.dataset, train: train)
         evaluation = try Evaluation(bank: bank, test: test, classCount: train.classNames.count, mean: mean, std: std,
                                 ks: configuration.knnK, temperature: configuration.knnTemperature)
@@ -83,6 +77,15 @@ public final class DINOTrainer {
             do { try state.validate(epochs: configuration.epochs, batchesPerEpoch: iterations) } catch let error as DataError {
                 throw DataError("\(resume.path): \(error)")
             }
+        }
+        // Only now, with everything checked, does the run touch its folder.
+        log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
+        // A run killed while writing leaves its temporary file behind (`writeAtomically`'s `.NAME.tmp-PID`);
+        // the finished files are intact, and no other process writes here (the command holds the folder's lock).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(at: log.folder.appendingPathComponent(name))
+        }
+        if let resume {
             try log.say("resumed from \(resume.path) at epoch \(state.epoch + 1), batch \(state.batch) (iteration \(state.iteration))")
         }
     }

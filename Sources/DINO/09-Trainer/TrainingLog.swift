@@ -21,7 +21,7 @@ public final class TrainingLog: @unchecked Sendable {
         let url = folder.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
         metrics = try FileHandle(forWritingTo: url)
-        metrics.seekToEndOfFile()
+        try metrics.seekToEnd()
         interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
     }
 
