@@ -119,6 +119,14 @@ func theLoopAndWhatItMeasures(_ out: Notebook) throws {
 /*:
  ## 5. Checkpoints that resume exactly, and that PyTorch reads
 
+ A run can last hours, so nothing a user does may lose it. The folder belongs to one process (a lock
+ file holding its PID), and `train` refuses a folder that holds a run unless told `--resume` or
+ `--restart`. Each tensor's CRC-32C is saved beside it and checked on load, so a changed byte is named,
+ not trained on; the saved options and position are validated like the command line's. A checkpoint is
+ written only when every weight is finite and of sane size: a diverged run stops with the epoch of the
+ last good checkpoint, which it leaves untouched. Ctrl-C finishes the step, writes a checkpoint and
+ says how to resume.
+
  A checkpoint is one safetensors file with the student and the teacher under the reference's names, the
  AdamW moments and step counts, the centre, and the run's position and options. It is written to a
  temporary file and renamed, so a crash or a full disk never leaves a half-written checkpoint. The
