@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages DINO in Swift builds against (Debian/Ubuntu), only those missing.
-#   Tools/install-deps.sh            libraries: OpenBLAS, libpng, libjpeg-turbo, zlib, pkg-config
+#   Tools/install-deps.sh            libraries: OpenBLAS, Open MPI, libpng, libjpeg-turbo, zlib, pkg-config
 #   Tools/install-deps.sh --data     also the Fashion-MNIST dataset package (for training)
 set -euo pipefail
-packages=(pkg-config libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev)
+packages=(pkg-config libopenblas-dev libopenmpi-dev openmpi-bin libpng-dev libjpeg62-turbo-dev zlib1g-dev)
 if [ "${1:-}" = "--data" ]; then packages+=(dataset-fashion-mnist); fi
 missing=()
 for package in "${packages[@]}"; do

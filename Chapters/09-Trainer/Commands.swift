@@ -20,18 +20,31 @@ struct DINOCommand: ParsableCommand {
 /// throws when it cannot (a closed pipe, a full device).
 func say(_ line: String) throws { try StandardOutput.write(line + "\n") }
 
-/// Runs `body`, printing a failure as one clear line on standard error and exiting with status 1.
+/// Runs `body`, printing a failure as one clear line on standard error and exiting with status 1. In
+/// a data-parallel run (`mpirun`) the failing rank names itself and stops every rank (`MPI_Abort`),
+/// which would otherwise wait for it forever; a run that ends or is interrupted ends MPI on each rank.
 func reportingErrors(_ body: () throws -> Void) throws {
+    let world = Communicator.launchedByMPI ? Communicator.world : .single
     do {
         try StandardOutput.checkOpen()
         try body()
+        world.finish()
     } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch let interrupted as TrainingInterrupted {
-        try? FileHandle.standardError.write(contentsOf: Data("\(interrupted)\n".utf8))
+        // Every rank agreed to stop (see `agreedStopSignal`); rank 0 says where the checkpoint is.
+        if world.rank == 0 { try? FileHandle.standardError.write(contentsOf: Data("\(interrupted)\n".utf8)) }
+        world.finish()
         throw ExitCode(interrupted.exitStatus)
     } catch {
-        try? FileHandle.standardError.write(contentsOf: Data("error: \(error)\n".utf8))
+        let rank = world.size > 1 ? "rank \(world.rank) of \(world.size): " : ""
+        try? FileHandle.standardError.write(contentsOf: Data("error: \(rank)\(error)\n".utf8))
+        if world.size > 1 { world.abortAll(status: 1) }
         throw ExitCode.failure
     }
+}
+
+/// Writes a line on rank 0 only: a data-parallel run reports once.
+func sayOnce(_ line: String) throws {
+    if !Communicator.launchedByMPI || Communicator.world.rank == 0 { try say(line) }
 }
 
 /// The training options under the reference's names (`main_dino.py`'s `--out_dim` is `--out-dim`), and
@@ -177,7 +190,9 @@ extension DINOCommand {
                     throw ValidationError("--output-dir is empty; name the folder for the run's checkpoints and metrics")
                 }
                 let (givenFolder, folder) = (c.outputDir, URL(fileURLWithPath: c.outputDir).standardizedFileURL)
-                let lock = try RunFolderLock(folder: folder)
+                let world = Communicator.launchedByMPI ? Communicator.world : .single
+                // The folder belongs to the run, held by its rank 0 (its other ranks write nothing there).
+                let lock = world.rank == 0 ? try RunFolderLock(folder: folder) : nil
                 StopSignals.install()
                 defer { withExtendedLifetime(lock) {} }
                 let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
@@ -189,9 +204,9 @@ extension DINOCommand {
                     c = try Checkpoint.configuration(of: checkpoint)
                     (c.threads, c.path, c.outputDir) = (threads, path, givenFolder)
                 } else if holdsARun && restart {
-                    // The old run's metrics are kept beside the new ones, not mixed into them.
+                    // The old run's metrics are kept beside the new ones, not mixed into them (by rank 0, which writes the files).
                     let metrics = folder.appendingPathComponent("metrics.jsonl")
-                    if FileManager.default.fileExists(atPath: metrics.path) {
+                    if world.rank == 0, FileManager.default.fileExists(atPath: metrics.path) {
                         let previous = folder.appendingPathComponent("metrics.previous.jsonl")
                         guard rename(metrics.path, previous.path) == 0 else {
                             throw DataError("--restart: cannot move \(metrics.path) aside (\(String(cString: strerror(errno))))")
@@ -207,14 +222,15 @@ extension DINOCommand {
                 // Before anything is loaded or allocated: a run that cannot fit is refused with the figures.
                 try MemoryEstimate.check(c)
                 let data = try loadData(c)
-                try say("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
+                try sayOnce("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
                       + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.backbone.depth) patch \(c.backbone.patchSize), "
-                      + "K = \(c.head.outputDimension), \(2 + c.localCropsNumber) crops, \(c.threads) threads → \(c.outputDir)")
+                      + "K = \(c.head.outputDimension), \(2 + c.localCropsNumber) crops, \(c.threads) threads"
+                      + (world.size > 1 ? " on each of \(world.size) ranks" : "") + " → \(c.outputDir)")
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
-                                              resume: resume ? checkpoint : nil)
-                if !resume { _ = try c.withComputeSettings { try trainer.baselines() } }
+                                              resume: resume ? checkpoint : nil, communicator: world)
+                if !resume && world.rank == 0 { _ = try c.withComputeSettings { try trainer.baselines() } }
                 try trainer.fit()
-                try say("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
+                try sayOnce("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
             }
         }
     }

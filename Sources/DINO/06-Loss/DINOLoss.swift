@@ -84,8 +84,9 @@ public struct DINOLoss: Sendable {
             meanDistributionEntropy: meanEntropy(meanTeacher.reshaped([1, width])), uniformEntropy: Float(Foundation.log(Double(width))))
     }
 
-    /// Eq. 4, after the loss: the centre moves towards the batch mean of the **raw** teacher outputs.
-    public mutating func updateCenter(teacherOutput: Tensor) {
-        center.update(teacherOutput: teacherOutput)
+    /// Eq. 4, after the loss: the centre moves towards the batch mean of the **raw** teacher outputs
+    /// (over every worker's batch when `sumAcrossWorkers` adds them up, as chapter 10 does).
+    public mutating func updateCenter(teacherOutput: Tensor, sumAcrossWorkers: (Tensor) -> Tensor = { $0 }, workerCount: Int = 1) {
+        center.update(teacherOutput: teacherOutput, sumAcrossWorkers: sumAcrossWorkers, workerCount: workerCount)
     }
 }

@@ -26,10 +26,14 @@ public struct CropLoader: Sendable {
     public let batchSize: Int
     /// The run's seed.
     public let seed: UInt64
+    /// This process's share of each batch in a data-parallel run: share `rank` of `ranks` equal ones
+    /// (`0` of `1` alone). `batchSize` stays the global batch.
+    public let rank: Int, ranks: Int
 
-    /// A loader over `dataset`.
-    public init(dataset: ImageDataset, augmentation: MultiCropAugmentation, batchSize: Int, seed: UInt64) {
+    /// A loader over `dataset`; `ranks` must divide `batchSize`.
+    public init(dataset: ImageDataset, augmentation: MultiCropAugmentation, batchSize: Int, seed: UInt64, rank: Int = 0, ranks: Int = 1) {
         (self.dataset, self.augmentation, self.batchSize, self.seed) = (dataset, augmentation, batchSize, seed)
+        (self.rank, self.ranks) = (rank, ranks)
     }
 
     /// Full batches per epoch; the last partial batch is dropped, as the reference's `drop_last=True`.
@@ -43,9 +47,11 @@ public struct CropLoader: Sendable {
         return order
     }
 
-    /// Batch `index` of `epoch`.
+    /// This rank's share of batch `index` of `epoch`. An image's crops depend on its index, not on the
+    /// rank that makes them, so the ranks' shares together are the batch one process would make.
     public func batch(epoch: Int, index: Int, order: [Int]) -> CropBatch {
-        let indices = Array(order[index * batchSize..<(index + 1) * batchSize])
+        let share = batchSize / ranks, start = index * batchSize + rank * share
+        let indices = Array(order[start..<start + share])
         let base = SeededGenerator(seed: seed)
         let perImage = indices.map { imageIndex -> [[Float]] in
             var rng = base.substream(UInt64(epoch) << 32 | UInt64(imageIndex))

@@ -27,6 +27,8 @@ public final class DINOTrainer {
     let learningRates: CosineSchedule, weightDecays: CosineSchedule, teacherMomenta: CosineSchedule
     /// k-NN, linear probe and baselines on the teacher's backbone.
     public let evaluation: Evaluation
+    /// The ranks of a data-parallel run (chapter 10); a world of one by default.
+    public let communicator: Communicator
 
     /// Seconds spent in each phase of the last training step (teacher forward, student forward, loss,
     /// backward, optimiser with clipping, EMA and centre): what the step benchmark reports.
@@ -36,12 +38,17 @@ public final class DINOTrainer {
     public var checkpointURL: URL { log.folder.appendingPathComponent("checkpoint.safetensors") }
 
     /// A trainer for `configuration` on `train` (k-NN: `test` queries against the `bank`), resumed from
-    /// `resume` when given; `quiet` prints nothing.
+    /// `resume` when given; `quiet` prints nothing. With a `communicator` of several ranks, this process
+    /// trains its share of every batch and only rank 0 prints and writes files.
     public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset, bank: ImageDataset,
-                resume: URL? = nil, quiet: Bool = false) throws {
+                resume: URL? = nil, quiet: Bool = false, communicator: Communicator = .single) throws {
         try configuration.validate()
         try MemoryEstimate.check(configuration)
+        guard configuration.batchSize % communicator.size == 0 else {
+            throw ConfigurationError("--batch-size \(configuration.batchSize) is not divisible by the \(communicator.size) ranks; each rank takes an equal share of the batch")
+        }
         self.configuration = configuration
+        self.communicator = communicator
         (self.train, self.test, self.bank) = (train, test, bank)
         guard train.channels == configuration.backbone.channels else {
             throw ConfigurationError("images have \(train.channels) channels but the backbone takes \(configuration.backbone.channels); pass --channels \(train.channels)")
@@ -59,7 +66,8 @@ public final class DINOTrainer {
         var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
                                                      localCropCount: configuration.localCropsNumber, mean: mean, std: std)
         (augmentation.globalScale, augmentation.localScale) = (configuration.globalCropsScale, configuration.localCropsScale)
-        loader = CropLoader(dataset: train, augmentation: MultiCropAugmentation(augmentation), batchSize: configuration.batchSize, seed: configuration.seed)
+        loader = CropLoader(dataset: train, augmentation: MultiCropAugmentation(augmentation), batchSize: configuration.batchSize, seed: configuration.seed,
+                            rank: communicator.rank, ranks: communicator.size)
         validationLoader = CropLoader(dataset: test, augmentation: MultiCropAugmentation(augmentation),
                                       batchSize: min(configuration.batchSize, test.count), seed: configuration.seed ^ 0x5EED)
         var rng = SeededGenerator(seed: configuration.seed)
@@ -79,10 +87,11 @@ public final class DINOTrainer {
             }
         }
         // Only now, with everything checked, does the run touch its folder.
-        log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet)
+        log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet || communicator.rank != 0,
+                              writesFiles: communicator.rank == 0)
         // A run killed while writing leaves its temporary file behind (`writeAtomically`'s `.NAME.tmp-PID`);
         // the finished files are intact, and no other process writes here (the command holds the folder's lock).
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where communicator.rank == 0 && name.hasPrefix(".") && name.contains(".tmp-") {
             try? FileManager.default.removeItem(at: log.folder.appendingPathComponent(name))
         }
         if let resume {
@@ -101,10 +110,13 @@ public final class DINOTrainer {
         let c = configuration
         while state.epoch < c.epochs {
             var values = try trainEpoch()
-            values["validation_loss"] = try validate()
             let final = state.epoch == c.epochs - 1
-            if final || (c.evalEvery > 0 && (state.epoch + 1) % c.evalEvery == 0) {
-                values.merge(try evaluate(final: final)) { $1 }
+            // Every rank holds the same teacher: rank 0 alone validates, evaluates and reports.
+            if communicator.rank == 0 {
+                values["validation_loss"] = try validate()
+                if final || (c.evalEvery > 0 && (state.epoch + 1) % c.evalEvery == 0) {
+                    values.merge(try evaluate(final: final)) { $1 }
+                }
             }
             state.epoch += 1
             state.batch = 0
@@ -117,7 +129,7 @@ public final class DINOTrainer {
             if let knn = values["knn_top1"] { summary += String(format: ", k-NN top-1 %.2f%% (k = 20)", knn) }
             try log.say(summary)
             // A signal during the evaluation: the epoch's checkpoint is written, stop here.
-            if let signal = StopSignals.pending, state.epoch < c.epochs {
+            if let signal = try agreedStopSignal(), state.epoch < c.epochs {
                 throw TrainingInterrupted(signal: signal, epoch: state.epoch, batch: state.batch, checkpoint: checkpointURL)
             }
         }
@@ -153,6 +165,7 @@ public final class DINOTrainer {
         // Backward through the student only, then clipping, the frozen last layer, AdamW, EMA, centre.
         let (featureGradient, headGradient) = model.student.head.backward(result.studentGradient, saved: headSaved)
         var gradients = BackboneWithHead(backbone: pass.backward(model.student.backbone, featureGradient: featureGradient), head: headGradient)
+        try averageGradients(&gradients, across: communicator)  // chapter 10; nothing alone
         clock.lap("backward")
         let norms = configuration.gradientClip > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.gradientClip) : [:]
         if let bad = norms.first(where: { !$0.value.isFinite }) {
@@ -161,7 +174,9 @@ public final class DINOTrainer {
         optimizer.step(&model.student, gradients: gradients, learningRate: Float(learningRates.value(at: iteration)),
                        weightDecay: Float(weightDecays.value(at: iteration)), skipping: skippedParameters(epoch: epoch))
         model.updateTeacher(teacherMomentum: Float(teacherMomenta.value(at: iteration)))
-        criterion.updateCenter(teacherOutput: teacherOutput)
+        // The centre follows the mean over the global batch: the ranks' sums added up (chapter 10).
+        let teacherSum = try communicator.sum(teacherOutput.sumOverRows())
+        criterion.updateCenter(teacherOutput: teacherOutput, sumAcrossWorkers: { _ in teacherSum }, workerCount: communicator.size)
         clock.lap("optimizer")
         lastStepPhases = clock.laps
         let s = result.statistics
@@ -246,6 +261,7 @@ public final class DINOTrainer {
         while let batch = prefetcher.next() {
             let start = Date()
             var values = try trainStep(batch)
+            if communicator.size > 1 { values["loss"] = try communicator.sum(values["loss"] ?? .nan) / Double(communicator.size) }
             let seconds = Date().timeIntervalSince(start)
             stepSeconds.append(seconds)
             state.batch += 1
@@ -262,7 +278,7 @@ public final class DINOTrainer {
             }
             for (key, value) in values { sums[key, default: 0] += value }
             count += 1
-            if let signal = StopSignals.pending {
+            if let signal = try agreedStopSignal() {
                 try saveCheckpoint(numbered: false)
                 throw TrainingInterrupted(signal: signal, epoch: state.epoch, batch: state.batch, checkpoint: checkpointURL)
             }
@@ -271,6 +287,14 @@ public final class DINOTrainer {
             }
         }
         return sums.mapValues { $0 / Double(max(count, 1)) }
+    }
+
+    /// The signal that asks the run to stop, once every rank knows of one: `mpirun` forwards Ctrl-C to
+    /// each rank, not at the same step, and a rank that stopped alone would leave the others waiting.
+    func agreedStopSignal() throws -> Int32? {
+        let pending = StopSignals.pending
+        guard communicator.size > 1 else { return pending }
+        return try communicator.sum(pending == nil ? 0 : 1) > 0 ? pending ?? SIGINT : nil
     }
 
     func collapseWarning(_ values: [String: Double]) -> String? {
@@ -337,6 +361,7 @@ public final class DINOTrainer {
     /// refuses, keeping the last good checkpoint, when the model has diverged.
     public func saveCheckpoint(numbered: Bool) throws {
         try checkSaneBeforeSaving()
+        guard communicator.rank == 0 else { return }  // one copy of the run, written by rank 0
         try Checkpoint.save(model: model, optimizer: optimizer, loss: criterion, state: state, configuration: configuration, to: checkpointURL)
         if numbered {
             try Checkpoint.save(model: model, optimizer: optimizer, loss: criterion, state: state, configuration: configuration,

@@ -9,23 +9,26 @@ public final class TrainingLog: @unchecked Sendable {
     private var steps: [[String: Double]] = []
     private var epochs: [[String: Double]] = []
     private var lastPlainLine = Date.distantPast
-    private let metrics: FileHandle
+    private let metrics: FileHandle?
     private let quiet: Bool
 
     /// A log writing into `folder` (created if needed); `metrics.jsonl` is appended to, so a resumed run
-    /// continues it. With `quiet`, nothing is printed (the files are still written).
-    public init(folder: URL, quiet: Bool = false) throws {
+    /// continues it. With `quiet`, nothing is printed; without `writesFiles` (every data-parallel rank
+    /// but the first), nothing is written either.
+    public init(folder: URL, quiet: Bool = false, writesFiles: Bool = true) throws {
         self.folder = folder
         self.quiet = quiet
+        interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
+        guard writesFiles else { metrics = nil; return }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        metrics = try FileHandle(forWritingTo: url)
-        try metrics.seekToEnd()
-        interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
+        let handle = try FileHandle(forWritingTo: url)
+        try handle.seekToEnd()
+        metrics = handle
     }
 
-    deinit { try? metrics.close() }
+    deinit { try? metrics?.close() }
 
     /// A line for the reader (clears the progress bar first); throws when standard output cannot be
     /// written (a closed pipe, a full device).
@@ -68,6 +71,7 @@ public final class TrainingLog: @unchecked Sendable {
 
     /// One JSON line in `metrics.jsonl`; a full disk is an error that names the file.
     private func write(_ kind: [String: String], _ values: [String: Double]) throws {
+        guard let metrics else { return }
         var object: [String: Any] = kind
         for (key, value) in values { object[key] = value.isFinite ? value : nil }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
@@ -80,6 +84,7 @@ public final class TrainingLog: @unchecked Sendable {
 
     /// `loss.svg`, `knn.svg` and `monitor.svg` from the values logged so far.
     public func writeCharts() throws {
+        guard metrics != nil else { return }
         let steps = self.steps.map { $0["iteration"] ?? 0 }
         try SVGChart(title: "DINO loss", xLabel: "iteration", series: [
             ("training loss", zip(steps, self.steps.map { $0["loss"] ?? .nan }).map { ($0, $1) }),
