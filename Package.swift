@@ -20,6 +20,7 @@ let chapters: [(folder: String, module: String, product: String)] = [
     ("07-Teacher", "Ch07Teacher", "ch07-teacher"),
     ("08-Schedules", "Ch08Schedules", "ch08-schedules"),
     ("09-Trainer", "Ch09Trainer", "ch09-trainer"),
+    ("10-DataParallel", "Ch10DataParallel", "ch10-data-parallel"),
 ]
 
 let package = Package(

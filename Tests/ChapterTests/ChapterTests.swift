@@ -13,6 +13,7 @@ import Testing
 @testable import Ch07Teacher
 @testable import Ch08Schedules
 @testable import Ch09Trainer
+@testable import Ch10DataParallel
 
 /// The repository root, found from this file's path.
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -67,6 +68,7 @@ func linesAgree(_ actual: String, _ expected: String) -> Bool {
         // The walkthrough's default: the trainer's path.
         try ComputePath.$current.withValue(.fast) { try checkChapter(Ch09Trainer.chapter(), folder: "09-Trainer") }
     }
+    @Test func chapter10DataParallel() throws { try checkChapter(Ch10DataParallel.chapter(), folder: "10-DataParallel") }
 }
 
 /// The comparison the chapter tests use, by hand.

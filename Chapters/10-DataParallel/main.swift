@@ -1,0 +1,184 @@
+/*:
+ # 10 · Data-parallel DINO on MPI
+
+ One machine has few cores. DINO's reference trains on many GPUs at once, **data-parallel**: every
+ process holds the whole model, takes its own share of each batch, and the processes agree after every
+ backward pass by summing across one another (`torch.distributed`'s all-reduce). Ours does the same
+ with MPI (Open MPI), started by `mpirun`:
+
+ ```sh
+ mpirun -np 2 --bind-to none .build/release/ch09-trainer train --preset quick --threads 1 --output-dir runs/quick-2
+ ```
+
+ Nothing else changes: `--batch-size` stays the **global** batch (each of the N ranks trains
+ `batch/N` images of it, the reference's `batch_size_per_gpu × world_size`), so the learning rate, the
+ schedules and the results are those of one process on the same batch. A test runs exactly that with
+ two ranks for three steps and finds the losses within 10⁻⁷ and every weight within 2·10⁻⁶ of one
+ process's. This chapter explains why, piece by piece; it runs in one process (a world of one).
+ */
+import DINO
+import Foundation
+import Notebook
+
+/*:
+ ## 1. What each rank holds
+
+ Every rank holds the same student, teacher, optimiser state and centre, and computes on its share of
+ the batch: rank `r` of `N` takes images `r·B/N ..< (r+1)·B/N` of the global batch. An image's crops
+ are drawn from the seed, the epoch and the image's index, never from the rank, so the shares together
+ are exactly the batch one process would train on. Only rank 0 prints, evaluates and writes files.
+ */
+func whatEachRankHolds(_ out: Notebook) {
+    let world = Communicator.world
+    out.print("this process: rank \(world.rank) of \(world.size) (a world of one: mpirun did not start it)")
+    let images = SyntheticShapes.make(count: 16, size: 16, seed: 0)
+    let augmentation = MultiCropAugmentation(AugmentationConfiguration(globalCropSize: 16, localCropSize: 8, localCropCount: 2, mean: [0], std: [1]))
+    let alone = CropLoader(dataset: images, augmentation: augmentation, batchSize: 8, seed: 3)
+    let order = alone.order(epoch: 0)
+    out.print("one process, batch 0:", alone.batch(epoch: 0, index: 0, order: order).indices)
+    var together = [Tensor]()
+    for rank in 0..<2 {
+        let share = CropLoader(dataset: images, augmentation: augmentation, batchSize: 8, seed: 3, rank: rank, ranks: 2)
+        let batch = share.batch(epoch: 0, index: 0, order: order)
+        out.print("rank \(rank) of 2, batch 0:", batch.indices)
+        together.append(batch.crops[0])
+    }
+    out.print("the two shares' crops are the one batch's:", Tensor.concatenated(together) == alone.batch(epoch: 0, index: 0, order: order).crops[0])
+}
+
+/*:
+ ## 2. Averaging the gradients, before clipping
+
+ Each rank computes the gradient of the mean loss over its own `B/N` images. The mean of the ranks'
+ gradients is then the gradient of the mean loss over all `B`, because the shares are equal. So after
+ the backward pass every rank adds up all the ranks' gradients (one all-reduce over the whole model,
+ laid end to end) and divides by N:
+
+ @snippet(gradient-averaging)
+
+ The order matters. DINO clips each parameter's gradient norm (chapter 08), and clipping is not linear:
+ clipping each rank's gradient and then averaging is not clipping the batch's gradient. PyTorch's DDP
+ averages inside `backward()`, so the reference clips the average; so do we. Below, a linear layer's
+ weight gradient on a batch of 8, as one process computes it and as two ranks of 4 do:
+ */
+func averagingTheGradients(_ out: Notebook) {
+    var rng = SeededGenerator(seed: 10)
+    let layer = Linear(weight: .normal([3, 5], using: &rng), bias: nil), input = Tensor.normal([8, 5], using: &rng)
+    let target = Tensor.normal([8, 3], using: &rng)
+    // The loss is the mean over rows of ⟨y, target⟩, so ∂L/∂y = target / rows.
+    func weightGradient(_ rows: Range<Int>) -> Tensor {
+        layer.backward(target.rows(rows) * (1 / Float(rows.count)), input: input.rows(rows)).parameters.weight
+    }
+    let whole = weightGradient(0..<8)
+    let averaged = (weightGradient(0..<4) + weightGradient(4..<8)) * 0.5
+    let difference = zip(whole.scalars, averaged.scalars).map { abs($0 - $1) }.max() ?? 0
+    out.print("one process:", fixed(whole.scalars.prefix(4), 4), "…")
+    out.print("mean of 2 ranks:", fixed(averaged.scalars.prefix(4), 4), "…  equal within 1e-6:", difference < 1e-6)
+    func clipped(_ gradient: Tensor, to maximum: Float) -> Tensor {
+        let norm = Float(gradient.sumOfSquares().squareRoot())
+        return norm > maximum ? gradient * (maximum / norm) : gradient
+    }
+    let averageThenClip = clipped(averaged, to: 0.5)
+    let clipThenAverage = (clipped(weightGradient(0..<4), to: 0.5) + clipped(weightGradient(4..<8), to: 0.5)) * 0.5
+    out.print("norm of the batch's gradient:", fixed(Float(whole.sumOfSquares().squareRoot()), 3),
+              " average, then clip to 0.5:", fixed(Float(averageThenClip.sumOfSquares().squareRoot()), 3),
+              " clip, then average:", fixed(Float(clipThenAverage.sumOfSquares().squareRoot()), 3))
+}
+
+/*:
+ ## 3. The centre needs the global mean
+
+ The centre (chapter 05) follows the mean of the teacher's outputs over the batch. A rank that updated
+ it from its own share would hold its own centre, and the ranks would centre their teachers differently:
+ the ranks' losses would no longer be shares of one loss. The reference all-reduces the batch sum of
+ the teacher outputs; `Center.update` takes that sum and the number of workers:
+ */
+func theCentreNeedsTheGlobalMean(_ out: Notebook) {
+    var rng = SeededGenerator(seed: 11)
+    let teacher = Tensor.normal([8, 4], using: &rng)
+    let shares = [teacher.rows(0..<4), teacher.rows(4..<8)]
+    var alone = Center(dimension: 4)
+    alone.update(teacherOutput: teacher)
+    out.print("one process, batch of 8:   ", fixed(alone.value.scalars, 4))
+    for (rank, share) in shares.enumerated() {
+        var own = Center(dimension: 4), summed = Center(dimension: 4)
+        own.update(teacherOutput: share)
+        // What the all-reduce hands each rank: its batch sum plus the other rank's.
+        summed.update(teacherOutput: share, sumAcrossWorkers: { _ in teacher.sumOverRows() }, workerCount: 2)
+        out.print("rank \(rank), own share only:  ", fixed(own.value.scalars, 4))
+        out.print("rank \(rank), all-reduced sum: ", fixed(summed.value.scalars, 4))
+    }
+}
+
+/*:
+ ## 4. What it costs, and what it buys
+
+ Per step each rank sends and receives every gradient once (4 bytes per parameter), the centre's `K`
+ sums and the loss:
+
+ @snippet(communication-cost)
+
+ Multi-crop makes each step's compute larger, not its messages: ten crops cost the same bytes as two.
+ On one machine the ranks talk through shared memory. Between machines a ring all-reduce moves
+ `2(N−1)/N` times the bytes over each link, whatever N, plus a latency per round:
+ */
+func whatItCosts(_ out: Notebook) throws {
+    let b1 = try TrainingConfiguration.preset("b1")
+    var vitSmall = TrainingConfiguration()
+    (vitSmall.architecture, vitSmall.backbone.channels) = ("vit_small", 3)
+    let models = [("B1 (ViT 192-d, depth 6, K 4096)", b1), ("ViT-S/16, K 65 536", vitSmall)]
+    for (name, configuration) in models {
+        let bytes = CommunicationCost.bytesPerStep(configuration)
+        out.print("\(name): \(String(format: "%.1f", Double(bytes) / 1e6)) MB per step")
+        for (link, bitsPerSecond) in [("10 Gb/s", 10e9), ("100 Gb/s", 100e9)] {
+            let times = [2, 4, 16, 64].map { machines in
+                String(format: "N=%d %.0f ms", machines, 1000 * CommunicationCost.ringAllReduceSeconds(bytes: bytes, ranks: machines, bitsPerSecond: bitsPerSecond, latency: 20e-6))
+            }
+            out.print("   all-reduce over \(link) (20 µs per round):", times.joined(separator: ", "))
+        }
+    }
+}
+
+/*:
+ Set against the compute, that is the whole story. Measured on this machine (2 cores, the fast path),
+ one B1 step of 64 images takes about 1.6 s in one process; on N such machines each computes 64/N images,
+ so the compute shrinks as 1.6/N s while the all-reduce above stays near 55 ms at 10 Gb/s. At 16
+ machines it is half the compute (100 ms); at 64, twice the compute (25 ms): the machines would mostly
+ talk. A larger model is worse: ViT-S/16 with K = 65 536 sends 176 MB per step, about 270 ms at 10 Gb/s,
+ and wants 100 Gb/s links. DDP hides part of the cost by starting the all-reduce of the last layers'
+ gradients while the backward pass still computes the first layers' (gradient buckets); this trainer
+ sends one bucket after the backward pass, the simplest correct order.
+
+ ## 5. Launching on several machines
+
+ `mpirun` starts the same binary on every machine listed in a hostfile (one line per machine, with
+ `slots=` its process count); the binary must be at the same path on each (a shared file system, or
+ the same build copied), and `mpirun` reaches the machines by passwordless `ssh`:
+
+ ```sh
+ mpirun --hostfile hosts -np 8 --bind-to none /shared/dino/.build/release/ch09-trainer train --preset b1 --threads 2
+ ```
+
+ On a cluster with Slurm, `srun -N 4 --ntasks-per-node 2 …/ch09-trainer train …` starts the ranks
+ instead. A rank that fails names itself and stops the others (`MPI_Abort`): the others would otherwise
+ wait for it forever in their next sum. Rank 0 writes every checkpoint, so `--resume` works as alone.
+
+ ## Exercises
+
+ 1. **Average, then clip.** Write `exerciseAverageThenClip(workerGradients:maximumNorm:)` in
+    `Exercises/Stubs/Exercise10/AverageThenClip.swift`: the gradient DDP hands to clipping.
+ 2. **The ring's cost.** Write `exerciseRingAllReduceSeconds(bytes:machines:bitsPerSecond:latency:)` in
+    `Exercises/Stubs/Exercise10/RingAllReduce.swift`. Check both with
+    `DINO_EXERCISES=stubs swift test --filter Exercise10`.
+ */
+/// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
+func chapter() -> Chapter {
+    Chapter(number: 10, title: "Data-parallel DINO on MPI", steps: [
+        Step("What each rank holds", whatEachRankHolds),
+        Step("Averaging the gradients, before clipping", averagingTheGradients),
+        Step("The centre needs the global mean", theCentreNeedsTheGlobalMean),
+        Step("What it costs, and what it buys", whatItCosts),
+    ])
+}
+
+chapter().run(echo: true)
