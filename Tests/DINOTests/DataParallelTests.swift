@@ -37,6 +37,14 @@ struct DataParallelTests {
         for (a, b) in zip(lossesOne, lossesTwo) { #expect(abs(a - b) <= 1e-5 * abs(a), "expected the loss \(a), got \(b) on 2 ranks") }
         // Negative control: successive steps' losses differ far beyond that tolerance.
         #expect(abs(lossesOne[0] - lossesOne[1]) > 1e-3 * lossesOne[0])
+        // The evaluation's features, computed half on each rank and gathered, vote as one process's do.
+        let knn = { (folder: URL) throws -> Double? in
+            try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+                .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .last { $0["type"] as? String == "epoch" }?["knn_top1_k10"] as? Double
+        }
+        let (knnOne, knnTwo) = (try knn(one), try knn(two))
+        #expect(knnOne != nil && knnOne == knnTwo, "expected the k-NN top-1 \(String(describing: knnOne)), got \(String(describing: knnTwo)) on 2 ranks")
         let (a, b) = (try SafeTensors.read(one.appendingPathComponent("checkpoint.safetensors")),
                       try SafeTensors.read(two.appendingPathComponent("checkpoint.safetensors")))
         #expect(Set(a.keys) == Set(b.keys))
@@ -51,5 +59,61 @@ struct DataParallelTests {
         let center = try #require(a["dino_loss.center"]), otherCenter = try #require(b["dino_loss.center"])
         #expect(zip(center.scalars, otherCenter.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
         #expect(center.scalars.contains { abs($0) > 1e-3 }, "the centre moved in three steps")
+    }
+
+    /// Waits at most `seconds` for `process`; terminates it and returns false when it is still running.
+    static func wait(_ process: Process, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        guard process.isRunning else { return true }
+        process.terminate()
+        process.waitUntilExit()
+        return false
+    }
+
+    @Test func aRankThatFailsStopsEveryRankWithItsName() throws {
+        // Rank 0 cannot use its output folder (it is a file); rank 1 would wait for it forever.
+        let scratch = try CommandLineTests.folder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let notAFolder = scratch.appendingPathComponent("run")
+        try Data("a file".utf8).write(to: notAFolder)
+        let started = Date()
+        let outcome = try Self.train(notAFolder, ranks: 2)
+        #expect(outcome.status != 0)
+        #expect(outcome.error.contains("error: rank 0 of 2:"), "\(outcome.error)")
+        #expect(Date().timeIntervalSince(started) < 120, "the other rank was left waiting")
+        #expect(try Data(contentsOf: notAFolder) == Data("a file".utf8))
+    }
+
+    @Test func aRankThatIsKilledStopsEveryRankAndLeavesNoPartialCheckpoint() throws {
+        let folder = try CommandLineTests.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: "/bin/bash")
+        run.arguments = ["-c", "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 exec \(mpirun ?? "mpirun") -np 2 --oversubscribe --bind-to none "
+            + "'\(CommandLineTests.binaries.path)/ch09-trainer' train --dataset synthetic --train-subset 96 --eval-test-subset 8 --depth 1 "
+            + "--patch-size 7 --out-dim 32 --global-crop-size 28 --local-crops-number 2 --local-crop-size 14 --batch-size 16 --epochs 3 "
+            + "--warmup-epochs 0 --checkpoint-every-iterations 2 --threads 1 --output-dir '\(folder.path)' >/dev/null 2>&1"]
+        try run.run()
+        // Wait (at most 90 s) for two steps, then kill rank 1 outright.
+        let metrics = folder.appendingPathComponent("metrics.jsonl")
+        for _ in 0..<450 where ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").components(separatedBy: "\"step\"").count < 3 {
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        let rankOne = try FileManager.default.contentsOfDirectory(atPath: "/proc").compactMap(Int32.init).first { pid in
+            let environment = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/environ"))) ?? Data()
+            let command = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+            return environment.split(separator: 0).contains(Data("OMPI_COMM_WORLD_RANK=1".utf8))
+                && String(decoding: command, as: UTF8.self).contains(folder.path)
+        }
+        let victim = try #require(rankOne, "rank 1 of the run was not found")
+        kill(victim, SIGKILL)
+        #expect(Self.wait(run, seconds: 60), "the run kept going (or hung) after rank 1 was killed")
+        #expect(run.terminationStatus != 0)
+        // Whatever checkpoint rank 0 had written is whole: renamed into place, every tensor's checksum right.
+        let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
+        if FileManager.default.fileExists(atPath: checkpoint.path) {
+            #expect(throws: Never.self) { _ = try Checkpoint.verifiedTensors(checkpoint) }
+        }
     }
 }

@@ -111,12 +111,11 @@ public final class DINOTrainer {
         while state.epoch < c.epochs {
             var values = try trainEpoch()
             let final = state.epoch == c.epochs - 1
-            // Every rank holds the same teacher: rank 0 alone validates, evaluates and reports.
-            if communicator.rank == 0 {
-                values["validation_loss"] = try validate()
-                if final || (c.evalEvery > 0 && (state.epoch + 1) % c.evalEvery == 0) {
-                    values.merge(try evaluate(final: final)) { $1 }
-                }
+            // Every rank holds the same teacher: rank 0 alone validates and reports; the ranks share the
+            // evaluation's features.
+            if communicator.rank == 0 { values["validation_loss"] = try validate() }
+            if final || (c.evalEvery > 0 && (state.epoch + 1) % c.evalEvery == 0) {
+                values.merge(try evaluate(final: final)) { $1 }
             }
             state.epoch += 1
             state.batch = 0
@@ -165,8 +164,9 @@ public final class DINOTrainer {
         // Backward through the student only, then clipping, the frozen last layer, AdamW, EMA, centre.
         let (featureGradient, headGradient) = model.student.head.backward(result.studentGradient, saved: headSaved)
         var gradients = BackboneWithHead(backbone: pass.backward(model.student.backbone, featureGradient: featureGradient), head: headGradient)
-        try averageGradients(&gradients, across: communicator)  // chapter 10; nothing alone
         clock.lap("backward")
+        try averageGradients(&gradients, across: communicator)  // chapter 10; nothing alone
+        clock.lap("all_reduce")
         let norms = configuration.gradientClip > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.gradientClip) : [:]
         if let bad = norms.first(where: { !$0.value.isFinite }) {
             try checkFinite(bad.value, "the gradient of student.\(bad.key)", iteration: iteration)
@@ -180,10 +180,12 @@ public final class DINOTrainer {
         clock.lap("optimizer")
         lastStepPhases = clock.laps
         let s = result.statistics
+        var extra = [String: Double]()
+        if communicator.size > 1 { extra["all_reduce_seconds"] = clock.laps["all_reduce"] }
         return ["loss": Double(result.loss), "teacher_entropy": Double(s.teacherEntropy), "kl": Double(s.klDivergence),
                 "mean_teacher_entropy": Double(s.meanDistributionEntropy), "lr": learningRates.value(at: iteration),
                 "weight_decay": weightDecays.value(at: iteration), "teacher_momentum": teacherMomenta.value(at: iteration),
-                "teacher_temperature": Double(criterion.teacherTemperature(epoch: epoch))]
+                "teacher_temperature": Double(criterion.teacherTemperature(epoch: epoch))].merging(extra) { $1 }
     }
     // snippet.end
 
@@ -329,9 +331,11 @@ public final class DINOTrainer {
     }
 
     /// k-NN on the teacher backbone's features (test queries against the training bank), attention maps,
-    /// and at the end the linear probe.
+    /// and at the end the linear probe. Across ranks each computes its share of the features; rank 0
+    /// votes, prints and writes.
     public func evaluate(final: Bool) throws -> [String: Double] {
-        let values = try evaluation.evaluate(model.teacher.backbone, linearProbe: final)
+        let values = try evaluation.evaluate(model.teacher.backbone, linearProbe: final, across: communicator)
+        guard communicator.rank == 0 else { return values }
         try log.say("k-NN (teacher CLS, T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
             String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, values["knn_top1_k\($0)"] ?? .nan, values["knn_top5_k\($0)"] ?? .nan)
         }.joined(separator: "; "))

@@ -54,13 +54,29 @@ public struct Evaluation: Sendable {
         })
     }
 
-    /// The backbone's CLS features `(N, D)` of a dataset, in batches of 256.
-    public func features(of dataset: ImageDataset, backbone: VisionTransformer) -> Tensor {
+    /// The backbone's CLS features `(N, D)` of a dataset (of its images `rows` only, when given), in
+    /// batches of 256.
+    public func features(of dataset: ImageDataset, backbone: VisionTransformer, rows: Range<Int>? = nil) -> Tensor {
+        let rows = rows ?? 0..<dataset.count
         var parts = [Tensor]()
-        for start in stride(from: 0, to: dataset.count, by: 256) {
-            parts.append(backbone.features(normalized(dataset.batch(Array(start..<min(start + 256, dataset.count))))))
+        for start in stride(from: rows.lowerBound, to: rows.upperBound, by: 256) {
+            parts.append(backbone.features(normalized(dataset.batch(Array(start..<min(start + 256, rows.upperBound))))))
         }
         return parts.isEmpty ? Tensor(zeros: [0, backbone.configuration.dimension]) : Tensor.concatenated(parts)
+    }
+
+    /// The features of every image of `dataset` on every rank, each rank computing a contiguous share:
+    /// each writes its rows into zeros, and the sum across ranks is the whole matrix (chapter 10).
+    public func features(of dataset: ImageDataset, backbone: VisionTransformer, across communicator: Communicator) throws -> Tensor {
+        guard communicator.size > 1 else { return features(of: dataset, backbone: backbone) }
+        let width = backbone.configuration.dimension
+        let share = (dataset.count + communicator.size - 1) / communicator.size
+        let start = min(dataset.count, communicator.rank * share), end = min(dataset.count, start + share)
+        var all = [Float](repeating: 0, count: dataset.count * width)
+        let mine = features(of: dataset, backbone: backbone, rows: start..<end)
+        all.replaceSubrange(start * width..<end * width, with: mine.scalars)
+        try communicator.sum(&all)
+        return Tensor(shape: [dataset.count, width], scalars: all)
     }
 
     /// Throws unless every feature is finite: a diverged backbone gives NaN, and a vote over NaN
@@ -76,11 +92,14 @@ public struct Evaluation: Sendable {
 
     /// k-NN top-1 and top-5 for every k (`knn_top1_k20`, …, and `knn_top1` for k = 20 or the first k),
     /// and with `linearProbe` the linear probe's accuracy (`linear_probe`). Throws when a feature is
-    /// not finite.
-    public func evaluate(_ backbone: VisionTransformer, linearProbe: Bool) throws -> [String: Double] {
-        let bankFeatures = features(of: bank, backbone: backbone), queryFeatures = features(of: test, backbone: backbone)
+    /// not finite. Across several ranks each computes its share of the features and rank 0 alone votes
+    /// (the others get no values).
+    public func evaluate(_ backbone: VisionTransformer, linearProbe: Bool, across communicator: Communicator = .single) throws -> [String: Double] {
+        let bankFeatures = try features(of: bank, backbone: backbone, across: communicator)
+        let queryFeatures = try features(of: test, backbone: backbone, across: communicator)
         try Self.checkFinite(bankFeatures, of: "training")
         try Self.checkFinite(queryFeatures, of: "test")
+        guard communicator.rank == 0 else { return [:] }
         let results = KNNClassifier.evaluate(bank: bankFeatures, bankLabels: bank.labels, queries: queryFeatures, queryLabels: test.labels,
                                              classCount: classCount, ks: ks, temperature: temperature)
         var values = [String: Double]()
