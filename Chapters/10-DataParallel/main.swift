@@ -161,7 +161,9 @@ func whatItCosts(_ out: Notebook) throws {
 
  On a cluster with Slurm, `srun -N 4 --ntasks-per-node 2 …/ch09-trainer train …` starts the ranks
  instead. A rank that fails names itself and stops the others (`MPI_Abort`): the others would otherwise
- wait for it forever in their next sum. Rank 0 writes every checkpoint, so `--resume` works as alone.
+ wait for it forever in their next sum; a rank that is killed makes `mpirun` stop the rest. Rank 0
+ writes every checkpoint, and a checkpoint holds nothing per rank (the batches, the shares and every
+ random draw follow from the seed), so `--resume` continues a run on any number of ranks.
 
  ## Exercises
 
