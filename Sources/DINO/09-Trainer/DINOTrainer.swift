@@ -153,8 +153,10 @@ public final class DINOTrainer {
         let teacherFeatures = model.teacher.backbone.features(Tensor.concatenated(globals))           // (2B, D)
         let teacherOutput = model.teacher.head.forward(teacherFeatures).output                        // (2B, K)
         clock.lap("teacher_forward")
-        // The student sees every crop, one backbone pass per resolution, DropPath drawn for this step.
+        // The student sees every crop, one backbone pass per resolution, DropPath drawn for this step
+        // (and for this rank: its rows are other images than rank 0's).
         var dropPath = SeededGenerator(seed: configuration.seed).substream(0xD000_0000_0000_0000 | UInt64(iteration))
+        if communicator.rank > 0 { dropPath = dropPath.substream(UInt64(communicator.rank)) }
         let (studentFeatures, pass) = MultiCropPass.forward(model.student.backbone, crops: batch.crops, training: true, using: &dropPath)
         let (studentOutput, headSaved) = model.student.head.forward(studentFeatures)                  // (V·B, K)
         clock.lap("student_forward")
