@@ -46,8 +46,11 @@ public enum Checkpoint {
         var tensors = model.student.namedParameters.map { (name: "student." + $0.name, tensor: $0.tensor) }
         tensors += model.teacher.namedParameters.map { (name: "teacher." + $0.name, tensor: $0.tensor) }
         for name in optimizer.firstMoments.keys.sorted() {
-            tensors.append((name: "optimizer.exp_avg.student." + name, tensor: optimizer.firstMoments[name]!))
-            tensors.append((name: "optimizer.exp_avg_sq.student." + name, tensor: optimizer.secondMoments[name]!))
+            guard let first = optimizer.firstMoments[name], let second = optimizer.secondMoments[name] else {
+                throw DataError("the optimiser has a first moment for \(name) but no second one; not writing \(url.path)")
+            }
+            tensors.append((name: "optimizer.exp_avg.student." + name, tensor: first))
+            tensors.append((name: "optimizer.exp_avg_sq.student." + name, tensor: second))
         }
         tensors.append((name: "dino_loss.center", tensor: loss.center.value))
         let encoder = JSONEncoder()
