@@ -42,6 +42,14 @@ func reportingErrors(_ body: () throws -> Void) throws {
     }
 }
 
+/// Warns on standard error when `threads` exceeds this machine's cores: the extra threads would wait for
+/// a core, and the run would be slower, not faster.
+func warnAboutThreads(_ threads: Int) {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    guard threads > cores else { return }
+    try? FileHandle.standardError.write(contentsOf: Data("warning: --threads \(threads) is more than this machine's \(cores) cores; the extra threads only wait\n".utf8))
+}
+
 /// Writes a line on rank 0 only: a data-parallel run reports once.
 func sayOnce(_ line: String) throws {
     if !Communicator.launchedByMPI || Communicator.world.rank == 0 { try say(line) }
@@ -138,6 +146,7 @@ struct TrainingOptions: ParsableArguments {
         if let v = saveckpFreq { c.numberedCheckpointEvery = v }
         if let v = checkpointEveryIterations { c.checkpointEveryIterations = v }
         if let v = evalEvery { c.evalEvery = v }
+        warnAboutThreads(c.threads)
         try c.validate()
         return c
     }
@@ -248,6 +257,7 @@ extension DINOCommand {
             try reportingErrors {
                 guard ["train", "test"].contains(split) else { throw ValidationError("--split must be train or test, got '\(split)'") }
                 guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+                warnAboutThreads(threads)
                 let url = URL(fileURLWithPath: checkpoint)
                 let outputURL = URL(fileURLWithPath: output)
                 // Never overwrite the input, under any of its names (a symbolic link, "./", "..").

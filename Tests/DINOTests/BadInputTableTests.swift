@@ -177,6 +177,8 @@ import Testing
                  message: "learning-rate warm-up of 5 epochs is longer than the run (2 epochs)"),
             Case(name: "--freeze-last-layer=-1", command: "\(synthetic) --freeze-last-layer=-1", status: 1, message: "freeze-last-layer must be 0 or more, got -1"),
             Case(name: "--threads 0", command: "\(trainer) train --dataset synthetic --threads 0 --output-dir \(out)", status: 1, message: "threads must be at least 1, got 0"),
+            Case(name: "--threads 64 (beyond the cores: a warning, then the error)", command: "\(synthetic) --threads 64 --batch-size 0", status: 1,
+                 message: "warning: --threads 64 is more than this machine's"),
             Case(name: "--patch-size 5 on 28² crops", command: "\(synthetic) --global-crop-size 28 --local-crop-size 14 --patch-size 5", status: 1,
                  message: "image size 28 is not a multiple of the patch size 5"),
             Case(name: "local crops larger than global", command: "\(synthetic) --global-crop-size 28 --patch-size 7 --local-crop-size 35", status: 1,
