@@ -14,7 +14,8 @@
  `batch/N` images of it, the reference's `batch_size_per_gpu × world_size`), so the learning rate, the
  schedules and the results are those of one process on the same batch. A test runs exactly that with
  two ranks for three steps and finds the losses within 10⁻⁷ and every weight within 2·10⁻⁶ of one
- process's. This chapter explains why, piece by piece; it runs in one process (a world of one).
+ process's. This chapter explains why, piece by piece, in one process (a world of one), and in
+ section 4 starts two ranks of itself.
  */
 import DINO
 import Foundation
@@ -111,7 +112,54 @@ func theCentreNeedsTheGlobalMean(_ out: Notebook) {
 }
 
 /*:
- ## 4. What it costs, and what it buys
+ ## 4. Two ranks, for real
+
+ The same gradient, now from two processes that `mpirun` starts from this chapter's own program: each
+ rank computes its half of the batch and the ranks add their gradients with MPI's all-reduce
+ (`Communicator.sum`, the one the trainer uses). Rank 0 prints what it received:
+ */
+func twoRanksForReal(_ out: Notebook) throws {
+    let program = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        .appendingPathComponent("ch10-data-parallel")
+    let launcher = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    guard let launcher, FileManager.default.isExecutableFile(atPath: program.path) else {
+        out.print("mpirun or \(program.path) is missing: Tools/install-deps.sh installs Open MPI; swift build builds the chapter")
+        return
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: launcher)
+    process.arguments = ["-np", "2", "--oversubscribe", "--bind-to", "none", program.path]
+    // Root may start ranks only when told so (containers often run as root).
+    process.environment = ProcessInfo.processInfo.environment.merging(["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }
+    let output = Pipe()
+    (process.standardOutput, process.standardError) = (output, FileHandle.nullDevice)
+    try process.run()
+    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    out.print(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    out.print("mpirun exit status:", process.terminationStatus)
+}
+
+/// What each rank does when `mpirun` starts this program: its half of section 2's batch, the sum of
+/// the ranks' gradients by all-reduce, and rank 0's report.
+func rankOfTheDemonstration() throws {
+    let world = Communicator.world
+    var rng = SeededGenerator(seed: 10)
+    let layer = Linear(weight: .normal([3, 5], using: &rng), bias: nil), input = Tensor.normal([8, 5], using: &rng)
+    let target = Tensor.normal([8, 3], using: &rng)
+    let share = 8 / world.size, rows = world.rank * share..<(world.rank + 1) * share
+    var gradient = layer.backward(target.rows(rows) * (1 / Float(share)), input: input.rows(rows)).parameters
+    try averageGradients(&gradient, across: world)
+    let whole = layer.backward(target * (1 / Float(8)), input: input).parameters.weight
+    let difference = zip(whole.scalars, gradient.weight.scalars).map { abs($0 - $1) }.max() ?? 0
+    if world.rank == 0 {
+        print("rank 0 of \(world.size), after the all-reduce:", fixed(gradient.weight.scalars.prefix(4), 4), "…  equal to one process's within 1e-6:", difference < 1e-6)
+    }
+    world.finish()
+}
+
+/*:
+ ## 5. What it costs, and what it buys
 
  Per step each rank sends and receives every gradient once (4 bytes per parameter), the centre's `K`
  sums and the loss:
@@ -152,7 +200,7 @@ func whatItCosts(_ out: Notebook) throws {
  gradients while the backward pass still computes the first layers' (gradient buckets); this trainer
  sends one bucket after the backward pass, the simplest correct order.
 
- ## 5. Launching on several machines
+ ## 6. Launching on several machines
 
  `mpirun` starts the same binary on every machine listed in a hostfile (one line per machine, with
  `slots=` its process count); the binary must be at the same path on each (a shared file system, or
@@ -182,8 +230,14 @@ func chapter() -> Chapter {
         Step("What each rank holds", whatEachRankHolds),
         Step("Averaging the gradients, before clipping", averagingTheGradients),
         Step("The centre needs the global mean", theCentreNeedsTheGlobalMean),
+        Step("Two ranks, for real", twoRanksForReal),
         Step("What it costs, and what it buys", whatItCosts),
     ])
 }
 
-chapter().run(echo: true)
+// Started by `mpirun` (section 4), this program is one rank of the demonstration; otherwise the chapter.
+if Communicator.launchedByMPI {
+    do { try rankOfTheDemonstration() } catch { Communicator.world.abortAll(status: 1) }
+} else {
+    chapter().run(echo: true)
+}

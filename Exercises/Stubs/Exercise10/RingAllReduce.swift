@@ -1,4 +1,4 @@
-/// Exercise 10.2: the seconds a ring all-reduce takes (book chapter 10, step 4).
+/// Exercise 10.2: the seconds a ring all-reduce takes (book chapter 10, step 5).
 ///
 /// - Parameters:
 ///   - bytes: the size of what every machine sums (the gradients, the centre, the loss).
