@@ -11,13 +11,46 @@ let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.de
 /// DropPath is off: each rank draws its own masks, as each GPU of the reference does.
 @Suite(.enabled(if: mpirun != nil, "mpirun is not installed (Tools/install-deps.sh installs openmpi-bin)"))
 struct DataParallelTests {
-    static func train(_ folder: URL, ranks: Int) throws -> CommandLineTests.Outcome {
+    static func train(_ folder: URL, ranks: Int, epochs: Int = 1, extra: String = "") throws -> CommandLineTests.Outcome {
         let options = "--dataset synthetic --train-subset 48 --eval-test-subset 8 --depth 1 --patch-size 7 --out-dim 32 "
-            + "--global-crop-size 28 --local-crops-number 2 --local-crop-size 14 --batch-size 16 --epochs 1 --warmup-epochs 0 "
-            + "--drop-path-rate 0 --threads 1 --output-dir '\(folder.path)'"
-        // Root may run mpirun only when told so (CI containers run as root); one core may hold both ranks.
-        let launch = ranks == 1 ? "" : "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \(mpirun ?? "mpirun") -np \(ranks) --oversubscribe --bind-to none "
-        return try CommandLineTests.shell(launch + "$BIN/ch09-trainer train " + options)
+            + "--global-crop-size 28 --local-crops-number 2 --local-crop-size 14 --batch-size 16 --epochs \(epochs) --warmup-epochs 0 "
+            + "--drop-path-rate 0 --threads 1 --output-dir '\(folder.path)' " + extra
+        return try CommandLineTests.shell(launch(ranks) + "$BIN/ch09-trainer train " + options)
+    }
+
+    /// `mpirun` for `ranks` processes (nothing for one). Root may run it only when told so (CI containers
+    /// run as root); one core may hold both ranks.
+    static func launch(_ ranks: Int) -> String {
+        ranks == 1 ? "" : "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 \(mpirun ?? "mpirun") -np \(ranks) --oversubscribe --bind-to none "
+    }
+
+    /// The largest difference between two checkpoints' weights and centres.
+    static func largestDifference(_ first: URL, _ second: URL) throws -> (name: String, difference: Float) {
+        let (a, b) = (try SafeTensors.read(first), try SafeTensors.read(second))
+        var worst = (name: "", difference: Float(0))
+        for (name, tensor) in a where name.hasPrefix("student.") || name.hasPrefix("teacher.") || name == "dino_loss.center" {
+            guard let other = b[name], other.shape == tensor.shape else { return (name, .infinity) }
+            for (x, y) in zip(tensor.scalars, other.scalars) where abs(x - y) > worst.difference { worst = (name, abs(x - y)) }
+        }
+        return worst
+    }
+
+    @Test func aRunResumesOnAnotherNumberOfRanks() throws {
+        // One process trains two epochs, keeping epoch 1's checkpoint; a copy resumes from it on two ranks.
+        let (alone, resumed) = (try CommandLineTests.folder(), try CommandLineTests.folder())
+        defer { for folder in [alone, resumed] { try? FileManager.default.removeItem(at: folder) } }
+        let straight = try Self.train(alone, ranks: 1, epochs: 2, extra: "--saveckp-freq 1 --eval-every 0")
+        #expect(straight.status == 0, "\(straight.error)")
+        try FileManager.default.copyItem(at: alone.appendingPathComponent("checkpoint0001.safetensors"),
+                                         to: resumed.appendingPathComponent("checkpoint.safetensors"))
+        let outcome = try CommandLineTests.shell(Self.launch(2) + "$BIN/ch09-trainer train --resume --threads 1 --output-dir '\(resumed.path)'")
+        #expect(outcome.status == 0, "\(outcome.output)\n\(outcome.error)")
+        #expect(outcome.output.contains("resumed from"), "\(outcome.output)")
+        let worst = try Self.largestDifference(alone.appendingPathComponent("checkpoint.safetensors"), resumed.appendingPathComponent("checkpoint.safetensors"))
+        #expect(worst.difference < 1e-4, "expected every weight within 1e-4 of the run that never stopped, got \(worst.difference) in \(worst.name)")
+        // Negative control: the checkpoint it resumed from is an epoch behind, far beyond that.
+        let behind = try Self.largestDifference(alone.appendingPathComponent("checkpoint0001.safetensors"), alone.appendingPathComponent("checkpoint.safetensors"))
+        #expect(behind.difference > 1e-3, "the second epoch changed the weights by only \(behind.difference)")
     }
 
     static func stepLosses(_ folder: URL) throws -> [Double] {
@@ -48,11 +81,7 @@ struct DataParallelTests {
         let (a, b) = (try SafeTensors.read(one.appendingPathComponent("checkpoint.safetensors")),
                       try SafeTensors.read(two.appendingPathComponent("checkpoint.safetensors")))
         #expect(Set(a.keys) == Set(b.keys))
-        var worst = (name: "", difference: Float(0))
-        for (name, tensor) in a where name.hasPrefix("student.") || name.hasPrefix("teacher.") || name == "dino_loss.center" {
-            guard let other = b[name], other.shape == tensor.shape else { Issue.record("\(name) differs in shape"); continue }
-            for (x, y) in zip(tensor.scalars, other.scalars) where abs(x - y) > worst.difference { worst = (name, abs(x - y)) }
-        }
+        let worst = try Self.largestDifference(one.appendingPathComponent("checkpoint.safetensors"), two.appendingPathComponent("checkpoint.safetensors"))
         // Measured: 2e-6 at most (qkv weights), the centre within 2e-9.
         #expect(worst.difference < 1e-4, "expected every weight within 1e-4 of one process's, got \(worst.difference) in \(worst.name)")
         // The centre agrees within 1e-6, and it moved away from zero, so the agreement says something.
