@@ -46,12 +46,27 @@ extension TrainingConfiguration {
             configuration = object?["backbone"] == nil
                 ? try JSONDecoder().decode(FlatTrainingConfiguration.self, from: data).nested
                 : try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+        } catch let error as DecodingError {
+            throw DataError("\(file.path): its saved configuration cannot be read (\(describe(error))); the file is damaged or was not written by this trainer")
         } catch {
-            throw DataError("\(file.path): its saved configuration cannot be read (\(error)); the file is damaged or was not written by this trainer")
+            throw DataError("\(file.path): its saved configuration cannot be read (not JSON); the file is damaged or was not written by this trainer")
         }
         do { try configuration.validate() } catch let error as ConfigurationError {
             throw DataError("\(file.path): its saved configuration is impossible: \(error)")
         }
         return configuration
+    }
+}
+
+/// A decoding error in a user's words: which key is missing or of the wrong type.
+private func describe(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, let context): return "no \((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))"
+    case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context)) has the wrong type"
+    case .dataCorrupted(let context): return "\(path(context)): \(context.debugDescription)"
+    @unknown default: return "\(error)"
     }
 }
