@@ -6,7 +6,7 @@ import Foundation
 ///
 /// A process that `mpirun` did not start is a world of one and never touches MPI, so the chapters,
 /// the tests and a single-process run need no MPI runtime at all.
-public final class Communicator: @unchecked Sendable {
+public final class Communicator: Sendable {
     /// This process's index, `0..<size`; rank 0 writes the run's files.
     public let rank: Int
     /// The number of processes.
@@ -41,10 +41,16 @@ public final class Communicator: @unchecked Sendable {
     /// Replaces `values` on every rank with their elementwise sum over all ranks (`MPI_Allreduce`).
     public func sum(_ values: inout [Float]) throws {
         guard usesMPI, size > 1, !values.isEmpty else { return }
-        let status = values.withUnsafeMutableBufferPointer {
-            MPI_Allreduce(dino_mpi_in_place(), $0.baseAddress, Int32(clamping: $0.count), dino_mpi_float(), dino_mpi_sum(), dino_mpi_comm_world())
+        // MPI counts in Int32: a larger buffer goes in pieces.
+        let piece = Int(Int32.max)
+        try values.withUnsafeMutableBufferPointer { buffer in
+            for start in stride(from: 0, to: buffer.count, by: piece) {
+                let count = min(piece, buffer.count - start)
+                let status = MPI_Allreduce(dino_mpi_in_place(), buffer.baseAddress.map { $0 + start }, Int32(count),
+                                           dino_mpi_float(), dino_mpi_sum(), dino_mpi_comm_world())
+                try check(status, "summing \(buffer.count) values across ranks")
+            }
         }
-        try check(status, "summing \(values.count) values across ranks")
     }
 
     /// `value` summed over all ranks.
