@@ -79,7 +79,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Weight decay at the start (cosine schedule).") var weightDecay: Double?
     @Option(help: "Weight decay at the end.") var weightDecayEnd: Double?
     @Option(help: "Per-parameter gradient-norm limit (0: off).") var clipGrad: Float?
-    @Option(help: "Images per step.") var batchSize: Int?
+    @Option(help: "Images per step: the global batch, shared by the ranks under mpirun.") var batchSize: Int?
     @Option(help: "Training epochs.") var epochs: Int?
     @Option(help: "Epochs during which the head's last layer is frozen.") var freezeLastLayer: Int?
     @Option(help: "Base learning rate at batch 256 (scaled by batch/256).") var lr: Double?

@@ -42,7 +42,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     // Optimisation
     /// Training epochs.
     public var epochs = 100
-    /// Images per step.
+    /// Images per step: the global batch, shared equally by the ranks of a data-parallel run (chapter 10).
     public var batchSize = 64
     /// Base learning rate at batch 256 (scaled by batch/256).
     public var learningRate = 0.0005
