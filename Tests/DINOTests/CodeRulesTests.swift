@@ -55,7 +55,7 @@ import Testing
         return found
     }
 
-    @Test func everyExerciseTestPrintsTheExpectedAndTheActualValues() throws {
+    @Test func exerciseTestsPrintWhatTheyExpectedAndWhatTheyGot() throws {
         let folder = Self.root.appendingPathComponent("Exercises/Tests")
         var calls = 0
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where name.hasSuffix(".swift") {
