@@ -24,7 +24,7 @@ func say(_ line: String) throws { try StandardOutput.write(line + "\n") }
 /// a data-parallel run (`mpirun`) the failing rank names itself and stops every rank (`MPI_Abort`),
 /// which would otherwise wait for it forever; a run that ends or is interrupted ends MPI on each rank.
 func reportingErrors(_ body: () throws -> Void) throws {
-    let world = Communicator.launchedByMPI ? Communicator.world : .single
+    let world = Communicator.world
     do {
         try StandardOutput.checkOpen()
         try body()
@@ -52,7 +52,7 @@ func warnAboutThreads(_ threads: Int) {
 
 /// Writes a line on rank 0 only: a data-parallel run reports once.
 func sayOnce(_ line: String) throws {
-    if !Communicator.launchedByMPI || Communicator.world.rank == 0 { try say(line) }
+    if Communicator.world.rank == 0 { try say(line) }
 }
 
 /// The training options under the reference's names (`main_dino.py`'s `--out_dim` is `--out-dim`), and
@@ -199,7 +199,7 @@ extension DINOCommand {
                     throw ValidationError("--output-dir is empty; name the folder for the run's checkpoints and metrics")
                 }
                 let (givenFolder, folder) = (c.outputDir, URL(fileURLWithPath: c.outputDir).standardizedFileURL)
-                let world = Communicator.launchedByMPI ? Communicator.world : .single
+                let world = Communicator.world
                 // The folder belongs to the run, held by its rank 0 (its other ranks write nothing there).
                 let lock = world.rank == 0 ? try RunFolderLock(folder: folder) : nil
                 StopSignals.install()
