@@ -63,8 +63,14 @@ import Testing
         expectMessage(["K = 1099511627776 is beyond the limits"]) { try c.validate() }
         // Within the limits every product is counted with overflow checks: nil, never a wrapped number.
         var wide = Self.tiny
-        (wide.backbone.heads, wide.globalCropSize, wide.batchSize) = (16_384, 16_384, Int(Int32.max))
+        (wide.backbone.dimension, wide.backbone.heads, wide.globalCropSize, wide.batchSize) = (16_384, 16_384, 16_384, Int(Int32.max))
         #expect(MemoryEstimate(wide) == nil)
+        // Options never validated (a patch of 0, a depth of 2⁴⁰) give no estimate rather than a trap, and
+        // the check says what is wrong with them.
+        var unchecked = TrainingConfiguration()
+        unchecked.backbone.patchSize = 0
+        #expect(MemoryEstimate(unchecked) == nil)
+        expectMessage(["patch size must be positive, got 0"]) { try MemoryEstimate.check(unchecked) }
     }
 
     /// The estimate of the presets against their measured peak (printed with DINO_REPORT_MEMORY=1).

@@ -16,19 +16,23 @@ public struct MemoryEstimate: Equatable, Sendable {
     /// The total in bytes.
     public var total: Int { parameters + activations }
 
-    /// The estimate for `configuration`, or `nil` when it does not fit in 64 bits (no machine has that).
+    /// The estimate for `configuration`, or `nil` when its model is invalid or the count does not fit in
+    /// 64 bits (no machine has that).
     public init?(_ configuration: TrainingConfiguration) {
         let backbone = configuration.backbone, head = configuration.head
+        // Options not yet validated may hold anything: the parameter counts need the model's limits, and
+        // every other size below is overflow-checked.
+        guard (try? backbone.validate()) != nil, (try? head.validate()) != nil else { return nil }
         let floatBytes = MemoryLayout<Float>.size
-        let hiddenWidth = backbone.mlpRatio * backbone.dimension
+        let hiddenWidth = Self.product([backbone.mlpRatio, backbone.dimension])
         // Per token per block: two norms, qkv, the attention output, the projection, the residuals (≈10 D),
         // the MLP's hidden layer before and after GELU (2 × hidden), and one row of attention weights per head.
-        func blockFloats(tokens: Int) -> Int? {
-            let perToken = Self.sum([10 * backbone.dimension, 2 * hiddenWidth, Self.product([backbone.heads, tokens])])
+        func blockFloats(tokens: Int?) -> Int? {
+            let perToken = Self.sum([Self.product([10, backbone.dimension]), Self.product([2, hiddenWidth]), Self.product([backbone.heads, tokens])])
             return Self.product([perToken, tokens, backbone.depth])
         }
-        let globalTokens = (configuration.globalCropSize / backbone.patchSize) * (configuration.globalCropSize / backbone.patchSize) + 1
-        let localTokens = (configuration.localCropSize / backbone.patchSize) * (configuration.localCropSize / backbone.patchSize) + 1
+        func tokens(side: Int) -> Int? { Self.sum([Self.product([side / backbone.patchSize, side / backbone.patchSize]), 1]) }
+        let globalTokens = tokens(side: configuration.globalCropSize), localTokens = tokens(side: configuration.localCropSize)
         let crops = configuration.loss.cropCount
         // Per row of the head: each layer's output before and after GELU, the bottleneck, and three K-wide
         // tensors (logits, log-softmax, gradient); the teacher's probabilities are K wide per global crop.
@@ -63,8 +67,10 @@ public struct MemoryEstimate: Equatable, Sendable {
         }
     }
 
-    /// Throws, with the figures, when the run needs more than `available` bytes (the machine's memory).
+    /// Throws the options' own message when they are invalid, and the figures when the run needs more
+    /// than `available` bytes (the machine's memory).
     public static func check(_ configuration: TrainingConfiguration, available: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+        try configuration.validate()
         let gibibytes = { (bytes: Int) in String(format: "%.1f GiB", Double(bytes) / Double(1 << 30)) }
         guard let estimate = MemoryEstimate(configuration) else {
             throw ConfigurationError("this run would need more memory than 64 bits can count; lower --batch-size, --out-dim or the model's size")
