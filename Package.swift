@@ -34,6 +34,7 @@ let package = Package(
     ] + chapters.map { .executable(name: $0.product, targets: [$0.module]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -49,10 +50,11 @@ let package = Package(
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "JPEGDecoder", dependencies: ["CJPEG"], path: "Sources/JPEGDecoder"),
         .target(name: "VectorKernels", path: "Sources/VectorKernels"),
-        .target(name: "DINO", dependencies: ["COpenBLAS", "CMalloc", "CMPI", "CZlib", "CPNG", "JPEGDecoder", "VectorKernels"], path: "Sources/DINO"),
+        .target(name: "Figures", path: "Sources/Figures"),
+        .target(name: "DINO", dependencies: ["Figures", "COpenBLAS", "CMalloc", "CMPI", "CZlib", "CPNG", "JPEGDecoder", "VectorKernels"], path: "Sources/DINO"),
         .target(name: "Notebook", path: "Sources/Notebook"),
         .target(name: "DINOTestSupport", dependencies: ["DINO"], path: "Sources/DINOTestSupport"),
-        .target(name: "WeaveKit", path: "Tools/WeaveKit"),
+        .target(name: "WeaveKit", dependencies: [.product(name: "Ink", package: "Ink")], path: "Tools/WeaveKit"),
         .executableTarget(
             name: "weave",
             dependencies: ["WeaveKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -69,10 +71,10 @@ let package = Package(
             path: "Benchmarks/StepBenchmark"
         ),
         .target(name: "Exercises", dependencies: ["DINO"], path: "Exercises/\(exerciseSide)"),
-        .testTarget(name: "DINOTests", dependencies: ["DINO", "DINOTestSupport"], path: "Tests/DINOTests"),
+        .testTarget(name: "DINOTests", dependencies: ["DINO", "DINOTestSupport", "Figures"], path: "Tests/DINOTests"),
         .testTarget(
             name: "ChapterTests",
-            dependencies: ["DINO", "Notebook"] + chapters.map { .target(name: $0.module) },
+            dependencies: ["DINO", "Figures", "Notebook"] + chapters.map { .target(name: $0.module) },
             path: "Tests/ChapterTests"
         ),
         .testTarget(name: "BookTests", dependencies: ["WeaveKit"], path: "Tests/BookTests"),
@@ -84,7 +86,7 @@ let package = Package(
     ] + chapters.map {
         .executableTarget(
             name: $0.module,
-            dependencies: ["DINO", "Notebook"]
+            dependencies: ["DINO", "Figures", "Notebook"]
                 + ($0.folder == "09-Trainer" ? [.product(name: "ArgumentParser", package: "swift-argument-parser")] : []),
             path: "Chapters/\($0.folder)",
             exclude: ["expected.txt"] + ($0.folder == "01-PatchEmbedding" ? ["ankle-boot.pgm"] : [])

@@ -222,4 +222,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

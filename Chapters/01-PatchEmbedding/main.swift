@@ -12,6 +12,7 @@
  that grid, bicubically, with the scale-factor rule of the reference code.
  */
 import DINO
+import Figures
 import Notebook
 
 /*:
@@ -26,6 +27,10 @@ func anImageCutIntoPatches(_ out: Notebook) {
     let image = Tensor(shape: [1, 1, 28, 28], scalars: pixels)
     let patches = patchify(image, patchSize: 4)
     out.print("image", image.shape, "→ patches", patches.shape, "(49 patches of 1·4·4 values)")
+    let pictures = (0..<49).map { ImageGrid.Picture(Array(patches.scalars[$0 * 16..<($0 + 1) * 16]), width: 4, height: 4, palette: .grey) }
+    let grid = ImageGrid(title: "The image as a 7×7 grid of 4×4 patches", rows: (0..<7).map { Array(pictures[$0 * 7..<($0 + 1) * 7]) },
+                         cellSize: 40, gap: 4)
+    out.figure("01-patches.svg", caption: "the 28×28 image cut into 49 patches of 4×4 pixels, in reading order", svg: grid.svg())
 }
 
 /*:
@@ -175,4 +180,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

@@ -15,6 +15,7 @@
  show: heads that, without any labels, attend to the object.
  */
 import DINO
+import Figures
 import Notebook
 
 /*:
@@ -59,6 +60,9 @@ func scaledDotProductsAndTheSoftmax(_ out: Notebook) {
     out.print("head 0, rows: query token, columns: key token")
     out.print(head0.formatted(decimals: 2))
     out.print("row sums:", fixed((0..<5).map { r in (0..<5).reduce(Float(0)) { $0 + head0[r, $1] } }, 3))
+    let heads = (0..<2).map { ImageGrid.Picture(saved.attention.rows($0..<$0 + 1).scalars, width: 5, height: 5, palette: .heat) }
+    let grid = ImageGrid(title: "Attention weights (row: query, column: key)", columnTitles: ["head 0", "head 1"], rows: [heads], cellSize: 150)
+    out.figure("02-attention-weights.svg", caption: "each head's 5×5 attention matrix; every row sums to 1", svg: grid.svg())
 }
 
 /*:
@@ -153,4 +157,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

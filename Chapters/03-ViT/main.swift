@@ -188,4 +188,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

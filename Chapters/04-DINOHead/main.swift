@@ -103,4 +103,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

@@ -12,6 +12,7 @@
  balance. This chapter builds both and then breaks each one on purpose.
  */
 import DINO
+import Figures
 import Foundation
 import Notebook
 
@@ -103,15 +104,31 @@ func twoCollapsesOnPurpose(_ out: Notebook) {
     out.print("       h(P_t) h(mean P_t)   h(P_t) h(mean P_t)   h(P_t) h(mean P_t)")
     let runs = [toyRun(centring: true, teacherTemperature: 0.04), toyRun(centring: false, teacherTemperature: 0.04),
                 toyRun(centring: true, teacherTemperature: 1)]
-    for (row, step) in runs[0].steps.enumerated() {
+    for (row, step) in runs[0].steps.enumerated() where [1, 100, 400, 800].contains(step) {
         let cells = runs.map { "\(fixed($0.teacherEntropy[row], 1))    \(fixed($0.meanEntropy[row], 1))      " }
         out.print(String(step).padding(toLength: 7, withPad: " ", startingAt: 0) + cells.joined(separator: "  "))
     }
     out.print("ln K = \(fixed(Float(log(16.0)), 3)); without centring h → 0 (one prototype), without sharpening h → ln K (uniform)")
+    let names = ["DINO", "no centring", "no sharpening"]
+    let lnK = log(16.0)
+    func chart(_ title: String, _ values: KeyPath<ToyRecord, [Float]>) -> String {
+        Chart(title: title, xLabel: "step", yLabel: "nats", series: zip(names, runs).map { name, run in
+            .init(name, zip(run.steps, run[keyPath: values]).map { (Double($0), Double($1)) })
+        } + [.init("ln K (uniform)", [(0, lnK), (800, lnK)], dashed: true)], yRange: 0...3).svg()
+    }
+    out.figure("05-teacher-entropy.svg", caption: "h(P_t) per image: without centring it falls to 0, without sharpening it stays at ln K",
+               svg: chart("Teacher entropy h(P_t)", \.teacherEntropy))
+    out.figure("05-mean-entropy.svg", caption: "h(mean P_t) over the batch: only DINO keeps images on different prototypes",
+               svg: chart("Entropy of the batch's mean distribution h(mean P_t)", \.meanEntropy))
 }
 
-/// The toy run of step 4: returns h(P_t) and h(mean P_t) at a few steps.
-func toyRun(centring: Bool, teacherTemperature: Float) -> (steps: [Int], teacherEntropy: [Float], meanEntropy: [Float]) {
+/// What a toy run records every 20 steps: the teacher's entropy per image and of the batch's mean.
+struct ToyRecord {
+    var steps = [Int](), teacherEntropy = [Float](), meanEntropy = [Float]()
+}
+
+/// The toy run of step 4: h(P_t) and h(mean P_t) at step 1 and every 20 steps.
+func toyRun(centring: Bool, teacherTemperature: Float) -> ToyRecord {
     let (points, features, prototypes, studentTemperature) = (64, 8, 16, Float(0.1))
     var rng = SeededGenerator(seed: 5)
     let inputs = Tensor.normal([points, features], using: &rng)
@@ -122,7 +139,7 @@ func toyRun(centring: Bool, teacherTemperature: Float) -> (steps: [Int], teacher
         let noisy = inputs + Tensor.normal(inputs.shape, std: 2, using: &rng)
         return Tensor(shape: [points, features + 1], scalars: (0..<points).flatMap { Array(noisy.scalars[$0 * features..<($0 + 1) * features]) + [1] })
     }
-    var record: (steps: [Int], teacherEntropy: [Float], meanEntropy: [Float]) = ([], [], [])
+    var record = ToyRecord()
     for step in 1...800 {
         let (view1, view2) = (view(), view())
         let (teacher1, teacher2) = (teacher.forward(view1).output, teacher.forward(view2).output)
@@ -137,7 +154,7 @@ func toyRun(centring: Bool, teacherTemperature: Float) -> (steps: [Int], teacher
         student.weight.add(weightGradient, scaledBy: -0.3)
         if centring { center.update(teacherOutput: .concatenated([teacher1, teacher2])) }
         updateTeacher(&teacher, towards: student, teacherMomentum: 0.99)
-        if [1, 100, 400, 800].contains(step) {
+        if step == 1 || step % 20 == 0 {
             record.steps.append(step)
             record.teacherEntropy.append(meanEntropy(target1))
             record.meanEntropy.append(meanEntropy((target1.sumOverRows() * (1 / Float(points))).reshaped([1, prototypes])))
@@ -171,4 +188,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

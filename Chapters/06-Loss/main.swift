@@ -21,6 +21,7 @@
  computes it, with its gradient.
  */
 import DINO
+import Figures
 import Foundation
 import Notebook
 
@@ -81,6 +82,11 @@ func theLossAndItsGradient(_ out: Notebook) throws {
 func theTeacherTemperaturePerEpoch(_ out: Notebook) {
     let schedule = teacherTemperatureSchedule(warmupTemperature: 0.04, temperature: 0.07, warmupEpochs: 30, epochs: 100)
     out.print("epochs 0, 1, 15, 29, 30, 99:", fixed([0, 1, 15, 29, 30, 99].map { schedule[$0] }, 4))
+    let chart = Chart(title: "Teacher temperature τ_t", xLabel: "epoch", yLabel: "τ_t", series: [
+        .init("warm-up 0.04 → 0.07 over 30 epochs", schedule.enumerated().map { (Double($0.offset), Double($0.element)) }),
+        .init("student τ_s = 0.1", [(0, 0.1), (Double(schedule.count - 1), 0.1)], dashed: true),
+    ], yRange: 0...0.12)
+    out.figure("06-teacher-temperature.svg", caption: "τ_t rises linearly for 30 epochs, then stays; the student's τ_s stays above it", svg: chart.svg())
 }
 
 /*:
@@ -127,4 +133,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

@@ -15,6 +15,7 @@
  the first epoch, then AdamW with two parameter groups.
  */
 import DINO
+import Figures
 import Notebook
 
 /*:
@@ -32,8 +33,12 @@ func theCosineSchedule(_ out: Notebook) {
     let base = scaledLearningRate(base: 0.0005, totalBatchSize: 64)
     out.print("lr = 0.0005 · 64/256 =", base)
     let learningRate = cosineSchedule(base: base, final: 1e-6, epochs: 10, iterationsPerEpoch: 120, warmupEpochs: 1)
-    out.print(textPlot(learningRate, width: 60, height: 8, decimals: 6))
-    out.print("iterations:", learningRate.count, " peak at iteration", learningRate.firstIndex(of: learningRate.max()!)!)
+    let peak = learningRate.indices.max { learningRate[$0] < learningRate[$1] } ?? 0
+    out.print("iterations:", learningRate.count, " peak at iteration", peak, " first", fixed(Float(learningRate[0]), 6),
+              " peak", fixed(Float(learningRate[peak]), 6), " last", fixed(Float(learningRate[learningRate.count - 1]), 6))
+    out.figure("08-learning-rate.svg", caption: "the learning rate of B1: one epoch of linear warm-up, then half a cosine", svg: Chart(
+        title: "Learning rate (B1)", xLabel: "iteration", yLabel: "learning rate",
+        series: [.init("lr", learningRate.enumerated().map { (Double($0.offset), $0.element) })]).svg())
 }
 
 /*:
@@ -45,10 +50,15 @@ func theCosineSchedule(_ out: Notebook) {
 func weightDecayAndTeacherMomentum(_ out: Notebook) {
     let weightDecay = cosineSchedule(base: 0.04, final: 0.4, epochs: 10, iterationsPerEpoch: 120)
     let momentum = cosineSchedule(base: 0.996, final: 1, epochs: 10, iterationsPerEpoch: 120)
-    out.print("weight decay:")
-    out.print(textPlot(weightDecay, width: 60, height: 5, decimals: 3))
-    out.print("teacher momentum λ:")
-    out.print(textPlot(momentum, width: 60, height: 5, decimals: 4))
+    for (name, values, decimals) in [("weight decay", weightDecay, 3), ("teacher momentum λ", momentum, 4)] {
+        out.print("\(name): iteration 0", fixed(Float(values[0]), decimals), " iteration 600", fixed(Float(values[600]), decimals),
+                  " last", fixed(Float(values[values.count - 1]), decimals))
+    }
+    func points(_ values: [Double]) -> [(x: Double, y: Double)] { values.enumerated().map { (Double($0.offset), $0.element) } }
+    out.figure("08-weight-decay.svg", caption: "the weight decay rises from 0.04 to 0.4 along half a cosine", svg: Chart(
+        title: "Weight decay", xLabel: "iteration", yLabel: "weight decay", series: [.init("weight decay", points(weightDecay))]).svg())
+    out.figure("08-teacher-momentum.svg", caption: "the teacher momentum λ rises from 0.996 to 1: the teacher freezes at the end", svg: Chart(
+        title: "Teacher momentum λ", xLabel: "iteration", yLabel: "λ", series: [.init("λ", points(momentum))]).svg())
 }
 
 /*:
@@ -114,4 +124,4 @@ func chapter() -> Chapter {
     ])
 }
 
-chapter().run(echo: true)
+chapter().main()

@@ -289,7 +289,8 @@ extension DINOCommand {
     struct Walkthrough: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run chapter 09's walkthrough (the book's page), on synthetic data.")
         @Option(help: "fast (the trainer's path) or reference (the book's plain code).") var path = ComputePath.fast
-        func run() { ComputePath.$current.withValue(path) { chapter().run(echo: true) } }
+        @Option(help: "The folder the walkthrough's figures are written to.") var figures = "figures"
+        func run() { ComputePath.$current.withValue(path) { chapter().main(arguments: ["--figures", figures]) } }
     }
 }
 

@@ -14,6 +14,7 @@
  */
 // weave: run swift run ch09-trainer walkthrough
 import DINO
+import Figures
 import Foundation
 import Notebook
 
@@ -97,7 +98,7 @@ func oneTrainingStep(_ out: Notebook) throws {
 
  @snippet(knn)
 
- Here a miniature model trains for three epochs on 192 synthetic images: far too little to learn
+ Here a miniature model trains for three epochs on 64 synthetic images: far too little to learn
  anything (its k-NN stays at the random initialisation's), but every part of the loop runs. The
  `quick` preset on Fashion-MNIST is where the features visibly improve. The full runs write
  `metrics.jsonl`, `loss.svg`, `knn.svg`, `monitor.svg` and `attention.png` to their output folder.
@@ -106,14 +107,44 @@ func theLoopAndWhatItMeasures(_ out: Notebook) throws {
     let trainer = try miniatureTrainer(epochs: 3, folder: "loop")
     let baseline = try trainer.baselines()
     try trainer.fit()
-    let lines = try String(contentsOf: trainer.log.folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
-        .split(separator: "\n").filter { $0.contains("\"type\":\"epoch\"") }
-    for line in lines {
-        let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-        out.print(String(format: "epoch %d: loss %.4f, validation loss %.4f, k-NN top-1 %.1f%%", Int(record["epoch"] as! Double),
-                         record["loss"] as! Double, record["validation_loss"] as! Double, record["knn_top1"] as! Double))
+    let (steps, epochs) = try metrics(in: trainer.log.folder)
+    for record in epochs {
+        out.print(String(format: "epoch %.0f: loss %.4f, validation loss %.4f, k-NN top-1 %.1f%%", record["epoch"] ?? .nan,
+                         record["loss"] ?? .nan, record["validation_loss"] ?? .nan, record["knn_top1"] ?? .nan))
     }
-    out.print(String(format: "baselines: raw pixels %.1f%%, random init %.1f%%", baseline["baseline_raw_pixels"]!, baseline["baseline_random_init"]!))
+    let rawPixels = baseline["baseline_raw_pixels"] ?? .nan
+    out.print(String(format: "baselines: raw pixels %.1f%%, random init %.1f%%", rawPixels, baseline["baseline_random_init"] ?? .nan))
+    let charts = TrainingLog.charts(steps: steps, epochs: epochs, rawPixelsAccuracy: rawPixels)
+    out.figure("09-loss.svg", caption: "the DINO loss of the miniature run, per iteration, and on the test split per epoch", svg: charts.loss.svg())
+    out.figure("09-knn.svg", caption: "k-NN top-1 of the teacher's features per epoch, beside the raw pixels'", svg: charts.knn.svg())
+    out.figure("09-monitor.svg", caption: "the collapse monitor: h(P_t), KL(P_t‖P_s) and h(mean P_t) per iteration", svg: charts.monitor.svg())
+    out.figure("09-attention.svg", caption: "the teacher's last-block CLS attention per head on four test images", svg: attentionFigure(trainer))
+}
+
+/// The step and epoch records of a run's `metrics.jsonl`.
+func metrics(in folder: URL) throws -> (steps: [[String: Double]], epochs: [[String: Double]]) {
+    var steps = [[String: Double]](), epochs = [[String: Double]]()
+    for line in try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n") {
+        guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+        let values = object.compactMapValues { $0 as? Double }
+        if object["type"] as? String == "epoch" { epochs.append(values) } else if object["type"] as? String == "step" { steps.append(values) }
+    }
+    return (steps, epochs)
+}
+
+/// Four test images, each followed by its attention map per head at the patch grid's resolution.
+func attentionFigure(_ trainer: DINOTrainer) -> String {
+    let images = trainer.test.batch(Array(0..<4))
+    let maps = lastBlockCLSAttention(trainer.model.teacher.backbone, images: trainer.normalized(images))
+    let (heads, size, patch) = (maps.shape[1], images.shape[2], trainer.configuration.backbone.patchSize)
+    let grid = size / patch
+    let rows = (0..<4).map { b in
+        [ImageGrid.Picture((0..<size * size).map { images[b, 0, $0 / size, $0 % size] }, width: size, height: size, palette: .grey)]
+            + (0..<heads).map { h in
+                ImageGrid.Picture((0..<grid * grid).map { maps[b, h, ($0 / grid) * patch, ($0 % grid) * patch] }, width: grid, height: grid, palette: .heat)
+            }
+    }
+    return ImageGrid(title: "Last-block CLS attention of the teacher", columnTitles: ["image"] + (0..<heads).map { "head \($0)" }, rows: rows).svg()
 }
 
 /*:
@@ -135,29 +166,29 @@ func theLoopAndWhatItMeasures(_ out: Notebook) throws {
  stopped after one epoch and resumed ends with exactly the weights of a run that never stopped:
  */
 func checkpointsThatResumeExactly(_ out: Notebook) throws {
-    let straight = try miniatureTrainer(epochs: 2, folder: "straight")
+    let straight = try miniatureTrainer(epochs: 2, images: 32, folder: "straight")
     try straight.fit()
-    var firstHalf = try miniatureTrainer(epochs: 2, folder: "resumed")
+    var firstHalf = try miniatureTrainer(epochs: 2, images: 32, folder: "resumed")
     try firstHalf.trainOneEpochAndCheckpoint()
-    firstHalf = try miniatureTrainer(epochs: 2, folder: "resumed", resume: true)
+    firstHalf = try miniatureTrainer(epochs: 2, images: 32, folder: "resumed", resume: true)
     try firstHalf.fit()
     out.print("teacher weights bit for bit equal after resuming:", firstHalf.model.teacher == straight.model.teacher)
     out.print("student weights and optimiser moments equal:", firstHalf.model.student == straight.model.student
               && firstHalf.optimizer.firstMoments == straight.optimizer.firstMoments)
 }
 
-/// A trainer small enough for a debug build: vit_tiny with one block and 7-pixel patches on 192
-/// synthetic images, K = 256, batch 32; its files go to a temporary folder.
-func miniatureTrainer(epochs: Int, folder: String, resume: Bool = false) throws -> DINOTrainer {
+/// A trainer small enough for a debug build: vit_tiny with one block and 7-pixel patches on a few
+/// synthetic images (64 unless told), two local crops, K = 256, batch 32; its files go to a temporary folder.
+func miniatureTrainer(epochs: Int, images: Int = 64, folder: String, resume: Bool = false) throws -> DINOTrainer {
     var c = TrainingConfiguration()
     c.dataset = "synthetic"
     (c.backbone.depth, c.backbone.patchSize) = (1, 7)
-    (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (256, 256, 64)
-    (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 14, 4)
+    (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (256, 128, 32)
+    (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 14, 2)
     (c.batchSize, c.epochs, c.warmupEpochs, c.threads, c.knnK) = (32, epochs, 1, 1, [20])
     c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-ch09-\(getpid())-\(folder)").path
     if !resume { try? FileManager.default.removeItem(atPath: c.outputDir) }
-    let train = SyntheticShapes.make(count: 192, size: 28, seed: 0), test = SyntheticShapes.make(count: 100, size: 28, seed: 1)
+    let train = SyntheticShapes.make(count: images, size: 28, seed: 0), test = SyntheticShapes.make(count: 50, size: 28, seed: 1)
     let checkpoint = URL(fileURLWithPath: c.outputDir).appendingPathComponent("checkpoint.safetensors")
     return try DINOTrainer(configuration: c, train: train, test: test, bank: train, resume: resume ? checkpoint : nil, quiet: true)
 }

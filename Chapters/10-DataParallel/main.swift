@@ -239,5 +239,5 @@ func chapter() -> Chapter {
 if Communicator.launchedByMPI {
     do { try rankOfTheDemonstration() } catch { Communicator.world.abortAll(status: 1) }
 } else {
-    chapter().run(echo: true)
+    chapter().main()
 }

@@ -29,6 +29,27 @@ public final class Notebook: @unchecked Sendable {
 
     /// Everything written so far.
     public var output: String { lock.withLock { text } }
+
+    private var drawn = [Figure]()
+
+    /// Records a figure and prints the line `figure: NAME — caption`, which is where the book shows it.
+    public func figure(_ name: String, caption: String, svg: String) {
+        lock.withLock { drawn.append(Figure(name: name, caption: caption, svg: svg)) }
+        print("figure: \(name) — \(caption)")
+    }
+
+    /// The figures drawn so far, in order.
+    public var figures: [Figure] { lock.withLock { drawn } }
+}
+
+/// A figure a chapter drew: its file name (`05-collapse.svg`), its caption and its SVG text.
+public struct Figure: Sendable, Equatable {
+    /// The file name, unique across the book: the chapter's number, a dash, a name.
+    public let name: String
+    /// One line saying what the figure shows.
+    public let caption: String
+    /// The SVG document.
+    public let svg: String
 }
 
 /// One step of a chapter: a title for the reader and the function that shows it.
@@ -67,7 +88,10 @@ public struct Chapter: Sendable {
 
     /// Runs every step and returns the whole output; echoes it to standard output when `echo` is set.
     @discardableResult
-    public func run(echo: Bool = false) -> String {
+    public func run(echo: Bool = false) -> String { runNotebook(echo: echo).output }
+
+    /// Runs every step and returns the notebook: its output and its figures.
+    public func runNotebook(echo: Bool = false) -> Notebook {
         let notebook = Notebook(echo: echo)
         for (index, step) in steps.enumerated() {
             if index > 0 { notebook.print("") }
@@ -77,7 +101,44 @@ public struct Chapter: Sendable {
                 notebook.print("error: \(error)")
             }
         }
-        return notebook.output
+        return notebook
+    }
+
+    /// What `swift run chNN-name` does: runs the chapter, printing as it goes, then writes its figures
+    /// into `figures/` (or the folder after `--figures`). Exits 64 on an unknown argument and 1 when a
+    /// figure cannot be written.
+    public func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) {
+        var folder = "figures"
+        switch arguments.count {
+        case 0: break
+        case 2 where arguments[0] == "--figures": folder = arguments[1]
+        default:
+            Chapter.fail("unknown arguments \(arguments.joined(separator: " ")); expected none, or --figures FOLDER", status: 64)
+        }
+        let notebook = runNotebook(echo: true)
+        do {
+            try Chapter.write(notebook.figures, to: URL(fileURLWithPath: folder))
+        } catch {
+            Chapter.fail("the figures cannot be written to \(folder)/ (\((error as NSError).localizedDescription))", status: 1)
+        }
+    }
+
+    /// Writes each figure to `folder/NAME` (each atomically), saying so on standard error so that
+    /// standard output stays the chapter's text.
+    public static func write(_ figures: [Figure], to folder: URL) throws {
+        guard !figures.isEmpty else { return }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for figure in figures {
+            let url = folder.appendingPathComponent(figure.name)
+            try Data(figure.svg.utf8).write(to: url, options: .atomic)
+            try? FileHandle.standardError.write(contentsOf: Data("wrote \(url.path)\n".utf8))
+        }
+    }
+
+    /// Prints `error: message` on standard error and exits with `status`.
+    static func fail(_ message: String, status: Int32) -> Never {
+        try? FileHandle.standardError.write(contentsOf: Data("error: \(message)\n".utf8))
+        exit(status)
     }
 }
 

@@ -1,4 +1,5 @@
 import DINO
+import Figures
 import Foundation
 import Notebook
 import Testing
@@ -23,10 +24,23 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 /// and `erf` may differ between C libraries and CPUs, and a number near a rounding boundary may then
 /// print one digit off. Words, shapes and the count of numbers must match exactly. Demonstrations that
 /// amplify rounding (chapter 05's collapse runs) print coarse numbers for that reason.
-/// After an intended change: `swift run chNN-name > Chapters/NN-Name/expected.txt`, then `swift run weave`.
+/// Each figure it draws must agree with its copy in `book/figures/` (`figureDifference`: the same drawing,
+/// every number within 3 px or 3 colour levels).
+/// After an intended change: `Tools/regenerate-book.sh NN`.
 func checkChapter(_ chapter: Chapter, folder: String) throws {
     let expected = try String(contentsOf: repositoryRoot.appendingPathComponent("Chapters/\(folder)/expected.txt"), encoding: .utf8)
-    let actualLines = chapter.run().components(separatedBy: "\n"), expectedLines = expected.components(separatedBy: "\n")
+    let notebook = chapter.runNotebook()
+    for figure in notebook.figures {
+        let path = "book/figures/\(figure.name)"
+        guard let committed = try? String(contentsOf: repositoryRoot.appendingPathComponent(path), encoding: .utf8) else {
+            Issue.record("\(path) is missing: run `Tools/regenerate-book.sh \(folder.prefix(2))`")
+            continue
+        }
+        if let difference = figureDifference(figure.svg, committed) {
+            Issue.record("\(path) is stale (\(difference)): run `Tools/regenerate-book.sh \(folder.prefix(2))`")
+        }
+    }
+    let actualLines = notebook.output.components(separatedBy: "\n"), expectedLines = expected.components(separatedBy: "\n")
     let first = zip(actualLines, expectedLines).enumerated().first { !linesAgree($0.element.0, $0.element.1) }
     if let first {
         Issue.record("""

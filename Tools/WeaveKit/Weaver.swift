@@ -87,6 +87,9 @@ public struct Weaver: Sendable {
                 for _ in Self.stepFunctions(in: segment.text) {
                     let output = outputs.removeFirst()
                     markdown.append("Output:\n\n```text\n" + output + "\n```")
+                    for figure in Self.figures(in: output) {
+                        markdown.append("![\(figure.caption)](figures/\(figure.name))")
+                    }
                 }
             }
         }
@@ -112,6 +115,32 @@ public struct Weaver: Sendable {
             }
         }
         return sections.map { trimBlankLines($0).joined(separator: "\n") }
+    }
+
+    /// The figures an output announces, one `figure: NAME — caption` line each; the book shows them
+    /// under the output, from `book/figures/`.
+    public static func figures(in output: String) -> [(name: String, caption: String)] {
+        output.components(separatedBy: "\n").compactMap { line in
+            guard line.hasPrefix("figure: "), let dash = line.range(of: " — ") else { return nil }
+            return (String(line[line.index(line.startIndex, offsetBy: 8)..<dash.lowerBound]), String(line[dash.upperBound...]))
+        }
+    }
+
+    /// Every figure the chapters' outputs announce, by name, which must each be in `book/figures/`.
+    public func announcedFigures() throws -> [String] {
+        try chapterFolders().flatMap { folder in
+            let expected = try String(contentsOf: root.appendingPathComponent("Chapters/\(folder)/expected.txt"), encoding: .utf8)
+            return Self.figures(in: expected).map(\.name)
+        }
+    }
+
+    /// Problems with `book/figures/`: a figure announced but missing, or a file no chapter draws.
+    public func figureProblems() throws -> [String] {
+        let announced = try announcedFigures()
+        let folder = root.appendingPathComponent("book/figures")
+        let present = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".svg") }
+        return announced.filter { !present.contains($0) }.map { "book/figures/\($0) is missing" }
+            + present.subtracting(announced).sorted().map { "book/figures/\($0) is drawn by no chapter" }
     }
 
     /// The names of the step functions, `func name(_ out: Notebook)`, defined at the top level of `code`.

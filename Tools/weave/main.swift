@@ -6,14 +6,23 @@ import WeaveKit
 @main
 struct Weave: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Generate the book (book/*.md) from the literate chapters.",
-        discussion: "Run from the repository root. With --check, writes nothing and fails when book/ is stale.")
+        abstract: "Generate the book (book/*.md) from the literate chapters, and the book's website.",
+        discussion: """
+            Run from the repository root. With --check, writes nothing and fails when book/ is stale. With --html, \
+            also builds the website into site/ (open site/index.html; it works offline, from file://).
+            """)
 
     @Option(help: "The repository root.")
     var root: String = FileManager.default.currentDirectoryPath
 
     @Flag(help: "Only check that book/ is up to date; exit 1 when it is not.")
     var check = false
+
+    @Flag(help: "Also build the book as a static website (needs libjs-katex and libjs-highlight.js).")
+    var html = false
+
+    @Option(help: "The folder the website is written to (emptied first).")
+    var output = "site"
 
     func run() throws {
         let weaver = Weaver(root: URL(fileURLWithPath: root))
@@ -29,10 +38,22 @@ struct Weave: ParsableCommand {
                 print("wrote \(page.path)")
             }
         }
+        let figureProblems = try weaver.figureProblems()
+        for problem in figureProblems { print(problem) }
         if check, !stale.isEmpty {
             print("stale: \(stale.joined(separator: ", ")); run `swift run weave`")
             throw ExitCode.failure
         }
+        if !figureProblems.isEmpty {
+            print("the figures are stale: run `Tools/regenerate-book.sh`")
+            throw ExitCode.failure
+        }
         if stale.isEmpty { print("book/ is up to date") }
+        if html {
+            let folder = URL(fileURLWithPath: output, relativeTo: URL(fileURLWithPath: root + "/")).standardizedFileURL
+            let report = try Site(root: URL(fileURLWithPath: root)).build(into: folder)
+            print("wrote \(folder.path)/index.html: \(report.pages.count) pages, \(report.equations) equations, "
+                  + "\(report.figures) figures, \(report.internalLinks) links between pages")
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Figures
 import Foundation
 
 /// What a run reports: a live progress bar on a terminal (plain log lines otherwise), every step and
@@ -11,6 +12,8 @@ public final class TrainingLog: @unchecked Sendable {
     private var lastPlainLine = Date.distantPast
     private let metrics: FileHandle?
     private let quiet: Bool
+    /// The raw pixels' k-NN accuracy, drawn as the line the run's k-NN curve has to beat.
+    public var rawPixelsAccuracy: Double?
 
     /// A log writing into `folder` (created if needed); `metrics.jsonl` is appended to, so a resumed run
     /// continues it. With `quiet`, nothing is printed; without `writesFiles` (every data-parallel rank
@@ -85,18 +88,34 @@ public final class TrainingLog: @unchecked Sendable {
     /// `loss.svg`, `knn.svg` and `monitor.svg` from the values logged so far.
     public func writeCharts() throws {
         guard metrics != nil else { return }
-        let steps = self.steps.map { $0["iteration"] ?? 0 }
-        try SVGChart(title: "DINO loss", xLabel: "iteration", series: [
-            ("training loss", zip(steps, self.steps.map { $0["loss"] ?? .nan }).map { ($0, $1) }),
-            ("validation loss (test split)", epochs.compactMap { e in e["validation_loss"].map { (e["iteration"] ?? 0, $0) } }),
-        ]).write(to: folder.appendingPathComponent("loss.svg"))
-        try SVGChart(title: "k-NN top-1 accuracy (%)", xLabel: "epoch", series: [
-            ("k-NN top-1 (k = 20)", epochs.compactMap { e in e["knn_top1"].map { (e["epoch"] ?? 0, $0) } }),
-        ]).write(to: folder.appendingPathComponent("knn.svg"))
-        try SVGChart(title: "Collapse monitor (Eq. 5)", xLabel: "iteration", series: [
-            ("h(P_t)", zip(steps, self.steps.map { $0["teacher_entropy"] ?? .nan }).map { ($0, $1) }),
-            ("KL(P_t‖P_s)", zip(steps, self.steps.map { $0["kl"] ?? .nan }).map { ($0, $1) }),
-            ("h(mean P_t)", zip(steps, self.steps.map { $0["mean_teacher_entropy"] ?? .nan }).map { ($0, $1) }),
-        ]).write(to: folder.appendingPathComponent("monitor.svg"))
+        let charts = Self.charts(steps: self.steps, epochs: epochs, rawPixelsAccuracy: rawPixelsAccuracy)
+        try writeAtomically(Data(charts.loss.svg().utf8), to: folder.appendingPathComponent("loss.svg"))
+        try writeAtomically(Data(charts.knn.svg().utf8), to: folder.appendingPathComponent("knn.svg"))
+        try writeAtomically(Data(charts.monitor.svg().utf8), to: folder.appendingPathComponent("monitor.svg"))
+    }
+
+    /// The three charts of a run: the loss per iteration with the validation loss per epoch, the k-NN
+    /// accuracy per epoch beside the raw pixels' (when measured), and the collapse monitor (Eq. 5).
+    public static func charts(steps: [[String: Double]], epochs: [[String: Double]], rawPixelsAccuracy: Double? = nil)
+        -> (loss: Chart, knn: Chart, monitor: Chart) {
+        func line(_ records: [[String: Double]], _ x: String, _ y: String) -> [(x: Double, y: Double)] {
+            records.compactMap { record in record[y].map { (record[x] ?? 0, $0) } }
+        }
+        let loss = Chart(title: "DINO loss", xLabel: "iteration", yLabel: "loss", series: [
+            .init("training loss", line(steps, "iteration", "loss")),
+            .init("validation loss (test split)", line(epochs, "iteration", "validation_loss")),
+        ])
+        let accuracy = line(epochs, "epoch", "knn_top1")
+        var knnSeries = [Chart.Series("k-NN top-1 of the teacher", accuracy)]
+        if let rawPixelsAccuracy, let first = accuracy.first?.x, let last = accuracy.last?.x {
+            knnSeries.append(.init("raw pixels", [(first, rawPixelsAccuracy), (max(last, first + 1), rawPixelsAccuracy)], dashed: true))
+        }
+        let knn = Chart(title: "k-NN top-1 accuracy", xLabel: "epoch", yLabel: "top-1 (%)", series: knnSeries)
+        let monitor = Chart(title: "Collapse monitor (Eq. 5)", xLabel: "iteration", yLabel: "nats", series: [
+            .init("h(P_t)", line(steps, "iteration", "teacher_entropy")),
+            .init("KL(P_t‖P_s)", line(steps, "iteration", "kl")),
+            .init("h(mean P_t)", line(steps, "iteration", "mean_teacher_entropy")),
+        ])
+        return (loss, knn, monitor)
     }
 }
