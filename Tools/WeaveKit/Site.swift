@@ -65,13 +65,18 @@ public struct Site: Sendable {
         try? files.removeItem(at: output)
         let assets = output.appendingPathComponent("assets")
         try files.createDirectory(at: assets, withIntermediateDirectories: true)
-        try files.copyItem(at: katex, to: assets.appendingPathComponent("katex"))
-        try files.createDirectory(at: assets.appendingPathComponent("highlight"), withIntermediateDirectories: true)
-        for (from, to) in [("highlight.min.js", "highlight.min.js"), ("styles/github.css", "github.css")] {
-            try files.copyItem(at: highlight.appendingPathComponent(from), to: assets.appendingPathComponent("highlight/\(to)"))
+        // Debian links katex/fonts and katex.min.js elsewhere: copy what the links point to.
+        var copies = [("katex.min.js", "katex/katex.min.js"), ("katex.min.css", "katex/katex.min.css")].map { (katex.appendingPathComponent($0.0), $0.1) }
+        let fonts = katex.appendingPathComponent("fonts").resolvingSymlinksInPath()
+        for font in try files.contentsOfDirectory(atPath: fonts.path).sorted() {
+            copies.append((fonts.appendingPathComponent(font), "katex/fonts/\(font)"))
         }
-        for asset in ["book.css", "book.js"] {
-            try files.copyItem(at: root.appendingPathComponent("Tools/BookSite/\(asset)"), to: assets.appendingPathComponent(asset))
+        copies += [("highlight.min.js", "highlight/highlight.min.js"), ("styles/github.css", "highlight/github.css")].map { (highlight.appendingPathComponent($0.0), $0.1) }
+        copies += ["book.css", "book.js"].map { (root.appendingPathComponent("Tools/BookSite/\($0)"), $0) }
+        for (source, destination) in copies {
+            let target = assets.appendingPathComponent(destination)
+            try files.createDirectory(at: target.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try files.copyItem(at: source.resolvingSymlinksInPath(), to: target)
         }
         let figures = root.appendingPathComponent("book/figures")
         if files.fileExists(atPath: figures.path) { try files.copyItem(at: figures, to: output.appendingPathComponent("figures")) }
