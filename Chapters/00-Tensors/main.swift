@@ -8,6 +8,7 @@
 
  Run it with `swift run ch00-tensors`; everything printed below comes from that run.
  */
+// weave: time 45 min (20 reading and running, 25 for the exercises)
 import DINO
 import Notebook
 
@@ -101,7 +102,7 @@ func theMatrixProductAndTwoPaths(_ out: Notebook) {
 /*:
  ## 4. A linear layer, forward
 
- The linear layer is `y = x·Wᵀ + b` for a batch `x` of shape `(N, in)`. PyTorch stores the weight as
+ The linear layer is $y = x\cdot W^\top + b$ for a batch `x` of shape `(N, in)`. PyTorch stores the weight as
  `(out, in)`, so the product uses `W` transposed: a flag, not a copy. Every layer in the book has the
  same two functions: `forward` returns the output **and what backward will need** (here, the input);
  `backward` turns the gradient of the output into the gradients of the input and of the parameters.
@@ -120,7 +121,7 @@ func aLinearLayerForward(_ out: Notebook) {
 /*:
  ## 5. Its backward pass, by hand
 
- Training needs `∂L/∂θ` for every parameter. For `y = x·Wᵀ + b` with a known `G = ∂L/∂y` of shape
+ Training needs $\partial L/\partial \theta$ for every parameter. For $y = x\cdot W^\top + b$ with a known $G = \partial L/\partial y$ of shape
  `(N, out)`, the chain rule gives three products:
 
  ```math
@@ -129,8 +130,8 @@ func aLinearLayerForward(_ out: Notebook) {
  \frac{\partial L}{\partial b} = \textstyle\sum_{\text{rows}} G \quad (\text{out})
  ```
 
- Each shape tells you the formula: `∂L/∂W` must be `(out, in)` like `W`, and the only product of `G`
- `(N, out)` and `x` `(N, in)` with that shape is `Gᵀ·x`. The bias is added to every row, so its
+ Each shape tells you the formula: $\partial L/\partial W$ must be `(out, in)` like `W`, and the only product of `G`
+ `(N, out)` and `x` `(N, in)` with that shape is $G^\top \cdot x$. The bias is added to every row, so its
  gradient sums over the rows.
 
  @snippet(linear-backward)
@@ -157,8 +158,8 @@ func itsBackwardPassByHand(_ out: Notebook) {
  \frac{\partial L}{\partial x_i} \approx \frac{L(x + h e_i) - L(x - h e_i)}{2h},
  ```
 
- which is accurate to `O(h²)`. To turn the layer's output into a scalar we use a fixed random
- projection `L = Σ wᵢ yᵢ`, whose gradient with respect to `y` is exactly `w`. Every backward pass in this
+ which is accurate to $O(h^{2})$. To turn the layer's output into a scalar we use a fixed random
+ projection $L = \sum w_i y_i$, whose gradient with respect to `y` is exactly `w`. Every backward pass in this
  codebase has a test that does this (`Tests/DINOTests`); here is the linear layer's.
  */
 func checkingAGradient(_ out: Notebook) {
@@ -209,6 +210,12 @@ func checkingAGradient(_ out: Notebook) {
     `Exercises/Stubs/Exercise00/LinearBackward.swift`, from the three formulas of step 5. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise00`; it passes when your gradients match the
     library's and central differences.
+ 2. **Central differences.** Write `exerciseCentralDifference(of:at:step:)` in
+    `Exercises/Stubs/Exercise00/CentralDifference.swift`: the numerical gradient of step 6, the tool
+    every backward pass in this book is checked with.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-00), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

@@ -11,6 +11,7 @@
  training images, so their patch grid is smaller, and the position embedding must be **resampled** to
  that grid, bicubically, with the scale-factor rule of the reference code.
  */
+// weave: time 40 min (20 reading and running, 20 for the exercises)
 import DINO
 import Figures
 import Notebook
@@ -65,10 +66,10 @@ func patchifyThenOneMatrixProduct(_ out: Notebook) {
  ## 3. The CLS token and the position embedding
 
  The transformer's input is `[CLS; patch tokens] + pos_embed`: `1 + N` tokens of width `D`. Both
- `cls_token` `(1, 1, D)` and `pos_embed` `(1, 1 + N₀, D)` are learned, initialised from a truncated
+ `cls_token` `(1, 1, D)` and `pos_embed` $(1, 1 + N_0, D)$ are learned, initialised from a truncated
  normal with std 0.02, like every linear weight in DINO. The patch projection itself is the one
  exception: DINO's `_init_weights` resets only linear and LayerNorm layers, so the convolution keeps
- PyTorch's default, weight and bias uniform in `±1/√(C·p·p)`.
+ PyTorch's default, weight and bias uniform in $\pm 1/\sqrt{C\cdot p\cdot p}$.
 
  @snippet(token-embedding-forward)
  */
@@ -168,6 +169,12 @@ func backwardAndItsCheck(_ out: Notebook) {
  1. **Patchify.** Write `exercisePatchify(_:patchSize:)` in `Exercises/Stubs/Exercise01/Patchify.swift`, in the
     order that makes the convolution weight usable as a matrix. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise01`.
+ 2. **Back to pixels.** Write `exerciseUnpatchify(_:channels:height:width:patchSize:)` in
+    `Exercises/Stubs/Exercise01/Unpatchify.swift`, the inverse of patchify: the patch embedding's backward
+    pass uses it to send gradients to the image. The test uses a grid that is wider than it is tall.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-01), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

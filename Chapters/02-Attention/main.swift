@@ -14,6 +14,7 @@
  linear map. In DINO the last block's attention of the CLS token is what the paper's famous pictures
  show: heads that, without any labels, attend to the object.
  */
+// weave: time 60 min (30 reading and running, 30 for the exercises)
 import DINO
 import Figures
 import Notebook
@@ -29,7 +30,7 @@ import Notebook
 
  @snippet(attention-heads)
 
- Each head computes `softmax(Q_h K_hᵀ / √d) V_h`, and `proj` mixes the heads:
+ Each head computes $\mathrm{softmax}(Q_h K_h^\top / \sqrt{d}) V_h$, and `proj` mixes the heads:
 
  @snippet(attention-forward)
  */
@@ -46,8 +47,8 @@ func queriesKeysAndValues(_ out: Notebook) {
 /*:
  ## 2. Scaled dot products and the softmax
 
- The scores `QKᵀ` grow with the head width `d` (a sum of `d` products), which would push the softmax
- into saturation where its gradient vanishes; dividing by `√d` keeps their spread near 1. Here is one
+ The scores $QK^\top$ grow with the head width `d` (a sum of `d` products), which would push the softmax
+ into saturation where its gradient vanishes; dividing by $\sqrt{d}$ keeps their spread near 1. Here is one
  head's attention matrix for 5 tokens, with weights scaled up from the 0.02 initialisation so the
  pattern is visible. Every row sums to 1.
  */
@@ -68,8 +69,8 @@ func scaledDotProductsAndTheSoftmax(_ out: Notebook) {
 /*:
  ## 3. The backward pass
 
- Backward retraces the forward pass. The softmax is the interesting step. With `p = softmax(z)`,
- `∂p_i/∂z_j = p_i(δ_ij − p_j)`, so for an incoming gradient `g = ∂L/∂p`
+ Backward retraces the forward pass. The softmax is the interesting step. With $p = \mathrm{softmax}(z)$,
+ $\partial p_i/\partial z_j = p_i(\delta_{ij} - p_j)$, so for an incoming gradient $g = \partial L/\partial p$
 
  ```math
  \frac{\partial L}{\partial z_j} = p_j \Big(g_j - \sum_k p_k g_k\Big),
@@ -79,9 +80,9 @@ func scaledDotProductsAndTheSoftmax(_ out: Notebook) {
 
  @snippet(softmax-backward)
 
- The products are differentiated like the linear layer of chapter 00: for `S = QKᵀ·s`,
- `∂L/∂Q = (∂L/∂S)·K·s` and `∂L/∂K = (∂L/∂S)ᵀ·Q·s`; for `O = A·V`, `∂L/∂A = (∂L/∂O)·Vᵀ` and
- `∂L/∂V = Aᵀ·(∂L/∂O)`. As in the forward pass, each head does all of its steps at once, its `∂L/∂S` in a
+ The products are differentiated like the linear layer of chapter 00: for $S = QK^\top \cdot s$,
+ $\partial L/\partial Q = (\partial L/\partial S)\cdot K\cdot s$ and $\partial L/\partial K = (\partial L/\partial S)^\top \cdot Q\cdot s$; for $O = A\cdot V$, $\partial L/\partial A = (\partial L/\partial O)\cdot V^\top$ and
+ $\partial L/\partial V = A^\top \cdot (\partial L/\partial O)$. As in the forward pass, each head does all of its steps at once, its $\partial L/\partial S$ in a
  `T×T` scratch matrix of the core's own.
 
  @snippet(attention-backward)
@@ -134,18 +135,23 @@ func keepingTheCLSAttention(_ out: Notebook) {
 /*:
  ## Summary
 
- - Attention is `softmax(QKᵀ/√d)·V` per head; one `qkv` layer makes all heads' inputs, one `proj` mixes
+ - Attention is $\mathrm{softmax}(QK^\top /\sqrt{d})\cdot V$ per head; one `qkv` layer makes all heads' inputs, one `proj` mixes
    their outputs.
- - The softmax backward is `p ⊙ (g − p·g)` per row; the products are differentiated like any matrix
+ - The softmax backward is $p \odot (g - p\cdot g)$ per row; the products are differentiated like any matrix
    product.
  - The attention weights are kept: the trainer draws the last block's CLS attention from them.
 
  ## Exercises
 
  1. **The softmax backward, with a temperature.** DINO's loss divides the student's logits by
-    `τ_s = 0.1` before the softmax. Write `exerciseTemperedSoftmaxBackward(probabilities:outputGradient:temperature:)`
-    in `Exercises/Stubs/Exercise02/TemperedSoftmaxBackward.swift`: `∂L/∂z` for `p = softmax(z/τ)`. Check it
+    $\tau_s = 0.1$ before the softmax. Write `exerciseTemperedSoftmaxBackward(probabilities:outputGradient:temperature:)`
+    in `Exercises/Stubs/Exercise02/TemperedSoftmaxBackward.swift`: $\partial L/\partial z$ for $p = \mathrm{softmax}(z/\tau)$. Check it
     with `DINO_EXERCISES=stubs swift test --filter Exercise02`.
+ 2. **One head's attention weights.** Write `exerciseAttentionWeights(queries:keys:)` in
+    `Exercises/Stubs/Exercise02/AttentionWeights.swift`: $\mathrm{softmax}(QK^\top/\sqrt{d})$, one row per query.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-02), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

@@ -8,6 +8,7 @@
  the **multi-crop** pass (one backbone pass per crop resolution). It ends by saving the backbone in
  PyTorch's format and loading it back.
  */
+// weave: time 60 min (35 reading and running, 25 for the exercises)
 import DINO
 import Foundation
 import Notebook
@@ -16,9 +17,9 @@ import Notebook
  ## 1. LayerNorm
 
  Each token is normalised to mean 0 and variance 1 over its `D` features, then scaled and shifted by
- learned `γ`, `β`: `y = (x − μ)/√(σ² + ε)·γ + β`, with DINO's `ε = 10⁻⁶`. Its backward pass has to
- account for `μ` and `σ` depending on every input of the row; with `x̂` the normalised row and
- `g = ∂L/∂y·γ`, it comes out as `∂L/∂x = (g − mean(g) − x̂·mean(g·x̂))/σ`. Training keeps `x̂` and `1/σ`
+ learned $\gamma$, $\beta$: $y = (x - \mu)/\sqrt{\sigma^{2} + \epsilon}\cdot \gamma + \beta$, with DINO's $\epsilon = 10^{-6}$. Its backward pass has to
+ account for $\mu$ and $\sigma$ depending on every input of the row; with $\hat{x}$ the normalised row and
+ $g = \partial L/\partial y\cdot \gamma$, it comes out as $\partial L/\partial x = (g - \operatorname{mean}(g) - \hat{x}\cdot \operatorname{mean}(g\cdot \hat{x}))/\sigma$. Training keeps $\hat{x}$ and $1/\sigma$
  for that; inference (the teacher, feature extraction) calls the layer as a function, `norm(x)`, and
  keeps nothing.
 
@@ -36,10 +37,10 @@ func layerNorm(_ out: Notebook) {
 /*:
  ## 2. GELU, exactly
 
- The MLP's activation is the exact GELU, `x·Φ(x)` with `Φ` the normal CDF, computed with `erf`, as
+ The MLP's activation is the exact GELU, $x\cdot \Phi (x)$ with $\Phi$ the normal CDF, computed with `erf`, as
  `nn.GELU()` does by default. The popular tanh approximation differs from it by about 10⁻⁴ (the run
  shows the largest gap on a few points): small, but enough to break the parity with PyTorch that the
- tests check. Its derivative, `Φ(x) + x·φ(x)`, is what the backward pass multiplies by: the MLP keeps
+ tests check. Its derivative, $\Phi (x) + x\cdot \phi (x)$, is what the backward pass multiplies by: the MLP keeps
  it from the forward pass.
 
  @snippet(gelu)
@@ -175,6 +176,11 @@ func weightsByNameInPyTorchsFormat(_ out: Notebook) throws {
  1. **The LayerNorm backward.** Write `exerciseLayerNormBackward(outputGradient:normalized:inverseDeviation:weight:)`
     in `Exercises/Stubs/Exercise03/LayerNormBackward.swift`. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise03`.
+ 2. **GELU, exactly.** Write `exerciseGELU(_:)` in `Exercises/Stubs/Exercise03/GELU.swift`: the value
+    $x\,\Phi(x)$ and the slope $\Phi(x) + x\,\phi(x)$ of step 2, with `erf`, not the tanh approximation.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-03), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

@@ -13,6 +13,7 @@
 
  After training, the head is thrown away: the backbone's features are what DINO is for.
  */
+// weave: time 35 min (20 reading and running, 15 for the exercises)
 import DINO
 import Notebook
 
@@ -39,7 +40,7 @@ func theMLPToTheBottleneck(_ out: Notebook) {
  ## 2. L2 normalisation and the weight-normalised last layer
 
  The bottleneck output is scaled to unit length. The last layer is `nn.utils.weight_norm` of a linear
- layer without bias: each row of its weight is `W_k = g_k · v_k / ‖v_k‖`. DINO fills `g` with 1 and, with
+ layer without bias: each row of its weight is $W_k = g_k \cdot v_k / \lVert v_k\rVert$. DINO fills `g` with 1 and, with
  `norm_last_layer` (the default), never trains it, so every row is a unit vector and the head's output
  `k` is the **cosine** between the normalised bottleneck and prototype `v_k`: always in `[−1, 1]`. The
  paper reports that this makes training stable; a bias or a trainable `g` are among the classic
@@ -63,7 +64,7 @@ func l2NormalisationAndTheLastLayer(_ out: Notebook) {
  ## 3. Backward through both
 
  L2 normalisation removes the gradient's component along the output (moving along `y` does not change
- `y/‖y‖`) and divides by the norm. Weight normalisation does the same for each row of `v`, and gives
+ $y/\lVert y\rVert$) and divides by the norm. Weight normalisation does the same for each row of `v`, and gives
  `g` the component along the row, which is discarded while `g` is frozen:
 
  @snippet(weight-norm-backward)
@@ -85,7 +86,7 @@ func backwardThroughBoth(_ out: Notebook) {
 
  - The head is an MLP to a 256-wide bottleneck, L2 normalisation, and a weight-normalised linear layer
    to `K` prototypes without bias.
- - With `g = 1` frozen, every output is a cosine in `[−1, 1]`.
+ - With $g = 1$ frozen, every output is a cosine in `[−1, 1]`.
  - Parameter names follow the reference: `mlp.0/2/4.*`, `last_layer.weight_g`, `last_layer.weight_v`.
 
  ## Exercises
@@ -93,6 +94,11 @@ func backwardThroughBoth(_ out: Notebook) {
  1. **The L2 normalisation backward.** Write `exerciseL2NormalizeBackward(outputGradient:output:norms:)` in
     `Exercises/Stubs/Exercise04/L2NormalizeBackward.swift`. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise04`.
+ 2. **The weight-normalised weight.** Write `exerciseWeightNormalizedWeight(direction:magnitude:)` in
+    `Exercises/Stubs/Exercise04/WeightNormalizedWeight.swift`: $W_k = g_k\, v_k / \lVert v_k \rVert$ for every row.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-04), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

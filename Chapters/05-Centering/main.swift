@@ -4,13 +4,14 @@
  Self-distillation has a trivial solution: if student and teacher output the same thing for every
  image, the loss is as low as it can be and nothing has been learned. This is **collapse**, and it
  comes in two forms. Either one prototype dominates for every image (the teacher's distribution is
- one-hot, its entropy 0), or the distribution is uniform for every image (its entropy `ln K`).
+ one-hot, its entropy 0), or the distribution is uniform for every image (its entropy $\ln K$).
 
  DINO avoids both with two opposite forces on the teacher's output. **Centring** subtracts a running
  mean, which stops any one dimension from dominating but pushes towards uniform. **Sharpening** divides
- by a low temperature `τ_t`, which pushes away from uniform but towards one dimension. Together they
+ by a low temperature $\tau_t$, which pushes away from uniform but towards one dimension. Together they
  balance. This chapter builds both and then breaks each one on purpose.
  */
+// weave: time 45 min (25 reading and running, 20 for the exercises)
 import DINO
 import Figures
 import Foundation
@@ -42,8 +43,8 @@ func theCenter(_ out: Notebook) {
 /*:
  ## 2. Centre, then sharpen
 
- The teacher's distribution is `P_t = softmax((g_t − c)/τ_t)`, with `τ_t = 0.04` (warming up to 0.07 in
- the paper's best runs), while the student uses `τ_s = 0.1`. Order matters: the centre is subtracted
+ The teacher's distribution is $P_t = \mathrm{softmax}((g_t - c)/\tau_t)$, with $\tau_t = 0.04$ (warming up to 0.07 in
+ the paper's best runs), while the student uses $\tau_s = 0.1$. Order matters: the centre is subtracted
  from the logits, before the temperature.
 
  @snippet(sharpening)
@@ -67,10 +68,10 @@ func centreThenSharpen(_ out: Notebook) {
  H(P_t, P_s) = h(P_t) + \mathrm{KL}(P_t \,\|\, P_s)
  ```
 
- `KL → 0` means the student matches the teacher: either learning is done or it has collapsed. The
- teacher's entropy tells which collapse: `h(P_t) → 0` without centring, `h(P_t) → ln K` without
- sharpening. The entropy of the batch's *mean* distribution, `h(mean P_t)`, separates a healthy
- confident teacher (each image on its own prototype: low `h(P_t)`, high `h(mean P_t)`) from a collapsed
+ $\mathrm{KL} \to 0$ means the student matches the teacher: either learning is done or it has collapsed. The
+ teacher's entropy tells which collapse: $h(P_t) \to 0$ without centring, $h(P_t) \to \ln K$ without
+ sharpening. The entropy of the batch's *mean* distribution, $h(\mathrm{mean}\,P_t)$, separates a healthy
+ confident teacher (each image on its own prototype: low $h(P_t)$, high $h(\mathrm{mean}\,P_t)$) from a collapsed
  one (every image on the same prototype: both low). The trainer logs all three and warns near either
  limit.
 
@@ -87,13 +88,13 @@ func watchingForCollapse(_ out: Notebook) {
  ## 4. Two collapses, on purpose
 
  A toy run makes both failures visible in seconds. The "network" is a linear map from 8 random features
- (plus a constant, so it *can* output the same thing for every input) to `K = 16` prototypes; the two
- views of each of 64 points add strong noise; the teacher is the student's EMA (λ = 0.99). We train it
- three ways with plain gradient descent on `H(P_t(view 1), P_s(view 2))` and its mirror:
+ (plus a constant, so it *can* output the same thing for every input) to $K = 16$ prototypes; the two
+ views of each of 64 points add strong noise; the teacher is the student's EMA ($\lambda = 0.99$). We train it
+ three ways with plain gradient descent on $H(P_t(\text{view 1}), P_s(\text{view 2}))$ and its mirror:
 
- - **DINO**: centring and `τ_t = 0.04`;
- - **no centring**: `τ_t = 0.04`, the centre stays 0;
- - **no sharpening**: centring, `τ_t = 1`.
+ - **DINO**: centring and $\tau_t = 0.04$;
+ - **no centring**: $\tau_t = 0.04$, the centre stays 0;
+ - **no sharpening**: centring, $\tau_t = 1$.
 
  Training of this kind amplifies rounding: add two numbers in another order at step 1 and the third
  digit of the entropies differs by step 100 (the fast path, which sums in another order, shows it).
@@ -167,9 +168,9 @@ func toyRun(centring: Bool, teacherTemperature: Float) -> ToyRecord {
  ## Summary
 
  - The centre (Eq. 4) is a moving average of the raw teacher outputs, updated after the loss.
- - The teacher's distribution is `softmax((g_t − c)/τ_t)`: centre, then sharpen.
+ - The teacher's distribution is $\mathrm{softmax}((g_t - c)/\tau_t)$: centre, then sharpen.
  - Centring alone collapses to uniform, sharpening alone to one prototype; together they balance.
- - `h(P_t)`, `h(mean P_t)` and `KL(P_t‖P_s)` (Eq. 5) show which way a run is going.
+ - $h(P_t)$, $h(\mathrm{mean}\,P_t)$ and $\mathrm{KL}(P_t\,\|\,P_s)$ (Eq. 5) show which way a run is going.
 
  ## Exercises
 
@@ -177,6 +178,12 @@ func toyRun(centring: Bool, teacherTemperature: Float) -> ToyRecord {
     and the batches need not be equal. Write `exerciseDistributedCenterUpdate(center:workerOutputs:momentum:)`
     in `Exercises/Stubs/Exercise05/DistributedCenterUpdate.swift`: the centre one worker would compute
     from all the rows. Check it with `DINO_EXERCISES=stubs swift test --filter Exercise05`.
+ 2. **The collapse monitor.** Write `exerciseCollapseMonitor(teacher:student:)` in
+    `Exercises/Stubs/Exercise05/CollapseMonitor.swift`: the batch means of $h(P_t)$ and
+    $\mathrm{KL}(P_t\,\|\,P_s)$ of step 3, which the trainer logs every step.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-05), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

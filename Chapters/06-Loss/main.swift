@@ -20,6 +20,7 @@
  "local-to-global" correspondences. This chapter implements the loss exactly as the reference code
  computes it, with its gradient.
  */
+// weave: time 50 min (25 reading and running, 25 for the exercises)
 import DINO
 import Figures
 import Foundation
@@ -43,9 +44,9 @@ func thePairs(_ out: Notebook) {
 /*:
  ## 2. The loss and its gradient
 
- For one pair, the gradient of `H(P_t, P_s)` with respect to the student's logits is
- `(P_s − P_t)/τ_s` per row; the teacher gets none. A student view that pairs with `n` teacher views
- (one for a global crop, two for a local one) therefore receives `(n·P_s − Σ_i P_t(i)) / τ_s`, divided
+ For one pair, the gradient of $H(P_t, P_s)$ with respect to the student's logits is
+ $(P_s - P_t)/\tau_s$ per row; the teacher gets none. A student view that pairs with `n` teacher views
+ (one for a global crop, two for a local one) therefore receives $(n\cdot P_s - \sum_i P_t(i)) / \tau_s$, divided
  by the `|P|·B` of the mean:
 
  @snippet(loss)
@@ -75,7 +76,7 @@ func theLossAndItsGradient(_ out: Notebook) throws {
 /*:
  ## 3. The teacher temperature, per epoch
 
- τ_t is the one schedule that moves per **epoch**, not per iteration: linear from
+ $\tau_t$ is the one schedule that moves per **epoch**, not per iteration: linear from
  `warmup_teacher_temp` to `teacher_temp` over `warmup_teacher_temp_epochs`, then constant. The paper's
  best ViT-S runs warm up from 0.04 to 0.07 over 30 epochs; starting at 0.08 without warm-up collapses.
  */
@@ -111,9 +112,9 @@ func theCentreMovesAfterTheLoss(_ out: Notebook) throws {
  ## Summary
 
  - The loss is the mean over the `2V − 2` cross-view pairs of the batch-mean cross-entropy
-   `H(P_t(i), P_s(v))`, same-view pairs skipped.
- - Its gradient for a student row is `(n·P_s − Σ P_t)/τ_s`, scaled by `1/(|P|·B)`.
- - τ_t warms up per epoch; the centre moves after the loss.
+   $H(P_t(i), P_s(v))$, same-view pairs skipped.
+ - Its gradient for a student row is $(n\cdot P_s - \sum P_t)/\tau_s$, scaled by `1/(|P|·B)`.
+ - $\tau_t$ warms up per epoch; the centre moves after the loss.
  - `DINOParityTests` checks the loss, its gradient and the centre over several steps against a
    PyTorch implementation of the reference formulas, for 4 and 10 crops.
 
@@ -122,6 +123,11 @@ func theCentreMovesAfterTheLoss(_ out: Notebook) throws {
  1. **The loss.** Write `exerciseDINOLoss(studentOutput:teacherProbabilities:cropCount:studentTemperature:)`
     in `Exercises/Stubs/Exercise06/DINOLoss.swift`. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise06`.
+ 2. **The teacher temperature.** Write `exerciseTeacherTemperatureSchedule(warmupTemperature:temperature:warmupEpochs:epochs:)`
+    in `Exercises/Stubs/Exercise06/TeacherTemperatureSchedule.swift`: one $\tau_t$ per epoch, as in step 3.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-06), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

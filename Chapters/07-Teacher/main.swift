@@ -13,6 +13,7 @@
  an ensemble of recent students and gives better targets than the student itself: in the paper, the
  teacher outperforms the student throughout training, and without a momentum teacher DINO collapses.
  */
+// weave: time 30 min (15 reading and running, 15 for the exercises)
 import DINO
 import Notebook
 
@@ -36,14 +37,14 @@ func aCopyOfTheStudent(_ out: Notebook) {
 /*:
  ## 2. The EMA, by name
 
- The update walks the teacher's parameters and finds each student parameter by its name. λ weighs the
- teacher; inverting the convention (λ on the student) is a classic mistake that turns the teacher into
+ The update walks the teacher's parameters and finds each student parameter by its name. $\lambda$ weighs the
+ teacher; inverting the convention ($\lambda$ on the student) is a classic mistake that turns the teacher into
  a copy of the student.
 
  @snippet(ema)
 
- With the student held still at 1 and the teacher starting at 0, the teacher reaches `1 − λⁿ` after `n`
- steps: with λ = 0.996 it takes about 170 steps to get halfway.
+ With the student held still at 1 and the teacher starting at 0, the teacher reaches $1 - \lambda^{n}$ after `n`
+ steps: with $\lambda = 0.996$ it takes about 170 steps to get halfway.
  */
 func theEMAByName(_ out: Notebook) {
     var teacher = Linear(weight: Tensor(shape: [1, 1], scalars: [0]), bias: nil)
@@ -80,13 +81,19 @@ func theTeacherHasNoGradient(_ out: Notebook) {
  ## Summary
 
  - The teacher starts as an exact copy of the student (backbone and head), without DropPath.
- - `θ_t ← λθ_t + (1 − λ)θ_s` by parameter name, λ on the teacher, rising from 0.996 to 1.
+ - $\theta_t \leftarrow \lambda \theta_t + (1 - \lambda)\theta_s$ by parameter name, $\lambda$ on the teacher, rising from 0.996 to 1.
  - The teacher never receives a gradient; it changes only through the EMA.
 
  ## Exercises
 
  1. **The EMA update.** Write `exerciseEMA(teacher:student:teacherMomentum:)` in
     `Exercises/Stubs/Exercise07/EMA.swift`. Check it with `DINO_EXERCISES=stubs swift test --filter Exercise07`.
+ 2. **The teacher's half-life.** Write `exerciseTeacherHalfLife(momentum:)` in
+    `Exercises/Stubs/Exercise07/TeacherHalfLife.swift`: the number of steps after which the teacher has
+    covered half the way to a still student, the time scale on which it averages the student.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-07), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

@@ -8,12 +8,13 @@
  |---|---|---|
  | learning rate | `0.0005 · batch/256`, linear warm-up over 10 epochs, cosine to 1e-6 | iteration |
  | weight decay | cosine 0.04 → 0.4, only on weights (not biases, not 1-D parameters) | iteration |
- | teacher momentum λ | cosine 0.996 → 1 | iteration |
- | teacher temperature τ_t | linear warm-up, then constant (chapter 06) | **epoch** |
+ | teacher momentum $\lambda$ | cosine 0.996 → 1 | iteration |
+ | teacher temperature $\tau_t$ | linear warm-up, then constant (chapter 06) | **epoch** |
 
  and the optimiser step: per-parameter gradient clipping at 3.0, the head's last layer frozen during
  the first epoch, then AdamW with two parameter groups.
  */
+// weave: time 40 min (20 reading and running, 20 for the exercises)
 import DINO
 import Figures
 import Notebook
@@ -82,7 +83,7 @@ func clippingAndFreezing(_ out: Notebook) {
 /*:
  ## 4. AdamW with two parameter groups
 
- AdamW as `torch.optim.AdamW`: decoupled weight decay `θ ← θ(1 − lr·wd)`, then Adam's step with bias
+ AdamW as `torch.optim.AdamW`: decoupled weight decay $\theta \leftarrow \theta (1 - \mathrm{lr}\cdot\mathrm{wd})$, then Adam's step with bias
  correction. Weight decay applies only to the *regularised* group: every parameter that is neither a
  bias nor one-dimensional. LayerNorm weights are exempt; `cls_token` and `pos_embed` are not. Each
  parameter keeps its own step count, so the last layer, skipped in the first epoch, starts its bias
@@ -102,7 +103,7 @@ func adamWWithTwoGroups(_ out: Notebook) {
 /*:
  ## Summary
 
- - lr, weight decay and λ are cosine schedules per iteration; τ_t is per epoch.
+ - lr, weight decay and $\lambda$ are cosine schedules per iteration; $\tau_t$ is per epoch.
  - Clipping is per parameter; the last layer skips the whole first epoch.
  - AdamW decays only weights of rank ≥ 2, and keeps a step count per parameter.
  - `DINOParityTests` checks two optimiser steps (groups, clipping, the frozen last layer) against
@@ -113,6 +114,11 @@ func adamWWithTwoGroups(_ out: Notebook) {
  1. **The cosine schedule.** Write `exerciseCosineSchedule(base:final:epochs:iterationsPerEpoch:warmupEpochs:)`
     in `Exercises/Stubs/Exercise08/CosineSchedule.swift`. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise08`.
+ 2. **Clipping each parameter.** Write `exerciseClipEachParameter(_:maximum:)` in
+    `Exercises/Stubs/Exercise08/ClipEachParameter.swift`: step 3's clipping, one norm per parameter.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-08), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

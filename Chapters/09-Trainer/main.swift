@@ -12,6 +12,7 @@
  PyTorch can read. `swift run ch09-trainer --help` lists every option; this page runs a miniature of
  the same loop on synthetic images (`swift run ch09-trainer walkthrough`).
  */
+// weave: time 60 min (35 reading and running, 25 for the exercises), plus 7 min for the quick training run
 // weave: run swift run ch09-trainer walkthrough
 import DINO
 import Figures
@@ -78,7 +79,7 @@ func multiCropAugmentation(_ out: Notebook) {
  @snippet(training-step)
 
  The run below is the very first step: the learning rate warms up from exactly 0, so this step moves
- only the optimiser's moments; the teacher's entropy is far below `ln 256 = 5.55` because τ_t = 0.04
+ only the optimiser's moments; the teacher's entropy is far below $\ln 256 = 5.55$ because $\tau_t = 0.04$
  sharpens even an untrained teacher.
  */
 func oneTrainingStep(_ out: Notebook) throws {
@@ -221,6 +222,11 @@ extension DINOTrainer {
  1. **The k-NN vote.** Write `exerciseKNNVote(similarities:labels:classCount:k:temperature:)` in
     `Exercises/Stubs/Exercise09/KNNVote.swift`: the class a query gets from its neighbours. Check it with
     `DINO_EXERCISES=stubs swift test --filter Exercise09`.
+ 2. **The checkpoint checksum.** Write `exerciseCRC32C(_:)` in `Exercises/Stubs/Exercise09/CRC32C.swift`:
+    the CRC-32C that every tensor of a checkpoint carries (step 5), bit by bit.
+
+ After trying them: [the solutions discussed](exercise-solutions.md#chapter-09), with the wrong answers
+ their tests catch.
  */
 /// The chapter's steps in reading order (a function: a global in `main.swift` reads 0 under tests).
 func chapter() -> Chapter {

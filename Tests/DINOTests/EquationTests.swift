@@ -165,3 +165,35 @@ import Testing
         assertClose(pair.teacher.head.mlp[0].weight, before + Tensor(shape: before.shape, repeating: 0.25), absolute: 1e-6)
     }
 }
+
+/// The paper's weighted k-NN evaluation (§3.2, after Wu et al.): the k most similar bank features vote
+/// for their class with weight `exp(similarity / T)`.
+@Suite struct WeightedKNNTests {
+    /// Bank on the unit circle: (1, 0) class 0; (0.8, 0.6) and (0.6, 0.8) class 1; (0, 1) class 0. The
+    /// query (1, 0) has similarities 1, 0.8, 0.6, 0 to them.
+    let bank = Tensor(shape: [4, 2], scalars: [1, 0, 0.8, 0.6, 0.6, 0.8, 0, 1]), labels = [0, 1, 1, 0]
+    let query = Tensor(shape: [1, 2], scalars: [1, 0])
+
+    func predicted(k: Int, temperature: Float) -> Int? {
+        // Scored against both labels: the one it gets 100% on is the prediction.
+        (0..<2).first { label in
+            KNNClassifier.evaluate(bank: bank, bankLabels: labels, queries: query, queryLabels: [label], classCount: 2, ks: [k],
+                                   temperature: temperature)[k]?.top1 == 100
+        }
+    }
+
+    @Test func closeNeighboursWeighMoreAtLowTemperature() {
+        // k = 3, T = 0.07: class 0 gets e^(1/0.07) = e^14.3, class 1 gets e^11.4 + e^8.6: class 0 wins.
+        #expect(predicted(k: 3, temperature: 0.07) == 0)
+        // Negative control: at T = 10 the weights are nearly equal and the two class-1 neighbours win.
+        #expect(predicted(k: 3, temperature: 10) == 1)
+    }
+
+    @Test func onlyTheKNearestVote() {
+        #expect(predicted(k: 1, temperature: 10) == 0)
+        // With all four voting at T = 10, class 0's two (1 and 0) nearly tie class 1's two (0.8, 0.6):
+        // e^0.1 + e^0 = 2.105 against e^0.08 + e^0.06 = 2.145, so class 1.
+        #expect(predicted(k: 4, temperature: 10) == 1)
+        #expect(predicted(k: 2, temperature: 10) == 0, "k = 2: e^0.1 against e^0.08")
+    }
+}

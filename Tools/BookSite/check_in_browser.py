@@ -133,89 +133,137 @@ def console_problems(events, session):
     return problems
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("site", type=Path, help="the folder `swift run weave --html` wrote")
-    parser.add_argument("--screenshots", type=Path, default=None, help="where the screenshots go (default: SITE-screenshots)")
-    parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
-    arguments = parser.parse_args()
-    site = arguments.site.resolve()
+def check_site(site, screenshots, chromium):
+    """Checks every page of `site`; returns the totals and a list of (page, problem)."""
     pages = sorted(site.glob("*.html"))
-    if not pages:
-        sys.exit(f"error: no pages in {site}: build them with `swift run weave --html`")
-    if not Path(arguments.chromium).exists() and not shutil.which(arguments.chromium):
-        sys.exit("error: chromium is not installed: run `Tools/install-deps.sh --book`")
-    screenshots = (arguments.screenshots or Path(str(site) + "-screenshots")).resolve()
     screenshots.mkdir(parents=True, exist_ok=True)
-
     failures, reports, ids_by_page = [], {}, {}
     totals = {"pages": 0, "equations": 0, "images": 0, "links": 0, "anchors": 0, "external": 0}
     with tempfile.TemporaryDirectory() as profile:
-        browser = Browser(arguments.chromium, profile)
-        target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        for domain in ("Page", "Runtime", "Log"):
-            browser.send(f"{domain}.enable", {}, browser.session)
-        for page in pages:
-            browser.events.clear()
-            browser.send("Page.navigate", {"url": page.as_uri()}, browser.session)
-            loaded = browser.wait_for(lambda e: e.get("method") == "Page.loadEventFired", 20)
-            report = {}
-            deadline = time.time() + 10
-            while time.time() < deadline:
-                result = browser.send("Runtime.evaluate", {"expression": PAGE_CHECKS, "returnByValue": True}, browser.session)
-                report = json.loads(result.get("result", {}).get("value", "{}"))
-                if report.get("ready"):
-                    break
-                time.sleep(0.1)
-            shot = browser.send("Page.captureScreenshot", {"format": "png"}, browser.session)
-            (screenshots / (page.stem + ".png")).write_bytes(base64.b64decode(shot["data"]))
-            problems = console_problems(browser.events, browser.session)
-            if not loaded:
-                problems.append("the page did not finish loading within 20 s")
-            if not report.get("ready"):
-                problems.append("book.js did not finish (data-ready never set)")
-            problems += [f"equation not rendered: {tex}" for tex in report.get("unrendered", [])]
-            problems += [f"KaTeX error: {error}" for error in report.get("errors", [])]
-            problems += [f"raw TeX in the text: {text}" for text in report.get("rawTeX", [])]
-            problems += [f"image does not load: {image['src']}" for image in report.get("images", []) if not image["loaded"]]
-            reports[page] = report
-            ids_by_page[page] = set(report.get("ids", []))
-            totals["pages"] += 1
-            totals["equations"] += report.get("equations", 0)
-            totals["images"] += len(report.get("images", []))
-            if problems:
-                failures.append((page.name, problems))
-        browser.close()
+        browser = Browser(chromium, profile)
+        try:
+            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            browser.session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            for domain in ("Page", "Runtime", "Log"):
+                browser.send(f"{domain}.enable", {}, browser.session)
+            for page in pages:
+                browser.events.clear()
+                browser.send("Page.navigate", {"url": page.as_uri()}, browser.session)
+                loaded = browser.wait_for(lambda e: e.get("method") == "Page.loadEventFired", 20)
+                report = {}
+                deadline = time.time() + 10
+                while time.time() < deadline:
+                    result = browser.send("Runtime.evaluate", {"expression": PAGE_CHECKS, "returnByValue": True}, browser.session)
+                    report = json.loads(result.get("result", {}).get("value", "{}"))
+                    if report.get("ready"):
+                        break
+                    time.sleep(0.1)
+                shot = browser.send("Page.captureScreenshot", {"format": "png"}, browser.session)
+                (screenshots / (page.stem + ".png")).write_bytes(base64.b64decode(shot["data"]))
+                problems = console_problems(browser.events, browser.session)
+                if not loaded:
+                    problems.append("the page did not finish loading within 20 s")
+                if not report.get("ready"):
+                    problems.append("book.js did not finish (data-ready never set)")
+                problems += [f"equation not rendered: {tex}" for tex in report.get("unrendered", [])]
+                problems += [f"KaTeX error: {error}" for error in report.get("errors", [])]
+                problems += [f"raw TeX in the text: {text}" for text in report.get("rawTeX", [])]
+                problems += [f"image does not load: {image['src']}" for image in report.get("images", []) if not image["loaded"]]
+                failures += [(page.name, problem) for problem in problems]
+                reports[page] = report
+                ids_by_page[page] = set(report.get("ids", []))
+                totals["pages"] += 1
+                totals["equations"] += report.get("equations", 0)
+                totals["images"] += len(report.get("images", []))
+        finally:
+            browser.close()
 
     # Links, once every page's anchors are known.
     for page, report in reports.items():
-        problems = []
         for href in report.get("links", []):
             url = urllib.parse.urlsplit(href)
             if url.scheme in ("http", "https", "mailto"):
                 totals["external"] += 1
                 continue
             if url.scheme != "file":
-                problems.append(f"link with an unexpected scheme: {href}")
+                failures.append((page.name, f"link with an unexpected scheme: {href}"))
                 continue
             path = Path(urllib.parse.unquote(url.path))
             totals["links"] += 1
             if not path.exists():
-                problems.append(f"link to a missing file: {href}")
+                failures.append((page.name, f"link to a missing file: {href}"))
             elif url.fragment:
                 totals["anchors"] += 1
                 if url.fragment not in ids_by_page.get(path, set()):
-                    problems.append(f"link to a missing anchor: {path.name}#{url.fragment}")
-        if problems:
-            failures.append((page.name, problems))
+                    failures.append((page.name, f"link to a missing anchor: {path.name}#{url.fragment}"))
+    return totals, failures
 
+
+# The negative controls: one page per fault the check must catch, and one page with none.
+SELF_TEST_PAGES = {
+    "good.html": ('<span class="math inline">x^2</span> <img src="figures/ok.svg"> <a href="other.html#here">a link</a>', None),
+    "other.html": ('<h2 id="here">here</h2>', None),
+    "bad-tex.html": ('<span class="math inline">\\frac{1}{</span>', "KaTeX error"),
+    "raw-tex.html": ("an equation left as $x^2$ in the text", "raw TeX"),
+    "missing-image.html": ('<img src="figures/missing.svg">', "image does not load"),
+    "missing-page.html": ('<a href="nowhere.html">a link</a>', "link to a missing file"),
+    "missing-anchor.html": ('<a href="other.html#nowhere">a link</a>', "link to a missing anchor"),
+    "console-error.html": ('<script>console.error("something broke")</script>', "console.error"),
+    "exception.html": ('<script>undefinedFunction()</script>', "uncaught"),
+    "unrendered.html": ('<span class="math inline">x^2</span><script>document.querySelector(".math").className = "other math"; '
+                        'katex.render = () => {};</script>', "equation not rendered"),
+}
+
+
+def self_test(site, chromium):
+    """Builds a site of broken pages beside the real one's assets and checks that each fault is found."""
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        shutil.copytree(site / "assets", root / "assets")
+        (root / "figures").mkdir()
+        (root / "figures" / "ok.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+        (root / "search-index.js").write_text("window.bookSearchIndex = [];")
+        for name, (body, _) in SELF_TEST_PAGES.items():
+            # The unrendered page swaps katex.render out before book.js runs.
+            scripts = '<script src="assets/katex/katex.min.js"></script><script src="assets/highlight/highlight.min.js"></script>'
+            (root / name).write_text(f'<!DOCTYPE html><html><head><meta charset="utf-8"><link rel="stylesheet" href="assets/katex/katex.min.css">'
+                                     f'</head><body><article>{scripts}{body}</article><script src="search-index.js"></script>'
+                                     f'<script src="assets/book.js"></script></body></html>')
+        _, failures = check_site(root, root / "screenshots", chromium)
+    wrong = []
+    for name, (_, expected) in SELF_TEST_PAGES.items():
+        found = [problem for page, problem in failures if page == name]
+        if expected is None and found:
+            wrong.append(f"{name} should pass, got: {found}")
+        elif expected is not None and not any(expected in problem for problem in found):
+            wrong.append(f"{name} should fail with '{expected}', got: {found}")
+    for line in wrong:
+        print("SELF-TEST FAIL " + line)
+    print(f"self-test: {len(SELF_TEST_PAGES) - len(wrong)} of {len(SELF_TEST_PAGES)} pages judged as expected")
+    return not wrong
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("site", type=Path, help="the folder `swift run weave --html` wrote")
+    parser.add_argument("--screenshots", type=Path, default=None, help="where the screenshots go (default: SITE-screenshots)")
+    parser.add_argument("--chromium", default=shutil.which("chromium") or shutil.which("chromium-browser") or "chromium")
+    parser.add_argument("--self-test", action="store_true", help="first prove that each kind of fault is caught, on pages made to fail")
+    arguments = parser.parse_args()
+    site = arguments.site.resolve()
+    if not sorted(site.glob("*.html")):
+        sys.exit(f"error: no pages in {site}: build them with `swift run weave --html`")
+    if not Path(arguments.chromium).exists() and not shutil.which(arguments.chromium):
+        sys.exit("error: chromium is not installed: run `Tools/install-deps.sh --book`")
+    if arguments.self_test and not self_test(site, arguments.chromium):
+        sys.exit(1)
+    screenshots = (arguments.screenshots or Path(str(site) + "-screenshots")).resolve()
+    totals, failures = check_site(site, screenshots, arguments.chromium)
     print(f"checked {totals['pages']} pages in {arguments.chromium}: {totals['equations']} equations rendered, "
           f"{totals['images']} images loaded, {totals['links']} internal links resolved ({totals['anchors']} to anchors), "
           f"{totals['external']} external links not followed; screenshots in {screenshots}")
-    for name, problems in failures:
-        for problem in problems:
-            print(f"FAIL {name}: {problem}")
+    for name, problem in failures:
+        print(f"FAIL {name}: {problem}")
     sys.exit(1 if failures else 0)
 
 

@@ -25,13 +25,13 @@ public struct Weaver: Sendable {
     public func pages() throws -> [(path: String, text: String)] {
         let folders = try chapterFolders()
         var pages = [(path: String, text: String)]()
-        var entries = [(file: String, title: String, run: String)]()
+        var entries = [(file: String, title: String, run: String, time: String)]()
         for folder in folders {
             let page = try weave(chapterFolder: folder)
             let file = Self.pageName(folder)
             pages.append(("book/" + file, page.text))
             let source = (try? String(contentsOf: root.appendingPathComponent("Chapters/\(folder)/main.swift"), encoding: .utf8)) ?? ""
-            entries.append((file, page.title, Self.runCommand(source, folder: folder)))
+            entries.append((file, page.title, Self.runCommand(source, folder: folder), Self.timeEstimate(source) ?? ""))
         }
         pages.append(("book/README.md", tableOfContents(entries)))
         return pages
@@ -80,6 +80,11 @@ public struct Weaver: Sendable {
                 let prose = try expandSnippets(segment.text)
                 if title == folder, let heading = prose.split(separator: "\n").first(where: { $0.hasPrefix("# ") }) {
                     title = String(heading.dropFirst(2))
+                    // The time it takes, under the title, so a student can plan a sitting.
+                    if let time = Self.timeEstimate(source) {
+                        markdown.append(prose.replacingOccurrences(of: String(heading), with: heading + "\n\n*Time: about \(time).*"))
+                        continue
+                    }
                 }
                 markdown.append(prose)
             } else {
@@ -102,6 +107,12 @@ public struct Weaver: Sendable {
         let marker = "// weave: run "
         let line = source.components(separatedBy: "\n").first { $0.hasPrefix(marker) }
         return line.map { String($0.dropFirst(marker.count)) } ?? "swift run \(productName(folder))"
+    }
+
+    /// How long the chapter takes a student, from its `// weave: time …` line: `40 min (20 reading and running, 20 exercises)`.
+    static func timeEstimate(_ source: String) -> String? {
+        let marker = "// weave: time "
+        return source.components(separatedBy: "\n").first { $0.hasPrefix(marker) }.map { String($0.dropFirst(marker.count)) }
     }
 
     /// The text between the marker lines, one section per step, trimmed of blank edges.
@@ -226,21 +237,29 @@ public struct Weaver: Sendable {
     }
 
     /// `book/README.md`: what the book is and its chapters, each with the command that runs it.
-    func tableOfContents(_ entries: [(file: String, title: String, run: String)]) -> String {
+    func tableOfContents(_ entries: [(file: String, title: String, run: String, time: String)]) -> String {
         var lines = [
             "# DINO in Swift: the book",
             "",
             "DINO (self-distillation with no labels, Caron et al. 2021) built one piece at a time, in Swift, on the CPU.",
             "Every chapter is a program: run it, read its page, then do its exercises.",
             "",
-            "| Chapter | Run it |",
-            "|---|---|",
+            "| Chapter | Run it | Time |",
+            "|---|---|---|",
         ]
         for entry in entries {
-            lines.append("| [\(entry.title)](\(entry.file)) | `\(entry.run)` |")
+            lines.append("| [\(entry.title)](\(entry.file)) | `\(entry.run)` | \(entry.time) |")
         }
         lines += [
-            "| [Appendix · Where the time goes](appendix-performance.md) (written by hand, with measured figures) | `swift run -c release step-benchmark` |",
+            "",
+            "Appendices, written by hand:",
+            "",
+            "- [Glossary](glossary.md): every symbol and term, with the chapter that builds it.",
+            "- [The paper, chapter by chapter](paper-map.md): each section and equation of Caron et al. (2021), where it is built and which test checks it.",
+            "- [The exercises, discussed](exercise-solutions.md): each solution, and the wrong answers its test catches.",
+            "- [Where the time goes](appendix-performance.md): the fast path and its measured speed (`swift run -c release step-benchmark`).",
+            "",
+            "Read it as a website, offline: `Tools/install-deps.sh --book && swift run weave --html`, then open `site/index.html`.",
             "",
             "The pages are generated from `Chapters/*/main.swift` by `swift run weave`; a test fails when they are stale.",
             "Exercises: `DINO_EXERCISES=stubs swift test --filter ExerciseNN` checks your work on chapter NN.",
