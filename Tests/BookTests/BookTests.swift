@@ -84,3 +84,51 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(Weaver.productName("04-DINOHead") == "ch04-dino-head")
     }
 }
+
+/// The website's conversion: the mathematics taken out before Ink and put back for KaTeX, anchors,
+/// links and figures.
+@Suite struct SiteTests {
+    @Test func equationsAreTakenOutOfTheProseButNotOutOfCode() {
+        let page = "Both $\\tau_t$ and $x^2$ here, `$not_math$` in code.\n\n```math\n\\frac{a}{b}\n```\n\n```swift\nlet price = \"$5 or $6\"\n```\n\n$$\nc \\leftarrow m c\n$$"
+        let math = MathExtraction(page)
+        #expect(math.equations.map(\.tex) == ["\\tau_t", "x^2", "\\frac{a}{b}", "c \\leftarrow m c"])
+        #expect(math.equations.map(\.display) == [false, false, true, true])
+        #expect(math.markdown.contains("`$not_math$`") && math.markdown.contains("\"$5 or $6\""), "code stays as it is")
+        // Negative controls: a dollar followed by a space, or escaped, is not an equation.
+        #expect(MathExtraction("costs $ 5 and $ 6").equations.isEmpty)
+        #expect(MathExtraction("a \\$5 note and \\$6").equations.isEmpty)
+    }
+
+    @Test func pagesGetAnchorsLinksFiguresAndKaTeXElements() {
+        let site = Site(root: repositoryRoot)
+        let page = """
+            # 05 · Centring
+
+            ## 1. The centre (Eq. 4)
+
+            See [the loss](06-loss.md#1-the-pairs), with $\\tau_t$ and `code_x`.
+
+            ![the curves](figures/05-x.svg)
+
+            ```swift
+            let a = 1 < 2
+            ```
+            """
+        let converted = site.convert(page)
+        #expect(converted.html.contains(#"<h2 id="1-the-centre-eq-4">"#), "\(converted.html)")
+        #expect(converted.html.contains(#"href="06-loss.html#1-the-pairs""#))
+        #expect(converted.html.contains(#"<figure><img src="figures/05-x.svg" alt="the curves"><figcaption>the curves</figcaption></figure>"#))
+        #expect(converted.html.contains(#"<span class="math inline">\tau_t</span>"#))
+        #expect(converted.html.contains("<code>code_x</code>") && converted.html.contains("1 &lt; 2"))
+        #expect((converted.equations, converted.figures, converted.internalLinks) == (1, 1, 1))
+        #expect(converted.sections.map(\.anchor) == ["05--centring", "1-the-centre-eq-4"])
+        #expect(converted.sections[1].text.contains("See the loss, with \\tau_t"), "the search reads the TeX: \(converted.sections[1].text)")
+        // Negative control: a link to something that is not a page is left alone.
+        #expect(site.convert("[code](../Sources/DINO/x.swift)").html.contains(#"href="../Sources/DINO/x.swift""#))
+    }
+
+    @Test func anchorsFollowTheCodeHosts() {
+        #expect(Site.anchor("5. Checkpoints that resume exactly, and that PyTorch reads") == "5-checkpoints-that-resume-exactly-and-that-pytorch-reads")
+        #expect(Site.anchor("6. Weights by name, in PyTorch's format") == "6-weights-by-name-in-pytorchs-format")
+    }
+}
