@@ -15,6 +15,7 @@
  */
 // weave: time 30 min (15 reading and running, 15 for the exercises)
 import DINO
+import Figures
 import Notebook
 
 /*:
@@ -55,6 +56,19 @@ func theEMAByName(_ out: Notebook) {
         if [1, 10, 100, 173, 400].contains(step) { trace.append("n=\(step): \(fixed(teacher.weight.scalars[0], 4))") }
     }
     out.print(trace.joined(separator: "  "))
+    // The same run at three momenta, every 5 steps: how fast the teacher follows.
+    let series = [Float(0.9), 0.99, 0.996].map { momentum in
+        var follower = Linear(weight: Tensor(shape: [1, 1], scalars: [0]), bias: nil)
+        var points = [(x: 0.0, y: 0.0)]
+        for step in 1...1000 {
+            updateTeacher(&follower, towards: student, teacherMomentum: momentum)
+            if step % 5 == 0 { points.append((Double(step), Double(follower.weight.scalars[0]))) }
+        }
+        return Chart.Series("λ = \(momentum)", points)
+    }
+    let chart = Chart(title: "A teacher following a student held at 1", xLabel: "step n", yLabel: "teacher weight = 1 − λⁿ",
+                      series: series + [.init("halfway", [(0, 0.5), (1000, 0.5)], dashed: true)], yRange: 0...1)
+    out.figure("07-teacher-follows.svg", caption: "the larger λ, the slower and smoother the teacher: halfway after 7, 69 and 173 steps", svg: chart.svg())
 }
 
 /*:
