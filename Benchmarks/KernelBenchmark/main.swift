@@ -67,20 +67,27 @@ struct KernelBenchmark: ParsableCommand {
     func measure() throws {
         var rng = SeededGenerator(seed: 0)
         let counts = threadCounts
-        print("sgemm, GFLOPS (median of \(repeats)); threads:", counts.map(String.init).joined(separator: " / "))
-        for product in Self.products {
-            let a = Tensor.normal(product.transposeA ? [product.k, product.m] : [product.m, product.k], using: &rng)
-            let b = Tensor.normal(product.transposeB ? [product.n, product.k] : [product.k, product.n], using: &rng)
-            let flops = 2.0 * Double(product.m * product.n * product.k)
-            let rates = counts.map { count -> String in
-                let seconds = Parallel.$threadCount.withValue(count) {
-                    median { _ = matmul(a, b, transposeA: product.transposeA, transposeB: product.transposeB) }
+        let precisions: [MatrixPrecision] = MatrixPrecision.bf16IsAvailable ? [.fp32, .bf16] : [.fp32]
+        for precision in precisions {
+            print("\(precision == .fp32 ? "sgemm (fp32)" : "bf16 operands, fp32 sums"), GFLOPS (median of \(repeats)); threads:",
+                  counts.map(String.init).joined(separator: " / "))
+            for product in Self.products {
+                let a = Tensor.normal(product.transposeA ? [product.k, product.m] : [product.m, product.k], using: &rng)
+                let b = Tensor.normal(product.transposeB ? [product.n, product.k] : [product.k, product.n], using: &rng)
+                let flops = 2.0 * Double(product.m * product.n * product.k)
+                let rates = counts.map { count -> String in
+                    let seconds = Parallel.$threadCount.withValue(count) {
+                        MatrixPrecision.$current.withValue(precision) {
+                            median { _ = matmul(a, b, transposeA: product.transposeA, transposeB: product.transposeB) }
+                        }
+                    }
+                    return String(format: "%7.1f", flops / seconds / 1e9)
                 }
-                return String(format: "%7.1f", flops / seconds / 1e9)
+                print(String(format: "  %-24@ %6d×%5d×%5d  ", product.name as NSString, product.m, product.n, product.k)
+                    + rates.joined(separator: " / "))
             }
-            print(String(format: "  %-24@ %6d×%5d×%5d  ", product.name as NSString, product.m, product.n, product.k)
-                + rates.joined(separator: " / "))
         }
+        if !MatrixPrecision.bf16IsAvailable { print("bf16: not measured; this CPU lacks AVX512_BF16") }
         // Attention, one product per (crop, head) on one core, heads read in place from the qkv output
         // (B·T, 576): 128 global crops × 3 heads of 50 tokens, 384 local crops × 3 heads of 10 tokens.
         // OpenBLAS against the small-product kernel that `BLAS.smallGemm` picks where it is faster.

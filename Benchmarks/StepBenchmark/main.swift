@@ -21,18 +21,24 @@ struct StepBenchmark: ParsableCommand {
     @Flag(help: "Also print one JSON object with every figure.") var json = false
     @Flag(help: "Measure the pure step only (no pipeline, no feature extraction): for profiling.") var stepOnly = false
     @Option(help: "Images per step for the reference-path comparison (0: skip it).") var referenceBatch = 8
+    @Option(help: "Matrix-product precision: fp32 or bf16 (bfloat16 operands, float32 sums; needs AVX512_BF16).")
+    var precision = MatrixPrecision.fp32
 
     /// Everything here measures the fast path, the one the trainer runs.
-    func run() throws { try ComputePath.$current.withValue(.fast) { try measure() } }
+    func run() throws {
+        if precision == .bf16, let reason = MatrixPrecision.bf16Unavailability { throw ValidationError(reason) }
+        try ComputePath.$current.withValue(.fast) { try MatrixPrecision.$current.withValue(precision) { try measure() } }
+    }
 
     func measure() throws {
         var c = try TrainingConfiguration.preset("b1")
         (c.backbone.depth, c.batchSize, c.epochs, c.outputDir) = (depth, batchSize, 10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
         defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
         c.dataset = "synthetic"
+        c.precision = precision
         let data = SyntheticShapes.make(count: batchSize * 10, size: 28, seed: 0)
         let flops = analyticFLOPsPerImage(c)
-        var report: [String: Any] = ["flops_per_image": flops, "config": "B1, depth \(depth), batch \(batchSize)"]
+        var report: [String: Any] = ["flops_per_image": flops, "config": "B1, depth \(depth), batch \(batchSize)", "precision": precision.rawValue]
         print(String(format: "model FLOPs per image per training step (analytic, as the reference counts): %.3f G", flops / 1e9))
         for count in threads.split(separator: ",").compactMap({ Int($0) }) {
             let trainer = try DINOTrainer(configuration: c, train: data, test: data, bank: data, quiet: true)
@@ -201,3 +207,5 @@ struct Interference {
         return fields.count > 12 ? (Int(fields[11]) ?? 0) + (Int(fields[12]) ?? 0) : 0
     }
 }
+
+extension MatrixPrecision: ExpressibleByArgument {}

@@ -95,6 +95,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Cores to compute on (1 or 2 here).") var threads: Int?
     @Option(help: "fast (OpenBLAS, the worker pool, AVX2 kernels) or reference (the book's plain code, far slower).")
     var path: ComputePath?
+    @Option(help: """
+        fp32 (the default) or bf16: bfloat16 operands with float32 sums in the large matrix products, as PyTorch's \
+        autocast; needs a CPU with AVX512_BF16 (Intel Cooper Lake or later, AMD Zen 4 or later).
+        """)
+    var precision: MatrixPrecision?
     @Option(help: "Folder for checkpoints, metrics.jsonl, charts and attention.png.") var outputDir: String?
     @Option(help: "Keep a numbered checkpoint every N epochs (0: only the latest).") var saveckpFreq: Int?
     @Option(help: "Also checkpoint every N iterations within an epoch.") var checkpointEveryIterations: Int?
@@ -142,6 +147,7 @@ struct TrainingOptions: ParsableArguments {
         if let v = seed { c.seed = v }
         if let v = threads { c.threads = v }
         if let v = path { c.path = v }
+        if let v = precision { c.precision = v }
         if let v = outputDir { c.outputDir = v }
         if let v = saveckpFreq { c.numberedCheckpointEvery = v }
         if let v = checkpointEveryIterations { c.checkpointEveryIterations = v }
@@ -209,9 +215,10 @@ extension DINOCommand {
                 if resume {
                     guard holdsARun else { throw DataError("--resume: no checkpoint at \(checkpoint.path)") }
                     // The run's options come from the checkpoint; where and how this process computes, from the command line.
-                    let (threads, path) = (c.threads, c.path)
+                    let (threads, path, precision) = (c.threads, c.path, c.precision)
                     c = try Checkpoint.configuration(of: checkpoint)
                     (c.threads, c.path, c.outputDir) = (threads, path, givenFolder)
+                    if let precision { c.precision = precision }
                 } else if holdsARun && restart {
                     // The old run's metrics are kept beside the new ones, not mixed into them (by rank 0, which writes the files).
                     let metrics = folder.appendingPathComponent("metrics.jsonl")
@@ -295,3 +302,4 @@ extension DINOCommand {
 }
 
 extension ComputePath: ExpressibleByArgument {}
+extension MatrixPrecision: ExpressibleByArgument {}

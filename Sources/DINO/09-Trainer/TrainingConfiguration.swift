@@ -88,6 +88,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// code the book quotes (slower by two orders of magnitude; for checking). Optional so that checkpoints
     /// written before it existed still load.
     public var path: ComputePath?
+    /// The large matrix products' precision on the fast path: `nil` or `.fp32`, or `.bf16` (bfloat16
+    /// operands, float32 sums; needs AVX512_BF16). Optional so that checkpoints written before it existed still load.
+    public var precision: MatrixPrecision?
     /// Where checkpoints, metrics, charts and attention maps go.
     public var outputDir = "runs/dino"
     /// Keep a numbered copy of the checkpoint every N epochs (0: only the latest).
@@ -169,6 +172,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard gradientClip >= 0 else { throw ConfigurationError("clip-grad must be 0 (off) or positive, got \(gradientClip)") }
         guard (0...1).contains(teacherMomentum) else { throw ConfigurationError("momentum-teacher must be in [0, 1], got \(teacherMomentum)") }
         guard threads >= 1 else { throw ConfigurationError("threads must be at least 1, got \(threads)") }
+        if precision == .bf16 {
+            if let reason = MatrixPrecision.bf16Unavailability { throw ConfigurationError(reason) }
+            guard path != .reference else {
+                throw ConfigurationError("--precision bf16 runs on the fast path; the reference path computes in fp32 only")
+            }
+        }
         guard numberedCheckpointEvery >= 0, checkpointEveryIterations >= 0, evalEvery >= 0 else {
             throw ConfigurationError("saveckp-freq, checkpoint-every-iterations and eval-every must be 0 (off) or more")
         }
@@ -207,11 +216,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
 }
 
 extension TrainingConfiguration {
-    /// Runs `body` on this configuration's compute path (the fast one unless `path` says otherwise) and
-    /// `threads` cores.
+    /// Runs `body` on this configuration's compute path (the fast one unless `path` says otherwise),
+    /// `threads` cores and matrix-product precision (fp32 unless `precision` says otherwise).
     public func withComputeSettings<Result>(_ body: () throws -> Result) rethrows -> Result {
         try ComputePath.$current.withValue(path ?? .fast) {
-            try Parallel.$threadCount.withValue(threads) { try body() }
+            try MatrixPrecision.$current.withValue(precision ?? .fp32) {
+                try Parallel.$threadCount.withValue(threads) { try body() }
+            }
         }
     }
 }

@@ -22,10 +22,11 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         _ = Parallel.configureBLASOnce
+        let precision = MatrixPrecision.current
         let large = m * n * k >= splitThreshold
         if large && k >= 4 * m {
             gemmSplittingInner(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, precision: precision)
             return
         }
         let blocks = large ? rowBlocks(m: m, n: n) : [(first: 0, rows: m)]
@@ -37,13 +38,27 @@ public enum BLAS {
             guard rows > 0 else { return }
             // Row i of op(A) starts at column i of A when A is stored transposed.
             let aSlice = aPointer.base + (transposeA ? firstRow : firstRow * lda)
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(rows), Int32(n), Int32(k), alpha, aSlice, Int32(lda), bPointer.base, Int32(ldb),
-                beta, cPointer.base + firstRow * ldc, Int32(ldc))
+            oneCoreGemm(precision, transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
+                        a: aSlice, lda: lda, b: bPointer.base, ldb: ldb, beta: beta, c: cPointer.base + firstRow * ldc, ldc: ldc)
         }
     }
     // snippet.end
+
+    /// One core's product, in `precision`: OpenBLAS's `cblas_sgemm` (single-threaded, as `gemm` calls
+    /// it) or the bfloat16 kernel `dino_bf16_gemm`. Arguments as in `gemm`.
+    static func oneCoreGemm(
+        _ precision: MatrixPrecision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        switch precision {
+        case .fp32:
+            cblas_sgemm(
+                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        case .bf16:
+            dino_bf16_gemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
 
     /// The row blocks `gemm` cuts `C` into, each `(first row, rows)`: one per core at least, and up to
     /// eight per core while each block keeps at least `n` rows. Every block repacks all of `op(B)`
@@ -94,7 +109,7 @@ public enum BLAS {
     static func gemmSplittingInner(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, precision: MatrixPrecision
     ) {
         let parts = innerParts, slice = (k + innerParts - 1) / innerParts
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: (parts - 1) * m * n)
@@ -109,10 +124,8 @@ public enum BLAS {
             let bSlice = bPointer.base + (transposeB ? first : first * ldb)
             let (target, targetBeta, targetStride) = part == 0
                 ? (cPointer.base, beta, ldc) : (partialPointer.base + (part - 1) * m * n, Float(0), n)
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(depth), alpha, aSlice, Int32(lda), bSlice, Int32(ldb),
-                targetBeta, target, Int32(targetStride))
+            oneCoreGemm(precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: depth, alpha: alpha,
+                        a: aSlice, lda: lda, b: bSlice, ldb: ldb, beta: targetBeta, c: target, ldc: targetStride)
         }
         Parallel.forEachRow(m, width: n) { row in
             let target = cPointer.base + row * ldc

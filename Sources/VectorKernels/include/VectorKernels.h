@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "BFloat16GEMM.h"
 #include "CRC32C.h"
 
 /// A hint inside a spin-wait loop (x86 `pause`, ARM `yield`): the core waits without flooding the

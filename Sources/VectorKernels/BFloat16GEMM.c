@@ -1,0 +1,222 @@
+// bfloat16 matrix products with float32 sums: see include/BFloat16GEMM.h for what and why.
+//
+// The layout follows the usual blocked GEMM (Goto's): KC values of the inner dimension at a time, op(B)
+// packed into panels of 32 columns and op(A) into blocks of 96 rows, both as bfloat16 *pairs* (two
+// consecutive inner-dimension values in one 32-bit lane), which is what `vdpbf16ps` multiplies and adds:
+// acc[j] += a[2p]·b[2p][j] + a[2p+1]·b[2p+1][j]. The micro-kernel keeps a 12 × 32 block of C in 24
+// registers. Each operand is packed in the order its storage reads fastest (converted 32 values at a
+// time), and the micro-kernel takes the A block's row and pair strides, so both orders work.
+#include "BFloat16GEMM.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/// float32 → bfloat16 bits, rounding to nearest with ties to even; a NaN stays a (quiet) NaN.
+static inline uint16_t toBF16(float value) {
+    uint32_t bits;
+    memcpy(&bits, &value, 4);
+    if ((bits & 0x7FFFFFFFu) > 0x7F800000u) return (uint16_t)((bits >> 16) | 0x40u);
+    bits += 0x7FFFu + ((bits >> 16) & 1u);
+    return (uint16_t)(bits >> 16);
+}
+
+float dino_bf16_round(float value) {
+    uint32_t bits = (uint32_t)toBF16(value) << 16;
+    float rounded;
+    memcpy(&rounded, &bits, 4);
+    return rounded;
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+#define BF16 __attribute__((target("avx512f,avx512bw,avx512bf16")))
+
+enum { MR = 12, NR = 32, MC = 96, KC = 768 };
+
+bool dino_bf16_available(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    if (!(c & (1u << 27))) return false;  // OSXSAVE
+    unsigned low, high;
+    __asm__ volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(0));
+    if ((low & 0xE6) != 0xE6) return false;  // the OS saves the SSE, AVX and AVX-512 state
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool avx512f = b & (1u << 16), avx512bw = b & (1u << 30);
+    if (!(avx512f && avx512bw)) return false;
+    if (!__get_cpuid_count(7, 1, &a, &b, &c, &d)) return false;
+    return a & (1u << 5);  // AVX512_BF16
+}
+
+/// One pair of bfloat16 values in a 32-bit lane: `low` is the first of the two inner-dimension values.
+static inline uint32_t pair(float low, float high) { return (uint32_t)toBF16(low) | ((uint32_t)toBF16(high) << 16); }
+
+/// A thread's packing buffers, grown as needed and kept: the worker threads call this many times a step.
+static _Thread_local uint32_t *packedA, *packedB;
+static _Thread_local size_t packedACapacity, packedBCapacity;
+
+static bool reserve(uint32_t **buffer, size_t *capacity, size_t count) {
+    if (count <= *capacity) return true;
+    uint32_t *grown = aligned_alloc(64, (count * 4 + 63) / 64 * 64);
+    if (!grown) return false;
+    free(*buffer);
+    *buffer = grown;
+    *capacity = count;
+    return true;
+}
+
+/// Packs `pairs` pairs of the inner dimension, starting at `k0`, of `count` outer indices starting at
+/// `first`; values past `k` or past `count` (up to `width` indices) are zero, so the kernel always runs on
+/// whole blocks.
+///
+/// The output is either one run of indices per pair, `out[p * width + index]` (`pairMajor`: what the
+/// micro-kernel reads of B, and of A when A is stored transposed), or one run of pairs per index,
+/// `out[index * pairs + p]`. When the source holds the inner dimension contiguously for each outer index
+/// (`source[outer * ld + inner]`), 32 values are converted at once; otherwise (`source[inner * ld + outer]`)
+/// two source rows are interleaved, 16 indices at once, and the output is pair-major.
+static BF16 void pack(const float *source, ptrdiff_t ld, bool innerContiguous, bool pairMajor, ptrdiff_t first, ptrdiff_t count,
+                      ptrdiff_t k0, ptrdiff_t pairs, ptrdiff_t k, uint32_t *out, ptrdiff_t width) {
+    if (innerContiguous && pairMajor) {
+        for (ptrdiff_t index = 0; index < width; index++) {
+            if (index >= count) {
+                for (ptrdiff_t p = 0; p < pairs; p++) out[p * width + index] = 0;
+                continue;
+            }
+            const float *row = source + (first + index) * ld;
+            ptrdiff_t p = 0;
+            for (; p + 16 <= pairs && k0 + 2 * p + 32 <= k; p += 16) {
+                uint32_t lanes[16];
+                const __m512 low = _mm512_loadu_ps(row + k0 + 2 * p), high = _mm512_loadu_ps(row + k0 + 2 * p + 16);
+                _mm512_storeu_si512(lanes, (__m512i)_mm512_cvtne2ps_pbh(high, low));
+                for (int t = 0; t < 16; t++) out[(p + t) * width + index] = lanes[t];
+            }
+            for (; p < pairs; p++) {
+                const ptrdiff_t i0 = k0 + 2 * p, i1 = i0 + 1;
+                out[p * width + index] = pair(i0 < k ? row[i0] : 0, i1 < k ? row[i1] : 0);
+            }
+        }
+    } else if (innerContiguous) {
+        for (ptrdiff_t index = 0; index < width; index++) {
+            uint32_t *run = out + index * pairs;
+            if (index >= count) {
+                memset(run, 0, (size_t)pairs * 4);
+                continue;
+            }
+            const float *row = source + (first + index) * ld;
+            ptrdiff_t p = 0;
+            for (; p + 16 <= pairs && k0 + 2 * p + 32 <= k; p += 16) {  // 32 values → 16 pairs at once
+                const __m512 low = _mm512_loadu_ps(row + k0 + 2 * p), high = _mm512_loadu_ps(row + k0 + 2 * p + 16);
+                _mm512_storeu_si512(run + p, (__m512i)_mm512_cvtne2ps_pbh(high, low));
+            }
+            for (; p < pairs; p++) {
+                const ptrdiff_t i0 = k0 + 2 * p, i1 = i0 + 1;
+                run[p] = pair(i0 < k ? row[i0] : 0, i1 < k ? row[i1] : 0);
+            }
+        }
+    } else {
+        // Two source rows (inner indices 2p and 2p + 1) interleaved: vpermw puts row 2p's value of
+        // each column in the low half of its lane.
+        const __m512i interleave = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                                    23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+        for (ptrdiff_t p = 0; p < pairs; p++) {
+            const ptrdiff_t i0 = k0 + 2 * p, i1 = i0 + 1;
+            const float *row0 = source + i0 * ld, *row1 = source + i1 * ld;
+            uint32_t *run = out + p * width;
+            ptrdiff_t index = 0;
+            if (i1 < k) {
+                for (; index + 16 <= count; index += 16) {
+                    const __m512 x0 = _mm512_loadu_ps(row0 + first + index), x1 = _mm512_loadu_ps(row1 + first + index);
+                    const __m512i both = (__m512i)_mm512_cvtne2ps_pbh(x1, x0);
+                    _mm512_storeu_si512(run + index, _mm512_permutexvar_epi16(interleave, both));
+                }
+            }
+            for (; index < width; index++) {
+                const bool inside = index < count;
+                run[index] = pair(inside && i0 < k ? row0[first + index] : 0, inside && i1 < k ? row1[first + index] : 0);
+            }
+        }
+    }
+}
+
+/// acc (12 × 32) = packed A rows · packed B panel (pairs × 32), then written to C: `rows × columns` of
+/// it, as `alpha·acc + beta·C` (`beta` 0: C is not read). Row `r`'s pair `p` is `a[r·rowStride + p·pairStride]`.
+static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride, ptrdiff_t pairStride, const uint32_t *b,
+                        float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta) {
+    __m512 acc[MR][2];
+    for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < pairs; p++) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b + p * NR), b1 = (__m512bh)_mm512_loadu_si512(b + p * NR + 16);
+        const uint32_t *column = a + p * pairStride;
+#pragma clang loop unroll(full)
+        for (int r = 0; r < MR; r++) {
+            const __m512bh ar = (__m512bh)_mm512_set1_epi32((int)column[r * rowStride]);
+            acc[r][0] = _mm512_dpbf16_ps(acc[r][0], ar, b0);
+            acc[r][1] = _mm512_dpbf16_ps(acc[r][1], ar, b1);
+        }
+    }
+    const __mmask16 mask0 = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
+    const __mmask16 mask1 = columns >= 32 ? 0xFFFF : columns <= 16 ? 0 : (__mmask16)((1u << (columns - 16)) - 1);
+    const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = c + r * ldc;
+        __m512 v0 = _mm512_mul_ps(acc[r][0], alphas), v1 = _mm512_mul_ps(acc[r][1], alphas);
+        if (beta != 0) {
+            v0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask0, row), betas, v0);
+            v1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask1, row + 16), betas, v1);
+        }
+        _mm512_mask_storeu_ps(row, mask0, v0);
+        _mm512_mask_storeu_ps(row + 16, mask1, v1);
+    }
+}
+
+void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                    const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {  // an empty sum: C = beta·C
+        for (ptrdiff_t i = 0; i < m; i++)
+            for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+        return;
+    }
+    const ptrdiff_t panels = (n + NR - 1) / NR;
+    const ptrdiff_t blockPairs = KC / 2;
+    if (!reserve(&packedB, &packedBCapacity, (size_t)(panels * blockPairs * NR)) ||
+        !reserve(&packedA, &packedACapacity, (size_t)(blockPairs * MC))) {
+        abort();  // at most a few megabytes: out of memory here means the process cannot go on
+    }
+    for (ptrdiff_t k0 = 0; k0 < k; k0 += KC) {
+        const ptrdiff_t pairs = (k0 + KC <= k ? KC : k - k0 + 1) / 2;
+        // The first block writes alpha·AB + beta·C; later blocks add to it.
+        const float blockBeta = k0 == 0 ? beta : 1;
+        for (ptrdiff_t panel = 0; panel < panels; panel++) {
+            const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
+            pack(b, ldb, transpose_b, true, j0, columns, k0, pairs, k, packedB + panel * pairs * NR, NR);
+        }
+        const bool aContiguous = !transpose_a;
+        const ptrdiff_t rowStride = aContiguous ? pairs : 1, pairStride = aContiguous ? 1 : MC;
+        for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
+            const ptrdiff_t blockRows = m - i0 < MC ? m - i0 : MC;
+            pack(a, lda, aContiguous, !aContiguous, i0, blockRows, k0, pairs, k, packedA, MC);
+            // Twelve rows of A stay in the first-level cache while every panel of B streams past them.
+            for (ptrdiff_t r0 = 0; r0 < blockRows; r0 += MR) {
+                const ptrdiff_t rows = blockRows - r0 < MR ? blockRows - r0 : MR;
+                for (ptrdiff_t panel = 0; panel < panels; panel++) {
+                    const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
+                    kernel(pairs, packedA + r0 * rowStride, rowStride, pairStride, packedB + panel * pairs * NR,
+                           c + (i0 + r0) * ldc + j0, ldc, rows, columns, alpha, blockBeta);
+                }
+            }
+        }
+    }
+}
+
+#else
+
+bool dino_bf16_available(void) { return false; }
+
+void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                    const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    abort();  // never called: dino_bf16_available() is false
+}
+
+#endif

@@ -1,0 +1,31 @@
+#ifndef DINO_BFLOAT16_GEMM_H
+#define DINO_BFLOAT16_GEMM_H
+
+// Matrix products with bfloat16 operands and float32 sums, on CPUs with AVX512_BF16 (the `vdpbf16ps`
+// instruction: Intel Cooper Lake and Sapphire Rapids, AMD Zen 4 and later). bfloat16 keeps float32's
+// 8-bit exponent and 8 bits of its significand, so each operand is rounded to a relative 2⁻⁹ and the
+// product's error is bounded by 2⁻⁸·Σ|a||b| plus float32's summation error. Mixed-precision training
+// (`--precision bf16`) runs its matrix products here and everything else in float32.
+//
+// The build targets the x86-64 baseline: these functions carry their own target attribute and run only
+// after `dino_bf16_available()` has said the CPU and the operating system support them.
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/// Whether this CPU has AVX512_BF16 (and AVX512F/BW) and the operating system saves the 512-bit registers.
+bool dino_bf16_available(void);
+
+/// `C = alpha · op(A) · op(B) + beta · C`, row-major, `op(A)` of shape `(m, k)` and `op(B)` of `(k, n)`;
+/// `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`). The operands
+/// are rounded to bfloat16 (to nearest, ties to even), their products summed in float32. With
+/// `beta == 0`, `C` is not read. Single-threaded; call only when `dino_bf16_available()`.
+void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                    const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
+
+/// `value` rounded to bfloat16 (nearest, ties to even; NaN stays NaN) and back to float32: what the
+/// products see of an operand.
+float dino_bf16_round(float value);
+
+#endif

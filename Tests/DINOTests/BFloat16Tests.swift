@@ -1,0 +1,121 @@
+import DINO
+import DINOTestSupport
+import Foundation
+import Testing
+import VectorKernels
+
+/// The bf16 mixed-precision products (`--precision bf16`): rounding, and every product against float32
+/// within a bound derived from bfloat16's 8-bit significand. They run where the CPU has AVX512_BF16;
+/// elsewhere the suite is skipped and `--precision bf16` is refused with a message (`TrainerTests`).
+@Suite(.enabled(if: MatrixPrecision.bf16IsAvailable, "this CPU lacks AVX512_BF16"))
+struct BFloat16Tests {
+    /// bfloat16 keeps 8 significant bits, so rounding to nearest moves a value by at most 2⁻⁸ of it
+    /// (`u`); a product of two rounded operands by at most (1 + u)² − 1 ≈ 2u.
+    static let unitRoundoff = Float(1) / 256
+
+    @Test func roundingIsToNearestWithTiesToEven() {
+        // Around 1 bfloat16's spacing is 2⁻⁷. 1 + 2⁻⁸ is halfway between 1 and 1 + 2⁻⁷: ties go to the
+        // even significand, 1. 1 + 3·2⁻⁸ is halfway between 1 + 2⁻⁷ (odd) and 1 + 2⁻⁶ (even): up.
+        let (one, spacing) = (Float(1), Float(1) / 128)
+        #expect(dino_bf16_round(one + spacing / 2) == one, "halfway, to the even neighbour 1")
+        #expect(dino_bf16_round(one + 1.5 * spacing) == one + 2 * spacing, "halfway, to the even neighbour 1 + 2⁻⁶")
+        #expect(dino_bf16_round(one + spacing / 2 + spacing / 32) == one + spacing, "just above halfway rounds up")
+        #expect(dino_bf16_round(-2.75) == -2.75, "exactly representable values stay")
+        #expect(dino_bf16_round(.nan).isNaN && dino_bf16_round(.infinity) == .infinity)
+        // Negative control: truncating 1 + 1.5·2⁻⁷ keeps 1 + 2⁻⁷, not the nearest-even 1 + 2⁻⁶.
+        #expect(Float(bitPattern: (one + 1.5 * spacing).bitPattern & 0xFFFF_0000) == one + spacing)
+    }
+
+    /// `|bf16 − fp32| ≤ (2u + 2k·2⁻²⁴)·(|A|·|B|)` elementwise: the operands' rounding, plus both sums'.
+    func expectWithinBound(_ bf16: Tensor, _ fp32: Tensor, _ a: Tensor, _ b: Tensor, transposeA: Bool, transposeB: Bool, k: Int,
+                           _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        let magnitudes = referenceMatmul(a.map(abs), b.map(abs), transposeA: transposeA, transposeB: transposeB)
+        let factor = 2 * Self.unitRoundoff + 2 * Float(k) * Float.ulpOfOne / 2
+        var worst: Float = 0, exceeded = 0
+        for i in 0..<fp32.count {
+            let share = abs(bf16.scalars[i] - fp32.scalars[i]) / (factor * magnitudes.scalars[i] + 1e-30)
+            worst = max(worst, share)
+            if share > 1 { exceeded += 1 }
+        }
+        #expect(exceeded == 0, "\(label): \(exceeded) elements beyond the bound; the worst is \(worst) of it", sourceLocation: sourceLocation)
+    }
+
+    @Test(arguments: [(13, 37, 45), (130, 70, 800), (1, 1, 1), (24, 33, 2)])
+    func everyTransposeWithinTheBound(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        var rng = SeededGenerator(seed: UInt64(m * 1000 + n))
+        for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
+            let a = Tensor.normal(transposeA ? [k, m] : [m, k], using: &rng), b = Tensor.normal(transposeB ? [n, k] : [k, n], using: &rng)
+            let fp32 = referenceMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
+            let bf16 = onFastPath(threads: 2) {
+                MatrixPrecision.$current.withValue(.bf16) { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
+            }
+            expectWithinBound(bf16, fp32, a, b, transposeA: transposeA, transposeB: transposeB, k: k, "\(m)×\(n)×\(k) \(transposeA)/\(transposeB)")
+            // Sharper: the float32 product of the rounded operands differs from it by summation order only.
+            let rounded = referenceMatmul(a.map(dino_bf16_round), b.map(dino_bf16_round), transposeA: transposeA, transposeB: transposeB)
+            assertClose(bf16, rounded, absolute: 1e-5 * Float(k), relative: 1e-5, "against the fp32 product of the rounded operands")
+            // Negative control: the bf16 product is not the fp32 one (the operands were rounded).
+            if k > 2 { #expect(compare(bf16, fp32, absolute: 1e-6, relative: 1e-6).failures > 0) }
+        }
+    }
+
+    @Test func alphaBetaAndTheLargeProductsSplitAcrossCores() {
+        // The products the trainer splits: by rows (10 240 tokens) and by the inner dimension (∂W).
+        var rng = SeededGenerator(seed: 16)
+        let x = Tensor.normal([2000, 96], using: &rng), w = Tensor.normal([80, 96], using: &rng)
+        let forward = onFastPath(threads: 2) { MatrixPrecision.$current.withValue(.bf16) { matmul(x, w, transposeB: true) } }
+        expectWithinBound(forward, referenceMatmul(x, w, transposeB: true), x, w, transposeA: false, transposeB: true, k: 96, "x·Wᵀ")
+        let g = Tensor.normal([2000, 80], using: &rng)
+        let weightGradient = onFastPath(threads: 2) { MatrixPrecision.$current.withValue(.bf16) { matmul(g, x, transposeA: true) } }
+        expectWithinBound(weightGradient, referenceMatmul(g, x, transposeA: true), g, x, transposeA: true, transposeB: false, k: 2000, "Gᵀ·x")
+        // alpha and beta: C = 0.5·A·B + 2·C, written in place by BLAS.gemm.
+        let (a, b) = (Tensor.normal([20, 30], using: &rng), Tensor.normal([30, 40], using: &rng))
+        var c = Tensor.normal([20, 40], using: &rng)
+        let expected = referenceMatmul(a, b) * 0.5 + c * 2
+        a.scalars.withUnsafeBufferPointer { aBuffer in
+            b.scalars.withUnsafeBufferPointer { bBuffer in
+                c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+                    guard let aBase = aBuffer.baseAddress, let bBase = bBuffer.baseAddress, let cBase = cBuffer.baseAddress else { return }
+                    MatrixPrecision.$current.withValue(.bf16) {
+                        BLAS.gemm(transposeA: false, transposeB: false, m: 20, n: 40, k: 30, alpha: 0.5, a: aBase, lda: 30, b: bBase, ldb: 40,
+                                  beta: 2, c: cBase, ldc: 40)
+                    }
+                }
+            }
+        }
+        assertClose(c, expected, absolute: 0.2, relative: 0.02, "0.5·A·B + 2·C")
+    }
+
+    @Test func aTrainingStepInBF16StaysNearFP32() throws {
+        // The same first steps in both precisions: the losses agree to bf16's resolution, the weights stay float32.
+        func losses(_ precision: MatrixPrecision) throws -> [Double] {
+            let trainer = try tinyTrainer { $0.precision = precision }
+            return try trainer.configuration.withComputeSettings {
+                try (0..<2).map { index in
+                    try trainer.trainStep(trainer.loader.batch(epoch: 0, index: index, order: trainer.loader.order(epoch: 0)))["loss"] ?? .nan
+                }
+            }
+        }
+        let (fp32, bf16) = (try losses(.fp32), try losses(.bf16))
+        for (x, y) in zip(fp32, bf16) {
+            #expect(abs(x - y) < 0.02 * abs(x), "expected the bf16 loss within 2% of the fp32 loss \(x), got \(y)")
+        }
+    }
+}
+
+/// Where the CPU lacks AVX512_BF16, or the reference path is asked for, bf16 is refused with a reason.
+@Suite struct BFloat16OptionTests {
+    @Test func bf16IsRefusedWhereItCannotRun() {
+        var c = TrainingConfiguration()
+        c.precision = .bf16
+        c.path = .reference
+        #expect(throws: ConfigurationError.self) { try c.validate() }
+        c.path = .fast
+        if MatrixPrecision.bf16IsAvailable {
+            #expect(throws: Never.self) { try c.validate() }
+        } else {
+            #expect(throws: ConfigurationError.self) { try c.validate() }
+            #expect(MatrixPrecision.bf16Unavailability?.contains("AVX512_BF16") == true)
+        }
+    }
+}
