@@ -2,7 +2,9 @@
 # Runs our B1 step benchmark and the PyTorch reference's side by side, in one run on this machine, and
 # prints the ratios. Run nothing else meanwhile; the figures are medians over clean steps.
 #   Benchmarks/compare_b1.sh                     # needs: pip install torch torchvision timm lightly safetensors
-# The PyTorch reference (timm + lightly) is Benchmarks/reference/.
+# The PyTorch reference (timm + lightly) is Benchmarks/reference/. On a CPU with AVX512_BF16 it then
+# measures the mixed-precision rows too: our --precision bf16 against PyTorch's bf16 autocast and
+# against our fp32 step; elsewhere it says so and measures fp32 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 reference=Benchmarks/reference
@@ -45,4 +47,31 @@ for name, a, b in rows:
     ratio = a / b if b == b and b else float("nan")
     print(f"{name:48} {a:10.2f} {b:10.2f} {ratio:7.2f}")
 PY
+
+if grep -qw avx512_bf16 /proc/cpuinfo; then
+  echo "== bf16: ours (--precision bf16) and PyTorch (torch.autocast bfloat16) =="
+  /usr/bin/time -v .build/release/step-benchmark --threads 2,1 --json --precision bf16 --reference-batch 0 >"$out/ours-bf16.txt" 2>"$out/ours-bf16.time"
+  grep -v '^{' "$out/ours-bf16.txt"
+  /usr/bin/time -v python3 "$reference/bench_step.py" --threads 2,1 --precision bf16 >"$out/torch-bf16.txt" 2>"$out/torch-bf16.time"
+  grep -E "^threads=|^precision" "$out/torch-bf16.txt"
+  python3 - "$out" <<'PY'
+import json, re, sys
+out = sys.argv[1]
+def ours(name):
+    return json.loads([l for l in open(f"{out}/{name}") if l.startswith("{")][-1])
+def torch_rate(name, threads):
+    return float(re.search(rf"threads={threads}: step [\d.]+s\s+([\d.]+) img/s", open(f"{out}/{name}").read()).group(1))
+def peak(path):
+    m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", open(path).read())
+    return int(m.group(1)) / 1024 if m else float("nan")
+fp32, bf16 = ours("ours.txt"), ours("ours-bf16.txt")
+print(f"\n{'training step (img/s)':28} {'ours bf16':>10} {'PyTorch bf16':>13} {'ratio':>7} {'ours fp32':>10} {'bf16/fp32':>10}")
+for t in (2, 1):
+    a, b, c = bf16[f"threads_{t}"]["images_per_s"], torch_rate("torch-bf16.txt", t), fp32[f"threads_{t}"]["images_per_s"]
+    print(f"{f'{t} thread' + ('s' if t > 1 else ''):28} {a:10.2f} {b:13.2f} {a / b:7.2f} {c:10.2f} {a / c:10.2f}")
+print(f"{'peak memory (MB)':28} {peak(f'{out}/ours-bf16.time'):10.0f} {peak(f'{out}/torch-bf16.time'):13.0f}")
+PY
+else
+  echo "== bf16: not measured: this CPU lacks AVX512_BF16 (fp32 only) =="
+fi
 echo "(raw outputs in $out)"

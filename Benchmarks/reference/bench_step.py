@@ -9,6 +9,7 @@ B1: ViT 192-d, depth 6, 3 heads, patch 4; 2 global crops of 28², 6 local crops 
 2048 / 256 / 4096; batch 64; DropPath 0.1 on the student (dino_torch.py).
 """
 import argparse
+import contextlib
 import statistics
 import time
 
@@ -52,20 +53,24 @@ def main():
     parser.add_argument("--threads", default="2,1", help="thread counts to measure, e.g. 2,1")
     parser.add_argument("--steps", type=int, default=12, help="timed steps per thread count (the median is reported)")
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                        help="bf16: torch.autocast('cpu', dtype=torch.bfloat16) around the forward passes and the loss")
     args = parser.parse_args()
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if args.precision == "bf16" else contextlib.nullcontext
+    print(f"precision {args.precision}; torch {torch.__version__}, CPU capability {torch.backends.cpu.get_cpu_capability()}")
     torch.manual_seed(0)
     flops = flops_per_image()
     print(f"FLOPs per image per training step (analytic): {flops / 1e9:.3f} G")
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)
         student, teacher = dino_torch.dino_model(28, 4, 1, 192, 6, 3, 4096, 2048, 256, drop_path_rate=0.1)
-        trainer = dino_torch.Trainer(student, teacher, 4096)
+        trainer = dino_torch.Trainer(student, teacher, 4096, precision=args.precision)
         crops = [torch.randn(args.batch, 1, 28, 28) for _ in range(2)] + [torch.randn(args.batch, 1, 12, 12) for _ in range(6)]
         step = median_seconds(lambda: trainer.step(crops, 5e-4, 0.04, 0.996, 1), args.steps, 2)
         a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
         peak = 2 * 2048 ** 3 / median_seconds(lambda: torch.mm(a, b), 20, 3) / 1e9
         images = torch.randn(1000, 1, 28, 28)
-        with torch.no_grad():
+        with torch.no_grad(), autocast():
             inference = median_seconds(lambda: teacher.backbone(images), 3, 1)
         print(f"threads={threads}: step {step:.3f}s  {args.batch / step:.1f} img/s  {flops * args.batch / step / 1e9:.1f} GFLOPS"
               f"  (sgemm 2048³ peak {peak:.0f} GFLOPS)")

@@ -11,6 +11,7 @@ and traced against (Benchmarks/compare_b1.sh, Tests/Fixtures/make_dino_trace.py)
   biases nor 1-D, per-parameter gradient clipping, the last layer's gradients dropped during the first
   epochs, the teacher an exponential moving average of the student.
 """
+import contextlib
 import math
 
 import torch
@@ -103,8 +104,12 @@ def clip_gradients(model, clip):
 class Trainer:
     """One DINO training step at a time, with the schedule values given per step."""
 
-    def __init__(self, student, teacher, out_dim, clip=3.0, teacher_temp=0.04, student_temp=0.1, center_momentum=0.9):
+    def __init__(self, student, teacher, out_dim, clip=3.0, teacher_temp=0.04, student_temp=0.1, center_momentum=0.9,
+                 precision="fp32"):
         self.student, self.teacher, self.clip = student, teacher, clip
+        # bf16: what a speed-minded user does, torch.autocast around the forward passes and the loss
+        # (autocast keeps softmax, log-softmax and the reductions in float32; backward follows the forward's types).
+        self.autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
         self.loss = DINOLoss(output_dim=out_dim, warmup_teacher_temp=teacher_temp, teacher_temp=teacher_temp,
                              warmup_teacher_temp_epochs=0, student_temp=student_temp, center_momentum=center_momentum)
         self.optimizer = torch.optim.AdamW(parameter_groups(student), lr=0.0, betas=(0.9, 0.999), eps=1e-8)
@@ -116,10 +121,11 @@ class Trainer:
             if index == 0:
                 group["weight_decay"] = weight_decay
         globals_ = [c for c in crops if c.shape[-1] == crops[0].shape[-1]][:2]
-        with torch.no_grad():
-            teacher_out = self.teacher(globals_).chunk(2)
-        student_out = self.student(crops).chunk(len(crops))
-        loss = self.loss(list(teacher_out), list(student_out), epoch=epoch)
+        with self.autocast():
+            with torch.no_grad():
+                teacher_out = self.teacher(globals_).chunk(2)
+            student_out = self.student(crops).chunk(len(crops))
+            loss = self.loss(list(teacher_out), list(student_out), epoch=epoch)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if self.clip > 0:
