@@ -42,16 +42,6 @@ public final class Notebook: @unchecked Sendable {
     public var figures: [Figure] { lock.withLock { drawn } }
 }
 
-/// A figure a chapter drew: its file name (`05-collapse.svg`), its caption and its SVG text.
-public struct Figure: Sendable, Equatable {
-    /// The file name, unique across the book: the chapter's number, a dash, a name.
-    public let name: String
-    /// One line saying what the figure shows.
-    public let caption: String
-    /// The SVG document.
-    public let svg: String
-}
-
 /// One step of a chapter: a title for the reader and the function that shows it.
 public struct Step: Sendable {
     /// What the step shows, as a heading of its output.

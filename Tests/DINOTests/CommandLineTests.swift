@@ -46,6 +46,22 @@ import Testing
             + "--epochs \(epochs) --warmup-epochs 0 --threads 1 --output-dir '\(folder.path)'"
     }
 
+    @Test func aChapterWritesItsFiguresWhereItIsTold() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try Self.shell("cd '\(folder.path)' && $BIN/ch01-patch-embedding --figures drawn")
+        #expect(outcome.status == 0, "\(outcome.error)")
+        #expect(outcome.output.contains("figure: 01-patches.svg — "))
+        let svg = try String(contentsOf: folder.appendingPathComponent("drawn/01-patches.svg"), encoding: .utf8)
+        #expect(svg.hasPrefix("<svg") && svg.contains("rgb("), "the patch grid, one rectangle per pixel")
+        // Negative controls: an unknown argument and an unwritable folder are messages with a status.
+        let unknown = try Self.shell("$BIN/ch01-patch-embedding --color")
+        #expect(unknown.status == 64 && unknown.error.contains("unknown arguments --color; expected none, or --figures FOLDER"), "\(unknown.error)")
+        try Data().write(to: folder.appendingPathComponent("file"))
+        let blocked = try Self.shell("$BIN/ch01-patch-embedding --figures '\(folder.path)/file/below'")
+        #expect(blocked.status == 1 && blocked.error.contains("the figures cannot be written to"), "\(blocked.error)")
+    }
+
     @Test func featuresNeverOverwriteTheirInput() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
