@@ -170,29 +170,44 @@ static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride,
     }
 }
 
-void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
-                    const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) {  // an empty sum: C = beta·C
-        for (ptrdiff_t i = 0; i < m; i++)
-            for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
-        return;
-    }
+size_t dino_bf16_packed_b_count(ptrdiff_t n, ptrdiff_t k) {
+    const ptrdiff_t panels = (n + NR - 1) / NR, blocks = (k + KC - 1) / KC;
+    return (size_t)(blocks * panels * (KC / 2) * NR);
+}
+
+/// Where block `block`'s panel `panel` starts in a packed op(B): blocks of KC inner values, each
+/// `panels` panels of (KC/2 pairs × 32 columns); a short last block keeps the same stride.
+static inline size_t panelOffset(ptrdiff_t block, ptrdiff_t panel, ptrdiff_t panels) {
+    return (size_t)((block * panels + panel) * (KC / 2) * NR);
+}
+
+/// The pairs of the inner-dimension block that starts at `k0`: KC/2, or fewer for a short last block.
+static inline ptrdiff_t blockPairs(ptrdiff_t k0, ptrdiff_t k) { return (k0 + KC <= k ? KC : k - k0 + 1) / 2; }
+
+BF16 void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b, ptrdiff_t ldb, uint32_t *packed,
+                           ptrdiff_t first_panel, ptrdiff_t panel_count) {
     const ptrdiff_t panels = (n + NR - 1) / NR;
-    const ptrdiff_t blockPairs = KC / 2;
-    if (!reserve(&packedB, &packedBCapacity, (size_t)(panels * blockPairs * NR)) ||
-        !reserve(&packedA, &packedACapacity, (size_t)(blockPairs * MC))) {
-        abort();  // at most a few megabytes: out of memory here means the process cannot go on
-    }
     for (ptrdiff_t k0 = 0; k0 < k; k0 += KC) {
-        const ptrdiff_t pairs = (k0 + KC <= k ? KC : k - k0 + 1) / 2;
+        const ptrdiff_t pairs = blockPairs(k0, k);
+        for (ptrdiff_t panel = first_panel; panel < first_panel + panel_count && panel < panels; panel++) {
+            const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
+            pack(b, ldb, transpose_b, true, j0, columns, k0, pairs, k, packed + panelOffset(k0 / KC, panel, panels), NR);
+        }
+    }
+}
+
+BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                                  ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0 || k <= 0) return;
+    const ptrdiff_t panels = (n + NR - 1) / NR;
+    if (!reserve(&packedA, &packedACapacity, (size_t)((KC / 2) * MC))) {
+        abort();  // 147 kB: out of memory here means the process cannot go on
+    }
+    const bool aContiguous = !transpose_a;
+    for (ptrdiff_t k0 = 0; k0 < k; k0 += KC) {
+        const ptrdiff_t pairs = blockPairs(k0, k);
         // The first block writes alpha·AB + beta·C; later blocks add to it.
         const float blockBeta = k0 == 0 ? beta : 1;
-        for (ptrdiff_t panel = 0; panel < panels; panel++) {
-            const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
-            pack(b, ldb, transpose_b, true, j0, columns, k0, pairs, k, packedB + panel * pairs * NR, NR);
-        }
-        const bool aContiguous = !transpose_a;
         const ptrdiff_t rowStride = aContiguous ? pairs : 1, pairStride = aContiguous ? 1 : MC;
         for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
             const ptrdiff_t blockRows = m - i0 < MC ? m - i0 : MC;
@@ -202,7 +217,7 @@ void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n
                 const ptrdiff_t rows = blockRows - r0 < MR ? blockRows - r0 : MR;
                 for (ptrdiff_t panel = 0; panel < panels; panel++) {
                     const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
-                    kernel(pairs, packedA + r0 * rowStride, rowStride, pairStride, packedB + panel * pairs * NR,
+                    kernel(pairs, packedA + r0 * rowStride, rowStride, pairStride, packed_b + panelOffset(k0 / KC, panel, panels),
                            c + (i0 + r0) * ldc + j0, ldc, rows, columns, alpha, blockBeta);
                 }
             }
@@ -210,9 +225,34 @@ void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n
     }
 }
 
+void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
+                    const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {  // an empty sum: C = beta·C
+        for (ptrdiff_t i = 0; i < m; i++)
+            for (ptrdiff_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+        return;
+    }
+    if (!reserve(&packedB, &packedBCapacity, dino_bf16_packed_b_count(n, k))) abort();
+    dino_bf16_pack_b(transpose_b, n, k, b, ldb, packedB, 0, (n + NR - 1) / NR);
+    dino_bf16_gemm_packed_b(transpose_a, m, n, k, alpha, a, lda, packedB, beta, c, ldc);
+}
+
 #else
 
 bool dino_bf16_available(void) { return false; }
+
+size_t dino_bf16_packed_b_count(ptrdiff_t n, ptrdiff_t k) { return 0; }
+
+void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b, ptrdiff_t ldb, uint32_t *packed,
+                      ptrdiff_t first_panel, ptrdiff_t panel_count) {
+    abort();  // never called: dino_bf16_available() is false
+}
+
+void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc) {
+    abort();  // never called: dino_bf16_available() is false
+}
 
 void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                     const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc) {

@@ -30,6 +30,11 @@ public enum BLAS {
             return
         }
         let blocks = large ? rowBlocks(m: m, n: n) : [(first: 0, rows: m)]
+        if precision == .bf16 {
+            gemmBF16(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, blocks: blocks)
+            return
+        }
         let (aPointer, bPointer, cPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c))
@@ -43,6 +48,32 @@ public enum BLAS {
         }
     }
     // snippet.end
+
+    /// `gemm` in bfloat16 over the same row blocks: op(B) is rounded and packed once, its panels split
+    /// across the cores, and shared by every block (each block would otherwise repack all of it).
+    static func gemmBF16(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        blocks: [(first: Int, rows: Int)]
+    ) {
+        let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, dino_bf16_packed_b_count(n, k)))
+        defer { packed.deallocate() }
+        let (aPointer, bPointer, cPointer, packedPointer) = (
+            SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
+            SendablePointer(c), SendablePointer(packed))
+        let panels = (n + 31) / 32
+        let panelsPerPart = (panels + Parallel.threadCount - 1) / Parallel.threadCount
+        Parallel.forEachChunk(blocks.count > 1 ? Parallel.threadCount : 1) { part in
+            dino_bf16_pack_b(transposeB, n, k, bPointer.base, ldb, packedPointer.base,
+                             part * panelsPerPart, blocks.count > 1 ? panelsPerPart : panels)
+        }
+        Parallel.forEachChunk(blocks.count) { part in
+            let (firstRow, rows) = blocks[part]
+            guard rows > 0 else { return }
+            let aSlice = aPointer.base + (transposeA ? firstRow : firstRow * lda)
+            dino_bf16_gemm_packed_b(transposeA, rows, n, k, alpha, aSlice, lda, packedPointer.base, beta, cPointer.base + firstRow * ldc, ldc)
+        }
+    }
 
     /// One core's product, in `precision`: OpenBLAS's `cblas_sgemm` (single-threaded, as `gemm` calls
     /// it) or the bfloat16 kernel `dino_bf16_gemm`. Arguments as in `gemm`.

@@ -24,6 +24,19 @@ bool dino_bf16_available(void);
 void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha,
                     const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb, float beta, float *c, ptrdiff_t ldc);
 
+/// The 32-bit words a packed op(B) of shape `(k, n)` takes (`dino_bf16_pack_b`).
+size_t dino_bf16_packed_b_count(ptrdiff_t n, ptrdiff_t k);
+
+/// Packs panels `first_panel ..< first_panel + panel_count` (32 columns each) of op(B) `(k, n)` into
+/// `packed` (`dino_bf16_packed_b_count(n, k)` words), rounded to bfloat16 pairs. Separate panels may be
+/// packed by separate threads; the whole of op(B) is packed once and shared by every part of a product.
+void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b, ptrdiff_t ldb, uint32_t *packed,
+                      ptrdiff_t first_panel, ptrdiff_t panel_count);
+
+/// `dino_bf16_gemm` with op(B) already packed by `dino_bf16_pack_b`.
+void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
+                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc);
+
 /// `value` rounded to bfloat16 (nearest, ties to even; NaN stays NaN) and back to float32: what the
 /// products see of an operand.
 float dino_bf16_round(float value);
