@@ -14,7 +14,8 @@ public enum BLAS {
     /// `cblas_sgemm`. Most are split by rows of `C`, into more blocks than cores (`rowBlocks`). A weight
     /// gradient `(∂L/∂y)ᵀ · x` is short and wide (`m` = 576 outputs, `k` = 6 400 tokens): there, every
     /// core would repack all of `op(B)`, so the tokens are split instead (`gemmSplittingInner`). Neither
-    /// split depends on the timing, and neither changes a bit of the result.
+    /// split depends on the timing, and neither changes a bit of the result. Under
+    /// `MatrixPrecision.bf16` the same splits run on the bfloat16 kernel (`gemmBF16`, `oneCoreGemm`).
     public static func gemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
