@@ -12,7 +12,7 @@ struct DINOCommand: ParsableCommand {
             (Debian package dataset-fashion-mnist) and writes checkpoints, metrics, charts and attention maps \
             to runs/quick.
             """,
-        subcommands: [Train.self, Features.self, Walkthrough.self],
+        subcommands: [Train.self, Features.self, Evaluate.self, Walkthrough.self],
         defaultSubcommand: Train.self)
 }
 
@@ -104,6 +104,12 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Keep a numbered checkpoint every N epochs (0: only the latest).") var saveckpFreq: Int?
     @Option(help: "Also checkpoint every N iterations within an epoch.") var checkpointEveryIterations: Int?
     @Option(help: "Run k-NN every N epochs (0: only at the end).") var evalEvery: Int?
+    @Option(help: "Linear probe: the class tokens of the last N blocks (DINO's --n_last_blocks; default 4, or the depth if smaller).")
+    var nLastBlocks: Int?
+    @Option(help: "Linear probe: append the average-pooled patch tokens (true/false; DINO's --avgpool_patchtokens).")
+    var avgpoolPatchtokens: Bool?
+    @Option(help: "k-NN on the last class token (cls, as DINO's eval_knn) or on the linear probe's features (probe).")
+    var knnFeatures: String?
 
     /// The preset (or DINO's defaults) with every given option applied.
     func configuration() throws -> TrainingConfiguration {
@@ -152,9 +158,23 @@ struct TrainingOptions: ParsableArguments {
         if let v = saveckpFreq { c.numberedCheckpointEvery = v }
         if let v = checkpointEveryIterations { c.checkpointEveryIterations = v }
         if let v = evalEvery { c.evalEvery = v }
+        if nLastBlocks != nil || avgpoolPatchtokens != nil {
+            c.linearProbeReadout = FeatureReadout(lastBlocks: nLastBlocks ?? c.probeReadout.lastBlocks,
+                                                  averagePooledPatches: avgpoolPatchtokens ?? c.probeReadout.averagePooledPatches)
+        }
+        if let v = knnFeatures { c.knnOnProbeFeatures = try knnReadsProbeFeatures(v) }
         warnAboutThreads(c.threads)
         try c.validate()
         return c
+    }
+}
+
+/// `--knn-features`: `cls` (the last class token) or `probe` (the linear probe's features).
+func knnReadsProbeFeatures(_ text: String) throws -> Bool {
+    switch text {
+    case "cls": return false
+    case "probe": return true
+    default: throw ValidationError("--knn-features must be cls or probe, got '\(text)'")
     }
 }
 
@@ -251,43 +271,76 @@ extension DINOCommand {
         }
     }
 
-    /// `ch09-trainer features`: the teacher backbone's CLS features of a dataset, to safetensors.
+    /// `ch09-trainer features`: the teacher backbone's features of a dataset, to safetensors.
     struct Features: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the teacher's CLS features and the labels of a dataset to safetensors.")
+        static let configuration = CommandConfiguration(abstract: "Write the teacher's features and the labels of a dataset to safetensors.")
 
         @Option(help: "A checkpoint.safetensors written by `train`.") var checkpoint: String
         @Option(help: "train or test.") var split = "test"
-        @Option(help: "Where to write the features (keys: features (N, D), labels (N)).") var output: String
+        @Option(help: "Where to write the features (keys: features (N, D·(n + pooled)), labels (N)).") var output: String
+        @Option(help: "The class tokens of the last N blocks, side by side (1: the last class token, what k-NN uses).") var nLastBlocks = 1
+        @Flag(help: "Append the average-pooled patch tokens of the last block.") var avgpoolPatchtokens = false
         @Option(help: "Cores to compute on.") var threads = 2
 
         func run() throws {
             try reportingErrors {
                 guard ["train", "test"].contains(split) else { throw ValidationError("--split must be train or test, got '\(split)'") }
-                guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
-                warnAboutThreads(threads)
-                let url = URL(fileURLWithPath: checkpoint)
                 let outputURL = URL(fileURLWithPath: output)
                 // Never overwrite the input, under any of its names (a symbolic link, "./", "..").
+                let url = URL(fileURLWithPath: checkpoint)
                 guard url.resolvingSymlinksInPath().standardizedFileURL.path != outputURL.resolvingSymlinksInPath().standardizedFileURL.path else {
                     throw ValidationError("--output \(output) is the checkpoint being read; name another file for the features")
                 }
-                let c = try Checkpoint.configuration(of: url)
-                let data = try loadData(c)
-                // Only the teacher's backbone is needed: no trainer, no run folder.
-                var rng = SeededGenerator(seed: 0)
-                var backbone = VisionTransformer(c.backbone, using: &rng)
-                try Checkpoint.teacherBackbone(of: url, into: &backbone)
-                let (mean, std) = Evaluation.statistics(dataset: c.dataset, train: data.train)
-                let evaluation = try Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count,
-                                            mean: mean, std: std, ks: c.knnK, temperature: c.knnTemperature)
-                let dataset = split == "train" ? data.bank : data.test
-                let features = ComputePath.$current.withValue(.fast) {
-                    Parallel.$threadCount.withValue(threads) { evaluation.features(of: dataset, backbone: backbone) }
-                }
+                let readout = FeatureReadout(lastBlocks: nLastBlocks, averagePooledPatches: avgpoolPatchtokens)
+                let teacher = try TeacherUnderEvaluation(checkpoint: checkpoint, threads: threads, readout: readout)
+                let dataset = split == "train" ? teacher.evaluation.bank : teacher.evaluation.test
+                let features = teacher.computing { teacher.evaluation.features(of: dataset, backbone: teacher.backbone, readout: readout) }
                 try Evaluation.checkFinite(features, of: split)
                 try SafeTensors.write([("features", features), ("labels", Tensor(dataset.labels.map(Float.init)))],
-                                      metadata: ["classes": dataset.classNames.joined(separator: ",")], to: outputURL)
-                try say("wrote \(features.shape) features and \(dataset.count) labels to \(output)")
+                                      metadata: ["classes": dataset.classNames.joined(separator: ","), "readout": readout.description],
+                                      to: outputURL)
+                try say("wrote \(features.shape) features (\(readout.description)) and \(dataset.count) labels to \(output)")
+            }
+        }
+    }
+
+    /// `ch09-trainer evaluate`: DINO's evaluation of a checkpoint's teacher, beside the raw pixels.
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "k-NN and the linear probe of a checkpoint's teacher, beside raw pixels, on the run's evaluation split.")
+
+        @Option(help: "A checkpoint.safetensors written by `train`.") var checkpoint: String
+        @Option(help: "Linear probe: the class tokens of the last N blocks (default: the run's, else 4 or the depth).") var nLastBlocks: Int?
+        @Option(help: "Linear probe: append the average-pooled patch tokens (true/false; default: the run's, else false).")
+        var avgpoolPatchtokens: Bool?
+        @Option(help: "Cores to compute on.") var threads = 2
+
+        func run() throws {
+            try reportingErrors {
+                let saved = try Checkpoint.configuration(of: URL(fileURLWithPath: checkpoint))
+                let readout = FeatureReadout(lastBlocks: nLastBlocks ?? saved.probeReadout.lastBlocks,
+                                             averagePooledPatches: avgpoolPatchtokens ?? saved.probeReadout.averagePooledPatches)
+                let teacher = try TeacherUnderEvaluation(checkpoint: checkpoint, threads: threads, readout: readout)
+                let evaluation = teacher.evaluation
+                try say("\(checkpoint): \(evaluation.bank.count) training images as the bank and the probe's training set, \(evaluation.test.count) test images")
+                let (bankFeatures, queryFeatures) = teacher.computing {
+                    (evaluation.features(of: evaluation.bank, backbone: teacher.backbone, readout: readout),
+                     evaluation.features(of: evaluation.test, backbone: teacher.backbone, readout: readout))
+                }
+                try Evaluation.checkFinite(bankFeatures, of: "training")
+                try Evaluation.checkFinite(queryFeatures, of: "test")
+                let lastClassToken = readout.lastClassTokenColumns(dimension: teacher.backbone.configuration.dimension)
+                let (baselines, probeValues, knnOnProbe) = teacher.computing {
+                    (evaluation.rawPixelBaselines(),
+                     evaluation.scores(bankFeatures: bankFeatures, queryFeatures: queryFeatures, knnColumns: lastClassToken, linearProbe: true),
+                     evaluation.scores(bankFeatures: bankFeatures, queryFeatures: queryFeatures, knnColumns: 0..<bankFeatures.shape[1], linearProbe: false))
+                }
+                let cell = { (value: Double?) in value.map { String(format: "%6.2f%%", $0) } ?? "      –" }
+                try say("| features | k-NN top-1 (k = 20) | linear probe |")
+                try say("|---|---|---|")
+                try say("| raw normalised pixels | \(cell(baselines["baseline_raw_pixels"])) | \(cell(baselines["baseline_raw_pixels_linear_probe"])) |")
+                try say("| teacher: class token of the last block | \(cell(probeValues["knn_top1"])) | – |")
+                try say("| teacher: \(readout.description) | \(cell(knnOnProbe["knn_top1"])) | \(cell(probeValues["linear_probe"])) |")
             }
         }
     }
@@ -303,3 +356,41 @@ extension DINOCommand {
 
 extension ComputePath: ExpressibleByArgument {}
 extension MatrixPrecision: ExpressibleByArgument {}
+
+/// A checkpoint's teacher backbone with the evaluation its run used (its data, normalisation and k-NN
+/// settings), and the cores to compute on: what `features` and `evaluate` work from. Evaluation computes
+/// in float32 whatever precision the run trained in (see `Evaluation`).
+struct TeacherUnderEvaluation {
+    /// The teacher's backbone, loaded from the checkpoint.
+    let backbone: VisionTransformer
+    /// The run's evaluation, reading features with the given readout for its linear probe.
+    let evaluation: Evaluation
+    let threads: Int
+
+    /// Loads the checkpoint's options, data and teacher; throws a message naming what is wrong with
+    /// the file, the readout or the thread count.
+    init(checkpoint: String, threads: Int, readout: FeatureReadout) throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        warnAboutThreads(threads)
+        let url = URL(fileURLWithPath: checkpoint)
+        let c = try Checkpoint.configuration(of: url)
+        try readout.validate(depth: c.backbone.depth)
+        let data = try loadData(c)
+        // Only the teacher's backbone is needed: no trainer, no run folder.
+        var rng = SeededGenerator(seed: 0)
+        var backbone = VisionTransformer(c.backbone, using: &rng)
+        try Checkpoint.teacherBackbone(of: url, into: &backbone)
+        let (mean, std) = Evaluation.statistics(dataset: c.dataset, train: data.train)
+        self.backbone = backbone
+        evaluation = try Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count, mean: mean, std: std,
+                                    ks: c.knnK, temperature: c.knnTemperature, probeReadout: readout)
+        self.threads = threads
+    }
+
+    /// `body` on the fast path, with these cores.
+    func computing<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try ComputePath.$current.withValue(.fast) {
+            try Parallel.$threadCount.withValue(threads) { try body() }
+        }
+    }
+}

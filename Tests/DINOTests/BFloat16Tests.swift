@@ -101,6 +101,24 @@ struct BFloat16Tests {
             #expect(abs(x - y) < 0.02 * abs(x), "expected the bf16 loss within 2% of the fp32 loss \(x), got \(y)")
         }
     }
+
+    @Test(.fastPath) func evaluationComputesInFP32WhateverTheRunTrainsIn() throws {
+        let model = tinyViT(depth: 2)
+        var rng = SeededGenerator(seed: 5)
+        let images = Tensor.normal([40, 1, 6, 6], using: &rng)
+        let dataset = ImageDataset(pixels: images.scalars, labels: (0..<40).map { $0 % 4 }, classNames: ["a", "b", "c", "d"], channels: 1, height: 6, width: 6)
+        let evaluation = try Evaluation(bank: dataset.prefix(30), test: dataset, classCount: 4, mean: [0], std: [1], ks: [3], temperature: 0.07)
+        let fp32 = evaluation.features(of: dataset, backbone: model)
+        let underBF16 = MatrixPrecision.$current.withValue(.bf16) { evaluation.features(of: dataset, backbone: model) }
+        #expect(compare(underBF16, fp32, absolute: 0, relative: 0).failures == 0,
+                "expected the fp32 features inside a bf16 run, got \(compare(underBF16, fp32, absolute: 0, relative: 0))")
+        // Negative control: the backbone alone, under bf16, does round.
+        let rounded = MatrixPrecision.$current.withValue(.bf16) { model.features(evaluation.normalized(dataset.batch(Array(0..<40)))) }
+        #expect(compare(rounded, fp32, absolute: 0, relative: 0).failures > 0)
+        let scores = try evaluation.evaluate(model, linearProbe: true)
+        let scoresUnderBF16 = try MatrixPrecision.$current.withValue(.bf16) { try evaluation.evaluate(model, linearProbe: true) }
+        #expect(scores == scoresUnderBF16, "expected the same k-NN and probe, got \(scores) and \(scoresUnderBF16)")
+    }
 }
 
 /// Where the CPU lacks AVX512_BF16, or the reference path is asked for, bf16 is refused with a reason.

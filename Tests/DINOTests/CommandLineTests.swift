@@ -1,3 +1,4 @@
+import DINO
 import Foundation
 import Testing
 
@@ -78,6 +79,24 @@ import Testing
         // Negative control: another output gets past this check (and fails later, on the fake checkpoint).
         let other = try Self.shell("$BIN/ch09-trainer features --checkpoint '\(checkpoint.path)' --output '\(folder.path)/f.safetensors'")
         #expect(!other.error.contains("is the checkpoint being read"))
+    }
+
+    @Test func featuresAndEvaluateReadWhatTheyAreAskedFor() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let trained = try Self.shell(Self.tinyTraining(folder))
+        #expect(trained.status == 0, "expected the tiny run to finish, got \(trained.error)")
+        // The tiny run's linear probe reads its one block (DINO's 4, cut to the depth).
+        #expect(trained.output.contains("linear probe on the frozen teacher's class token of the last block"), "expected the probe's readout, got \(trained.output)")
+        let checkpoint = folder.appendingPathComponent("checkpoint.safetensors").path, output = folder.appendingPathComponent("f.safetensors")
+        let written = try Self.shell("$BIN/ch09-trainer features --checkpoint '\(checkpoint)' --output '\(output.path)' --avgpool-patchtokens --threads 1")
+        let features = try SafeTensors.read(output)["features"]
+        // 16 test images; the class token and the pooled patches of a 192-d ViT.
+        #expect(written.status == 0 && features?.shape == [16, 384], "expected (16, 384) features, got \(features?.shape ?? []): \(written.error)")
+        let evaluated = try Self.shell("$BIN/ch09-trainer evaluate --checkpoint '\(checkpoint)' --avgpool-patchtokens true --threads 1")
+        for row in ["| raw normalised pixels |", "| teacher: class token of the last block |", "| teacher: class token of the last block + average-pooled patch tokens |"] {
+            #expect(evaluated.status == 0 && evaluated.output.contains(row), "expected the row \(row), got \(evaluated.output) \(evaluated.error)")
+        }
     }
 
     @Test func aFolderThatHoldsARunIsNotOverwritten() throws {

@@ -62,16 +62,24 @@ public struct VisionTransformer: Equatable, Sendable, Parameterized {
     /// tensor stays under glibc's 32 MiB mapping threshold and is reused from the heap instead of being
     /// mapped, and zeroed by the kernel, afresh.
     public func features(_ images: Tensor) -> Tensor {
-        checkShapes(images.rank == 4, "features: images must be (B, C, H, W), got \(images.shape)")
-        let tokensPerImage = (images.shape[2] / configuration.patchSize) * (images.shape[3] / configuration.patchSize) + 1
-        let chunk = max(1, Self.featureTokenBudget / tokensPerImage)
-        let parts = stride(from: 0, to: images.shape[0], by: chunk).map { start -> Tensor in
-            var tokens = embedding.forward(images.rows(start..<min(images.shape[0], start + chunk))).output
+        inChunks(images, featureWidth: configuration.dimension) { chunk in
+            var tokens = embedding.forward(chunk).output
             for block in blocks { tokens = block(tokens) }
             // The final LayerNorm works row by row: only the CLS rows are needed.
             return norm(Self.classTokens(tokens))
         }
-        return parts.isEmpty ? Tensor(zeros: [0, configuration.dimension]) : Tensor.concatenated(parts)
+    }
+
+    /// `body`'s features `(B, featureWidth)` of images `(B, C, H, W)`, computed chunk by chunk of about
+    /// `featureTokenBudget` tokens and stacked.
+    func inChunks(_ images: Tensor, featureWidth: Int, _ body: (Tensor) -> Tensor) -> Tensor {
+        checkShapes(images.rank == 4, "features: images must be (B, C, H, W), got \(images.shape)")
+        let tokensPerImage = (images.shape[2] / configuration.patchSize) * (images.shape[3] / configuration.patchSize) + 1
+        let chunk = max(1, Self.featureTokenBudget / tokensPerImage)
+        let parts = stride(from: 0, to: images.shape[0], by: chunk).map { start in
+            body(images.rows(start..<min(images.shape[0], start + chunk)))
+        }
+        return parts.isEmpty ? Tensor(zeros: [0, featureWidth]) : Tensor.concatenated(parts)
     }
 
     /// Tokens per chunk in `features`: 6400 tokens of B1 (128 images of 28²) make a largest tensor, the

@@ -62,7 +62,8 @@ public final class DINOTrainer {
         for (name, dataset) in [("training", train), ("test", test), ("k-NN bank", bank)] { try dataset.checkFinite(name) }
         let (mean, std) = Evaluation.statistics(dataset: configuration.dataset, train: train)
         evaluation = try Evaluation(bank: bank, test: test, classCount: train.classNames.count, mean: mean, std: std,
-                                ks: configuration.knnK, temperature: configuration.knnTemperature)
+                                ks: configuration.knnK, temperature: configuration.knnTemperature,
+                                probeReadout: configuration.probeReadout, knnOnProbeFeatures: configuration.knnOnProbeFeatures ?? false)
         var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
                                                      localCropCount: configuration.localCropsNumber, mean: mean, std: std)
         (augmentation.globalScale, augmentation.localScale) = (configuration.globalCropsScale, configuration.localCropsScale)
@@ -110,6 +111,7 @@ public final class DINOTrainer {
         let c = configuration
         while state.epoch < c.epochs {
             var values = try trainEpoch()
+            let evaluationStart = Date()
             let final = state.epoch == c.epochs - 1
             // Every rank holds the same teacher: rank 0 alone validates and reports; the ranks share the
             // evaluation's features.
@@ -119,6 +121,8 @@ public final class DINOTrainer {
             }
             state.epoch += 1
             state.batch = 0
+            state.addSeconds(since: evaluationStart)
+            values["elapsed_seconds"] = state.seconds
             values["epoch"] = Double(state.epoch)
             values["iteration"] = Double(state.iteration)
             try saveCheckpoint(numbered: c.numberedCheckpointEvery > 0 && state.epoch % c.numberedCheckpointEvery == 0)
@@ -262,6 +266,7 @@ public final class DINOTrainer {
         var sums = [String: Double](), count = 0
         var stepSeconds = [Double]()
         var warnedAboutCollapse = false
+        var lastStepEnd = Date()
         while let batch = prefetcher.next() {
             let start = Date()
             var values = try trainStep(batch)
@@ -270,6 +275,9 @@ public final class DINOTrainer {
             stepSeconds.append(seconds)
             state.batch += 1
             state.iteration += 1
+            // The time between steps, the wait for the next batch included.
+            state.addSeconds(since: lastStepEnd)
+            lastStepEnd = Date()
             let recent = stepSeconds.suffix(10).reduce(0, +) / Double(min(stepSeconds.count, 10))
             values["images_per_second"] = Double(configuration.batchSize) / seconds
             values["epoch"] = Double(state.epoch)
@@ -338,11 +346,14 @@ public final class DINOTrainer {
     public func evaluate(final: Bool) throws -> [String: Double] {
         let values = try evaluation.evaluate(model.teacher.backbone, linearProbe: final, across: communicator)
         guard communicator.rank == 0 else { return values }
-        try log.say("k-NN (teacher CLS, T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
+        let knnFeatures = evaluation.knnOnProbeFeatures ? evaluation.probeReadout.description : "teacher CLS"
+        try log.say("k-NN (\(knnFeatures), T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
             String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, values["knn_top1_k\($0)"] ?? .nan, values["knn_top5_k\($0)"] ?? .nan)
         }.joined(separator: "; "))
         try writeAttentionMaps()
-        if let probe = values["linear_probe"] { try log.say(String(format: "linear probe on frozen teacher features: %.2f%% top-1", probe)) }
+        if let probe = values["linear_probe"] {
+            try log.say(String(format: "linear probe on the frozen teacher's \(evaluation.probeReadout.description): %.2f%% top-1", probe))
+        }
         return values
     }
 
@@ -358,8 +369,8 @@ public final class DINOTrainer {
     public func baselines() throws -> [String: Double] {
         let values = evaluation.baselines(initialBackbone: model.teacher.backbone)
         log.rawPixelsAccuracy = values["baseline_raw_pixels"]
-        try log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%",
-                       values["baseline_raw_pixels"] ?? .nan, values["baseline_random_init"] ?? .nan))
+        try log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%; linear probe on raw pixels %.2f%%",
+                       values["baseline_raw_pixels"] ?? .nan, values["baseline_random_init"] ?? .nan, values["baseline_raw_pixels_linear_probe"] ?? .nan))
         return values
     }
 

@@ -76,7 +76,7 @@ public func linearProbeAccuracy(trainFeatures: Tensor, trainLabels: [Int], testF
     let logits = classifier.forward(test).output
     let correct = testLabels.enumerated().filter { row, label in
         let scores = logits.scalars[row * classCount..<(row + 1) * classCount]
-        return scores.firstIndex(of: scores.max()!)! - row * classCount == label
+        return scores.indices.max { scores[$0] < scores[$1] }.map { $0 - row * classCount } == label
     }.count
     return 100 * Double(correct) / Double(testLabels.count)
 }

@@ -103,6 +103,19 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var knnK = [10, 20, 100, 200]
     /// k-NN vote temperature.
     public var knnTemperature: Float = 0.07
+    /// What the linear probe reads from the teacher's backbone (DINO's `--n_last_blocks`,
+    /// `--avgpool_patchtokens`); `nil` for DINO's choice, see `probeReadout`. Optional, as the two below,
+    /// so that checkpoints written before it existed still load.
+    public var linearProbeReadout: FeatureReadout?
+    /// Whether k-NN reads the linear probe's features (`true`) or the last class token alone, as DINO's
+    /// `eval_knn.py` does (`nil` or `false`).
+    public var knnOnProbeFeatures: Bool?
+
+    /// The linear probe's readout: the one given, else DINO's for small ViTs, the class tokens of the last
+    /// 4 blocks (all of them in a shallower backbone).
+    public var probeReadout: FeatureReadout {
+        linearProbeReadout ?? FeatureReadout(lastBlocks: min(FeatureReadout.linearProbe.lastBlocks, max(1, backbone.depth)), averagePooledPatches: false)
+    }
 
     /// The reference's defaults.
     public init() {}
@@ -206,6 +219,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             throw ConfigurationError("the loss is over \(loss.outputDimension) outputs, the head gives K = \(head.outputDimension)")
         }
         try backbone.validate()
+        try linearProbeReadout?.validate(depth: backbone.depth)
         try head.validate()
         try loss.validate(epochs: epochs)
         var augmentation = AugmentationConfiguration(globalCropSize: globalCropSize, localCropSize: localCropSize,
