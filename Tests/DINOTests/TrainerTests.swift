@@ -132,6 +132,29 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
         #expect(epochLines.count == 1 && epochLines[0].contains("knn_top1") && epochLines[0].contains("validation_loss"))
     }
 
+    @Test func aResumedLogKeepsTheEarlierRecordsForItsCharts() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("dino-log-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try TrainingLog(folder: folder, quiet: true)
+        try first.baselines(["baseline_raw_pixels": 85.5])
+        try first.epoch(["epoch": 1, "knn_top1": 60, "elapsed_seconds": 120])
+        // A kill in the middle of a line: the resumed log skips it.
+        let handle = try FileHandle(forWritingTo: folder.appendingPathComponent("metrics.jsonl"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"type\":\"epo".utf8))
+        try handle.close()
+        let resumed = try TrainingLog(folder: folder, quiet: true)
+        #expect(resumed.epochs.count == 1 && resumed.epochs.first?["knn_top1"] == 60, "expected the first epoch's record, got \(resumed.epochs)")
+        #expect(resumed.rawPixelsAccuracy == 85.5, "expected the raw pixels' 85.5, got \(String(describing: resumed.rawPixelsAccuracy))")
+        // The next record starts a line of its own, so that a third log reads both epochs.
+        try resumed.epoch(["epoch": 2, "knn_top1": 62, "elapsed_seconds": 240])
+        let third = try TrainingLog(folder: folder, quiet: true)
+        #expect(third.epochs.map { $0["epoch"] ?? 0 } == [1, 2], "expected epochs 1 and 2, got \(third.epochs)")
+        // Negative control: a new folder starts empty.
+        let fresh = try TrainingLog(folder: folder.appendingPathComponent("other"), quiet: true)
+        #expect(fresh.epochs.isEmpty && fresh.rawPixelsAccuracy == nil, "expected nothing in a new folder, got \(fresh.epochs)")
+    }
+
     @Test func theLastLayerIsFrozenDuringTheFirstEpoch() throws {
         let trainer = try tinyTrainer()
         let before = trainer.model.student.head.lastLayer

@@ -368,7 +368,7 @@ public final class DINOTrainer {
     /// teacher at its random initialisation.
     public func baselines() throws -> [String: Double] {
         let values = evaluation.baselines(initialBackbone: model.teacher.backbone)
-        log.rawPixelsAccuracy = values["baseline_raw_pixels"]
+        try log.baselines(values)
         try log.say(String(format: "baselines, k-NN top-1 (k = 20): raw normalised pixels %.2f%%, randomly initialised ViT %.2f%%; linear probe on raw pixels %.2f%%",
                        values["baseline_raw_pixels"] ?? .nan, values["baseline_random_init"] ?? .nan, values["baseline_raw_pixels_linear_probe"] ?? .nan))
         return values

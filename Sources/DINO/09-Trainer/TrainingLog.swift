@@ -8,7 +8,8 @@ public final class TrainingLog: @unchecked Sendable {
     public let folder: URL
     private let interactive: Bool
     private var steps: [[String: Double]] = []
-    private var epochs: [[String: Double]] = []
+    /// The epoch records so far, a resumed run's earlier ones included.
+    public private(set) var epochs: [[String: Double]] = []
     private var lastPlainLine = Date.distantPast
     private let metrics: FileHandle?
     private let quiet: Bool
@@ -16,7 +17,7 @@ public final class TrainingLog: @unchecked Sendable {
     public var rawPixelsAccuracy: Double?
 
     /// A log writing into `folder` (created if needed); `metrics.jsonl` is appended to, so a resumed run
-    /// continues it. With `quiet`, nothing is printed; without `writesFiles` (every data-parallel rank
+    /// continues it, and read, so that its charts continue too. With `quiet`, nothing is printed; without `writesFiles` (every data-parallel rank
     /// but the first), nothing is written either.
     public init(folder: URL, quiet: Bool = false, writesFiles: Bool = true) throws {
         self.folder = folder
@@ -26,12 +27,31 @@ public final class TrainingLog: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
+        let earlier = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
         let handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()
+        // A kill in the middle of a line left it unfinished: the next record starts a line of its own.
+        if !earlier.isEmpty && !earlier.hasSuffix("\n") { try handle.write(contentsOf: Data("\n".utf8)) }
         metrics = handle
+        readEarlierRecords(earlier)
     }
 
     deinit { try? metrics?.close() }
+
+    /// The records a resumed run wrote before, so that its charts show the whole run. A line that does
+    /// not parse (the last one, cut by a kill) is skipped.
+    private func readEarlierRecords(_ text: String) {
+        for line in text.split(separator: "\n") {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            let values = object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
+            switch object["type"] as? String {
+            case "step": steps.append(values)
+            case "epoch": epochs.append(values)
+            case "baselines": rawPixelsAccuracy = values["baseline_raw_pixels"]
+            default: continue
+            }
+        }
+    }
 
     /// A line for the reader (clears the progress bar first); throws when standard output cannot be
     /// written (a closed pipe, a full device).
@@ -63,6 +83,13 @@ public final class TrainingLog: @unchecked Sendable {
         epochs.append(values)
         try write(["type": "epoch"], values)
         try writeCharts()
+    }
+
+    /// The baselines measured at the start of a run: a JSON line, and the raw pixels' k-NN as the line
+    /// the k-NN chart draws.
+    public func baselines(_ values: [String: Double]) throws {
+        rawPixelsAccuracy = values["baseline_raw_pixels"]
+        try write(["type": "baselines"], values)
     }
 
     /// `h:mm:ss` or `m:ss`.
