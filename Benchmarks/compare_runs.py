@@ -21,7 +21,9 @@ def epochs(folder):
         try:
             record = json.loads(line)
         except json.JSONDecodeError:
-            sys.exit(f"error: {path}, line {number}, is not JSON")
+            # A run killed while writing leaves its last line cut; the resumed run starts a new line.
+            print(f"warning: {path}, line {number}, is not JSON; skipped", file=sys.stderr)
+            continue
         if record.get("type") == "epoch":
             records[int(record["epoch"])] = record  # a resumed run logs an epoch again: the last one counts
     return records

@@ -45,6 +45,7 @@ public struct FeatureReadout: Codable, Equatable, Sendable {
 }
 
 extension VisionTransformer {
+    // snippet.readout
     /// The features `(B, readout.width(D))` of images `(B, C, H, W)` as `readout` reads them, with no
     /// DropPath and nothing kept for a backward pass. `features(images, readout: .classToken)` equals
     /// `features(images)`.
@@ -57,10 +58,14 @@ extension VisionTransformer {
                 tokens = block(tokens)
                 if index >= blocks.count - readout.lastBlocks { parts.append(norm(Self.classTokens(tokens))) }
             }
-            if readout.averagePooledPatches { parts.append(Self.meanOfPatchTokens(norm(tokens.reshaped([-1, configuration.dimension])).reshaped(tokens.shape))) }
+            if readout.averagePooledPatches {
+                let normalized = norm(tokens.reshaped([-1, configuration.dimension])).reshaped(tokens.shape)  // (B, 1 + N, D)
+                parts.append(Self.meanOfPatchTokens(normalized))
+            }
             return Tensor.sideBySide(parts)
         }
     }
+    // snippet.end
 
     /// The mean over the patch tokens (rows 1 … N) of every sequence: `(B, 1 + N, D)` → `(B, D)`.
     static func meanOfPatchTokens(_ tokens: Tensor) -> Tensor {
