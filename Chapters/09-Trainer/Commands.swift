@@ -266,7 +266,7 @@ extension DINOCommand {
                                               resume: resume ? checkpoint : nil, communicator: world)
                 if !resume && world.rank == 0 { _ = try c.withComputeSettings { try trainer.baselines() } }
                 try trainer.fit()
-                try sayOnce("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, monitor.svg, attention.png in \(c.outputDir)")
+                try sayOnce("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, knn-time.svg, monitor.svg, attention.png in \(c.outputDir)")
             }
         }
     }

@@ -128,7 +128,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  Here a miniature model trains for three epochs on 64 synthetic images: far too little to learn
  anything (its k-NN stays at the random initialisation's), but every part of the loop runs. The
  `quick` preset on Fashion-MNIST is where the features visibly improve. The full runs write
- `metrics.jsonl`, `loss.svg`, `knn.svg`, `monitor.svg` and `attention.png` to their output folder.
+ `metrics.jsonl`, `loss.svg`, `knn.svg`, `knn-time.svg`, `monitor.svg` and `attention.png` to their output folder.
  */
 func theLoopAndWhatItMeasures(_ out: Notebook) throws {
     let trainer = try miniatureTrainer(epochs: 3, folder: "loop")

@@ -120,7 +120,7 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
     @Test func trainingWritesItsFilesAndTheTeacherLoadsByName() throws {
         let trainer = try tinyTrainer { $0.epochs = 1 }
         try trainer.fit()
-        for file in ["checkpoint.safetensors", "teacher_backbone.safetensors", "metrics.jsonl", "loss.svg", "knn.svg", "monitor.svg", "attention.png"] {
+        for file in ["checkpoint.safetensors", "teacher_backbone.safetensors", "metrics.jsonl", "loss.svg", "knn.svg", "knn-time.svg", "monitor.svg", "attention.png"] {
             #expect(FileManager.default.fileExists(atPath: trainer.log.folder.appendingPathComponent(file).path), "\(file)")
         }
         var backbone = trainer.model.teacher.backbone

@@ -118,13 +118,15 @@ public final class TrainingLog: @unchecked Sendable {
         let charts = Self.charts(steps: self.steps, epochs: epochs, rawPixelsAccuracy: rawPixelsAccuracy)
         try writeAtomically(Data(charts.loss.svg().utf8), to: folder.appendingPathComponent("loss.svg"))
         try writeAtomically(Data(charts.knn.svg().utf8), to: folder.appendingPathComponent("knn.svg"))
+        try writeAtomically(Data(charts.knnOverTime.svg().utf8), to: folder.appendingPathComponent("knn-time.svg"))
         try writeAtomically(Data(charts.monitor.svg().utf8), to: folder.appendingPathComponent("monitor.svg"))
     }
 
-    /// The three charts of a run: the loss per iteration with the validation loss per epoch, the k-NN
-    /// accuracy per epoch beside the raw pixels' (when measured), and the collapse monitor (Eq. 5).
+    /// The charts of a run: the loss per iteration with the validation loss per epoch, the k-NN accuracy
+    /// beside the raw pixels' (when measured) per epoch and against wall-clock minutes, and the collapse
+    /// monitor (Eq. 5).
     public static func charts(steps: [[String: Double]], epochs: [[String: Double]], rawPixelsAccuracy: Double? = nil)
-        -> (loss: Chart, knn: Chart, monitor: Chart) {
+        -> (loss: Chart, knn: Chart, knnOverTime: Chart, monitor: Chart) {
         func line(_ records: [[String: Double]], _ x: String, _ y: String) -> [(x: Double, y: Double)] {
             records.compactMap { record in record[y].map { (record[x] ?? 0, $0) } }
         }
@@ -132,17 +134,21 @@ public final class TrainingLog: @unchecked Sendable {
             .init("training loss", line(steps, "iteration", "loss")),
             .init("validation loss (test split)", line(epochs, "iteration", "validation_loss")),
         ])
-        let accuracy = line(epochs, "epoch", "knn_top1")
-        var knnSeries = [Chart.Series("k-NN top-1 of the teacher", accuracy)]
-        if let rawPixelsAccuracy, let first = accuracy.first?.x, let last = accuracy.last?.x {
-            knnSeries.append(.init("raw pixels", [(first, rawPixelsAccuracy), (max(last, first + 1), rawPixelsAccuracy)], dashed: true))
+        func accuracyChart(_ accuracy: [(x: Double, y: Double)], xLabel: String) -> Chart {
+            var series = [Chart.Series("k-NN top-1 of the teacher", accuracy)]
+            if let rawPixelsAccuracy, let first = accuracy.first?.x, let last = accuracy.last?.x {
+                series.append(.init("raw pixels", [(first, rawPixelsAccuracy), (max(last, first + 1), rawPixelsAccuracy)], dashed: true))
+            }
+            return Chart(title: "k-NN top-1 accuracy", xLabel: xLabel, yLabel: "top-1 (%)", series: series)
         }
-        let knn = Chart(title: "k-NN top-1 accuracy", xLabel: "epoch", yLabel: "top-1 (%)", series: knnSeries)
+        let knn = accuracyChart(line(epochs, "epoch", "knn_top1"), xLabel: "epoch")
+        let timed = epochs.filter { $0["elapsed_seconds"] != nil }
+        let knnOverTime = accuracyChart(line(timed, "elapsed_seconds", "knn_top1").map { ($0.x / 60, $0.y) }, xLabel: "wall-clock minutes")
         let monitor = Chart(title: "Collapse monitor (Eq. 5)", xLabel: "iteration", yLabel: "nats", series: [
             .init("h(P_t)", line(steps, "iteration", "teacher_entropy")),
             .init("KL(P_t‖P_s)", line(steps, "iteration", "kl")),
             .init("h(mean P_t)", line(steps, "iteration", "mean_teacher_entropy")),
         ])
-        return (loss, knn, monitor)
+        return (loss, knn, knnOverTime, monitor)
     }
 }
