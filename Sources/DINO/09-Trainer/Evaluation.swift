@@ -124,8 +124,10 @@ public struct Evaluation: Sendable {
     /// k-NN on the columns `knnColumns` of the features (`knn_top1_k20`, `knn_top5_k20`, …, and
     /// `knn_top1`) and, with `linearProbe`, the linear probe on all of them (`linear_probe`).
     public func scores(bankFeatures: Tensor, queryFeatures: Tensor, knnColumns: Range<Int>, linearProbe: Bool) -> [String: Double] {
-        let results = inFP32 { KNNClassifier.evaluate(bank: bankFeatures.columns(knnColumns), bankLabels: bank.labels, queries: queryFeatures.columns(knnColumns),
-                                             queryLabels: test.labels, classCount: classCount, ks: ks, temperature: temperature) }
+        let results = inFP32 {
+            KNNClassifier.evaluate(bank: bankFeatures.columns(knnColumns), bankLabels: bank.labels, queries: queryFeatures.columns(knnColumns),
+                                   queryLabels: test.labels, classCount: classCount, ks: ks, temperature: temperature)
+        }
         var values = [String: Double]()
         for (k, accuracy) in results {
             values["knn_top1_k\(k)"] = accuracy.top1
