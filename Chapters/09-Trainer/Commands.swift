@@ -91,6 +91,11 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Area range of the global crops, e.g. 0.4,1.") var globalCropsScale: String?
     @Option(help: "Number of local crops.") var localCropsNumber: Int?
     @Option(help: "Area range of the local crops, e.g. 0.05,0.4.") var localCropsScale: String?
+    @Option(help: "Gaussian-blur probabilities of global crop 1, global crop 2 and each local crop (default 1,0.1,0.5).")
+    var gaussianBlur: String?
+    @Option(help: "Probability of solarising global crop 2 (default 0.2).") var solarizationProb: Double?
+    @Option(help: "Colour-jitter strength: 1 (the default) is the paper's brightness and contrast 0.4; 0 turns it off.")
+    var colorJitterStrength: Double?
     @Option(help: "Seed of every random choice.") var seed: UInt64?
     @Option(help: "Cores to compute on (1 or 2 here).") var threads: Int?
     @Option(help: "fast (OpenBLAS, the worker pool, AVX2 kernels) or reference (the book's plain code, far slower).")
@@ -114,11 +119,12 @@ struct TrainingOptions: ParsableArguments {
     /// The preset (or DINO's defaults) with every given option applied.
     func configuration() throws -> TrainingConfiguration {
         var c = try preset.map(TrainingConfiguration.preset) ?? TrainingConfiguration()
-        func scale(_ text: String, _ name: String) throws -> [Double] {
+        func numbers(_ text: String, _ name: String, count: Int) throws -> [Double] {
             let values = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == 2 else { throw ValidationError("--\(name) takes two numbers separated by a comma, got '\(text)'") }
+            guard values.count == count else { throw ValidationError("--\(name) takes \(count) numbers separated by commas, got '\(text)'") }
             return values
         }
+        func scale(_ text: String, _ name: String) throws -> [Double] { try numbers(text, name, count: 2) }
         if let v = dataset { c.dataset = v }
         if let v = dataPath { c.dataPath = v }
         if let v = trainSubset { c.trainSubset = v }
@@ -150,6 +156,9 @@ struct TrainingOptions: ParsableArguments {
         if let v = globalCropsScale { c.globalCropsScale = try scale(v, "global-crops-scale") }
         if let v = localCropsNumber { c.localCropsNumber = v }
         if let v = localCropsScale { c.localCropsScale = try scale(v, "local-crops-scale") }
+        if let v = gaussianBlur { c.blurProbabilities = try numbers(v, "gaussian-blur", count: 3) }
+        if let v = solarizationProb { c.solarizationProbability = v }
+        if let v = colorJitterStrength { c.colorJitterStrength = v }
         if let v = seed { c.seed = v }
         if let v = threads { c.threads = v }
         if let v = path { c.path = v }

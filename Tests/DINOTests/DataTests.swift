@@ -231,6 +231,38 @@ func expectMessage(_ fragments: [String], sourceLocation: SourceLocation = #_sou
         #expect((20...70).contains(solarised[1]))
     }
 
+    @Test func blurSolarisationAndJitterEachFollowTheirOption() {
+        // Whole-image global crops (scale 1) of a checkerboard, with every photometric change off, are the
+        // image or its mirror; turning one change back on alters the crops it is meant to alter.
+        let pixels: [Float] = (0..<256).map { index in (index / 16 + index % 16) % 2 == 0 ? 0.2 : 0.8 }
+        let image = ImageDataset(pixels: pixels, labels: [0], classNames: ["c"], channels: 1, height: 16, width: 16)
+        let mirror: [Float] = (0..<256).map { index in pixels[index / 16 * 16 + 15 - index % 16] }
+        func globalCrops(blur: [Double] = [0, 0, 0], solarization: Double = 0, jitter: Double = 0) -> [[Float]] {
+            var options = AugmentationConfiguration(globalCropSize: 16, localCropSize: 8, localCropCount: 1, mean: [0], std: [1])
+            (options.globalScale, options.blurProbabilities) = ([1, 1], blur)
+            (options.solarizationProbability, options.colorJitterStrength) = (solarization, jitter)
+            var rng = SeededGenerator(seed: 2)
+            return (0..<20).flatMap { _ in MultiCropAugmentation(options).crops(of: image.image(0), channels: 1, height: 16, width: 16, using: &rng).prefix(2) }
+        }
+        func isUnchanged(_ crop: [Float]) -> Bool {
+            [pixels, mirror].contains { original in zip(crop, original).allSatisfy { abs($0 - $1) < 1e-5 } }
+        }
+        let plain = globalCrops()
+        #expect(plain.allSatisfy(isUnchanged), "expected every crop to be the image or its mirror, got \(plain.filter { !isUnchanged($0) }.count) changed")
+        // σ is drawn from [0.1, 2): the smallest leave a checkerboard all but unchanged.
+        let unblurred = globalCrops(blur: [1, 1, 0]).filter(isUnchanged).count
+        #expect(unblurred <= 6, "expected blur to change nearly all 40 global crops, got \(unblurred) unchanged")
+        let solarised = globalCrops(solarization: 1)
+        // Solarisation inverts what is at least 128/255: the 0.8 squares turn 0.2, the 0.2 ones stay.
+        let isDark: ([Float]) -> Bool = { crop in crop.allSatisfy { abs($0 - 0.2) < 1e-5 } }
+        let secondCropsDark = stride(from: 1, to: solarised.count, by: 2).filter { isDark(solarised[$0]) }.count
+        let firstCropsUnchanged = stride(from: 0, to: solarised.count, by: 2).filter { isUnchanged(solarised[$0]) }.count
+        #expect(secondCropsDark == 20 && firstCropsUnchanged == 20,
+                "expected all 20 second global crops solarised and no first one, got \(secondCropsDark) and \(20 - firstCropsUnchanged)")
+        let jittered = globalCrops(jitter: 1).filter { !isUnchanged($0) }.count
+        #expect((20...40).contains(jittered), "expected about 80% of 40 crops jittered, got \(jittered)")
+    }
+
     @Test func loaderBatchesAreDeterministic() {
         let data = SyntheticShapes.make(count: 20, size: 16, seed: 1)
         let loader = CropLoader(dataset: data, augmentation: augmentation, batchSize: 8, seed: 4)

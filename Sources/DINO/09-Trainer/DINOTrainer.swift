@@ -64,9 +64,7 @@ public final class DINOTrainer {
         evaluation = try Evaluation(bank: bank, test: test, classCount: train.classNames.count, mean: mean, std: std,
                                 ks: configuration.knnK, temperature: configuration.knnTemperature,
                                 probeReadout: configuration.probeReadout, knnOnProbeFeatures: configuration.knnOnProbeFeatures ?? false)
-        var augmentation = AugmentationConfiguration(globalCropSize: configuration.globalCropSize, localCropSize: configuration.localCropSize,
-                                                     localCropCount: configuration.localCropsNumber, mean: mean, std: std)
-        (augmentation.globalScale, augmentation.localScale) = (configuration.globalCropsScale, configuration.localCropsScale)
+        let augmentation = configuration.augmentation(mean: mean, std: std)
         loader = CropLoader(dataset: train, augmentation: MultiCropAugmentation(augmentation), batchSize: configuration.batchSize, seed: configuration.seed,
                             rank: communicator.rank, ranks: communicator.size)
         validationLoader = CropLoader(dataset: test, augmentation: MultiCropAugmentation(augmentation),

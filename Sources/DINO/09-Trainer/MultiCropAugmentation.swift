@@ -12,6 +12,14 @@ public struct AugmentationConfiguration: Codable, Equatable, Sendable {
     public var globalScale: [Double] = [0.4, 1]
     /// Area fraction of a local crop (0.05, 0.4).
     public var localScale: [Double] = [0.05, 0.4]
+    /// Probability of a Gaussian blur on global crop 1, global crop 2 and each local crop: (1, 0.1, 0.5)
+    /// in the paper. Small images may do better with less: a 3-pixel kernel blurs a 28² image heavily.
+    public var blurProbabilities: [Double] = [1, 0.1, 0.5]
+    /// Probability of solarising global crop 2 (0.2 in the paper; never the other crops).
+    public var solarizationProbability: Double = 0.2
+    /// Scales the colour jitter's ranges: 1 is the paper's (brightness and contrast 0.4, saturation 0.2,
+    /// hue 0.1), 0 turns jitter off, 2.5 is the most that keeps brightness non-negative.
+    public var colorJitterStrength: Double = 1
     /// Per-channel mean for normalisation.
     public var mean: [Float]
     /// Per-channel standard deviation for normalisation.
@@ -38,6 +46,15 @@ public struct AugmentationConfiguration: Codable, Equatable, Sendable {
             }
         }
         guard localCropCount >= 0 else { throw ConfigurationError("local crop count must be 0 or more, got \(localCropCount)") }
+        guard blurProbabilities.count == 3, blurProbabilities.allSatisfy({ (0...1).contains($0) }) else {
+            throw ConfigurationError("gaussian-blur takes three probabilities in [0, 1] (global crop 1, global crop 2, local crops), got \(blurProbabilities)")
+        }
+        guard (0...1).contains(solarizationProbability) else {
+            throw ConfigurationError("solarization-prob must be in [0, 1], got \(solarizationProbability)")
+        }
+        guard (0...2.5).contains(colorJitterStrength) else {
+            throw ConfigurationError("color-jitter-strength must be in [0, 2.5] (1 is the paper's), got \(colorJitterStrength)")
+        }
         for (name, scale) in [("global", globalScale), ("local", localScale)] {
             guard scale.count == 2, scale[0] > 0, scale[0] <= scale[1], scale[1] <= 1 else {
                 throw ConfigurationError("\(name) crop scale \(scale) must be two numbers 0 < min ≤ max ≤ 1")
@@ -63,7 +80,8 @@ public struct MultiCropAugmentation: Sendable {
         let c = configuration
         var crops = [[Float]]()
         // Global 1: blur always. Global 2: blur p 0.1, solarise p 0.2. The asymmetry matters (trap 11).
-        for (blur, solarize) in [(1.0, 0.0), (0.1, 0.2)] as [(Float, Float)] {
+        let blur = c.blurProbabilities.map { Float($0) }
+        for (blur, solarize) in [(blur[0], 0), (blur[1], Float(c.solarizationProbability))] {
             var crop = randomResizedCrop(image, channels, height, width, scale: c.globalScale, size: c.globalCropSize, using: &rng)
             crop = flipAndColorJitter(crop, channels, c.globalCropSize, using: &rng)
             if rng.nextUniform() < blur { crop = gaussianBlur(crop, channels, c.globalCropSize, using: &rng) }
@@ -73,7 +91,7 @@ public struct MultiCropAugmentation: Sendable {
         for _ in 0..<c.localCropCount {
             var crop = randomResizedCrop(image, channels, height, width, scale: c.localScale, size: c.localCropSize, using: &rng)
             crop = flipAndColorJitter(crop, channels, c.localCropSize, using: &rng)
-            if rng.nextUniform() < 0.5 { crop = gaussianBlur(crop, channels, c.localCropSize, using: &rng) }
+            if rng.nextUniform() < blur[2] { crop = gaussianBlur(crop, channels, c.localCropSize, using: &rng) }
             crops.append(normalize(crop, channels))
         }
         return crops
@@ -100,9 +118,10 @@ public struct MultiCropAugmentation: Sendable {
     }
 
     /// Flip (p 0.5), colour jitter (p 0.8; brightness 0.4, contrast 0.4, and for RGB saturation 0.2 and
-    /// hue 0.1, in random order) and, for RGB, grayscale (p 0.2).
+    /// hue 0.1, in random order, each times `colorJitterStrength`) and, for RGB, grayscale (p 0.2).
     func flipAndColorJitter(_ crop: [Float], _ channels: Int, _ size: Int, using rng: inout some RandomNumberGenerator) -> [Float] {
         var crop = crop
+        let strength = Float(configuration.colorJitterStrength)
         if rng.nextUniform() < 0.5 {
             for c in 0..<channels { for y in 0..<size { crop[(c * size + y) * size..<(c * size + y + 1) * size].reverse() } }
         }
@@ -112,19 +131,19 @@ public struct MultiCropAugmentation: Sendable {
             for operation in order {
                 switch operation {
                 case 0:  // brightness: scale by b ∈ [0.6, 1.4]
-                    let b = rng.nextUniform(in: 0.6..<1.4)
+                    let b = rng.nextUniform(in: 1 - 0.4 * strength..<1 + 0.4 * strength)
                     crop = crop.map { min(1, max(0, $0 * b)) }
                 case 1:  // contrast: blend with the mean grey level, c ∈ [0.6, 1.4]
-                    let factor = rng.nextUniform(in: 0.6..<1.4)
+                    let factor = rng.nextUniform(in: 1 - 0.4 * strength..<1 + 0.4 * strength)
                     let grey = grayscale(crop, channels, size)
                     let mean = grey.reduce(0, +) / Float(grey.count)
                     crop = crop.map { min(1, max(0, factor * $0 + (1 - factor) * mean)) }
                 case 2:  // saturation: blend with the grey image, s ∈ [0.8, 1.2]
-                    let factor = rng.nextUniform(in: 0.8..<1.2)
+                    let factor = rng.nextUniform(in: 1 - 0.2 * strength..<1 + 0.2 * strength)
                     let grey = grayscale(crop, channels, size)
                     for i in crop.indices { crop[i] = min(1, max(0, factor * crop[i] + (1 - factor) * grey[i % (size * size)])) }
                 default:  // hue: rotate by h ∈ [−0.1, 0.1] of a turn
-                    crop = shiftHue(crop, size, by: rng.nextUniform(in: -0.1..<0.1))
+                    crop = shiftHue(crop, size, by: rng.nextUniform(in: -0.1 * strength..<0.1 * strength))
                 }
             }
         }

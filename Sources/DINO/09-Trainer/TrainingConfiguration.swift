@@ -78,6 +78,25 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
     /// Area fraction of the local crops.
     public var localCropsScale: [Double] = [0.05, 0.4]
+    /// Gaussian-blur probabilities of global crop 1, global crop 2 and each local crop; `nil` for the
+    /// paper's (1, 0.1, 0.5). Optional, as the two below, so that checkpoints written before they
+    /// existed still load.
+    public var blurProbabilities: [Double]?
+    /// Probability of solarising global crop 2; `nil` for the paper's 0.2.
+    public var solarizationProbability: Double?
+    /// Colour-jitter strength, 1 (the paper's, and `nil`) scaling brightness and contrast 0.4.
+    public var colorJitterStrength: Double?
+
+    /// The crops these options ask for, normalised with `mean` and `std` (one value per channel).
+    public func augmentation(mean: [Float], std: [Float]) -> AugmentationConfiguration {
+        var augmentation = AugmentationConfiguration(globalCropSize: globalCropSize, localCropSize: localCropSize,
+                                                     localCropCount: localCropsNumber, mean: mean, std: std)
+        (augmentation.globalScale, augmentation.localScale) = (globalCropsScale, localCropsScale)
+        if let blurProbabilities { augmentation.blurProbabilities = blurProbabilities }
+        if let solarizationProbability { augmentation.solarizationProbability = solarizationProbability }
+        if let colorJitterStrength { augmentation.colorJitterStrength = colorJitterStrength }
+        return augmentation
+    }
 
     // Run
     /// The seed of every random choice.
@@ -222,10 +241,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         try linearProbeReadout?.validate(depth: backbone.depth)
         try head.validate()
         try loss.validate(epochs: epochs)
-        var augmentation = AugmentationConfiguration(globalCropSize: globalCropSize, localCropSize: localCropSize,
-                                                     localCropCount: localCropsNumber, mean: [0], std: [1])
-        (augmentation.globalScale, augmentation.localScale) = (globalCropsScale, localCropsScale)
-        try augmentation.validate(patchSize: backbone.patchSize)
+        try augmentation(mean: [0], std: [1]).validate(patchSize: backbone.patchSize)
     }
 }
 
