@@ -6,7 +6,8 @@ the table reads their metrics.jsonl.
     swift build -c release --product ch09-trainer
     python3 Benchmarks/study/study.py run baseline
     python3 Benchmarks/study/study.py run momentum-0.99 --momentum-teacher 0.99
-    python3 Benchmarks/study/study.py table > Benchmarks/results/recipe-study.md
+    python3 Benchmarks/study/study.py table      # the Markdown table in Benchmarks/results/recipe-study.md
+    python3 Benchmarks/study/study.py curves     # each run's charts into Benchmarks/results/recipe-study/
 
 The baseline is B1's recipe (`--preset b1`: ViT-Tiny depth 6, patch 4, K = 4096, 2 global crops of
 28² and 6 local of 12², 7 680 training images, 10 epochs) in bfloat16 products where the CPU has them,
@@ -17,6 +18,7 @@ tokens of the last 4 blocks), wall time, and the last epoch's mean h(P_t) and KL
 import argparse
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -95,6 +97,17 @@ def table():
     print("\n".join(rows))
 
 
+def curves():
+    """Copies each run's k-NN-against-time and collapse-monitor charts next to the table."""
+    target = ROOT / "Benchmarks" / "results" / "recipe-study"
+    for folder in sorted(p.parent for p in RUNS.glob("*/study.json")):
+        for chart in ("knn-time.svg", "monitor.svg"):
+            if (folder / chart).exists():
+                (target / folder.name).mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(folder / chart, target / folder.name / chart)
+                print(target.relative_to(ROOT) / folder.name / chart)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -102,9 +115,12 @@ def main():
     start.add_argument("name")
     start.add_argument("changes", nargs=argparse.REMAINDER)
     commands.add_parser("table", help="the Markdown table of every run so far")
+    commands.add_parser("curves", help="copy each run's charts into Benchmarks/results/recipe-study/")
     arguments = parser.parse_args()
     if arguments.command == "run":
         run(arguments.name, arguments.changes)
+    elif arguments.command == "curves":
+        curves()
     else:
         table()
 

@@ -145,7 +145,9 @@ public struct Weaver: Sendable {
         }
     }
 
-    /// Problems with `book/figures/`: a figure announced but missing, or a file no chapter draws.
+    /// Problems with `book/figures/`: a figure announced but missing, or a file no chapter draws. Figures
+    /// of real runs, copied from a run's folder, live in `book/figures/runs/` and are not checked here
+    /// (the browser check loads every image the pages show).
     public func figureProblems() throws -> [String] {
         let announced = try announcedFigures()
         let folder = root.appendingPathComponent("book/figures")

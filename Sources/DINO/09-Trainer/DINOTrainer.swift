@@ -127,7 +127,10 @@ public final class DINOTrainer {
             try log.epoch(values)
             var summary = String(format: "epoch %d/%d done: loss %.4f, validation loss %.4f", state.epoch, c.epochs,
                                  values["loss"] ?? .nan, values["validation_loss"] ?? .nan)
-            if let knn = values["knn_top1"] { summary += String(format: ", k-NN top-1 %.2f%% (k = 20)", knn) }
+            if let knn = values["knn_top1"] {
+                summary += String(format: ", k-NN top-1 %.2f%% (k = 20", knn)
+                summary += log.rawPixelsAccuracy.map { String(format: "; raw pixels %.2f%%)", $0) } ?? ")"
+            }
             summary += ", " + TrainingLog.duration(state.seconds ?? 0) + " into the run"
             try log.say(summary)
             // A signal during the evaluation: the epoch's checkpoint is written, stop here.
