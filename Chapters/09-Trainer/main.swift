@@ -43,7 +43,9 @@ func theData(_ out: Notebook) {
  Every image becomes `V` crops: two global crops (scale 0.4–1 of the image) and several local crops
  (scale 0.05–0.4, at a smaller resolution), each randomly resized, flipped, colour-jittered and blurred,
  the second global crop sometimes solarised. The two global crops are treated differently on purpose.
- Every random choice comes from a generator derived from the seed, the epoch and the image's index,
+ The paper's probabilities and jitter strength are the defaults; `--gaussian-blur`, `--solarization-prob`
+ and `--color-jitter-strength` change them, for images such as Fashion-MNIST's, 28² and grey, where a
+ blur of three pixels already removes much of what there is to see. Every random choice comes from a generator derived from the seed, the epoch and the image's index,
  so a crop is the same whichever thread makes it, and a resumed run sees the same crops. A background
  thread prepares the next batches while the current step runs.
  */
