@@ -147,7 +147,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  | no Gaussian blur | 66.68% | 73.37% | 26.2 | 7.48 |
  | local crops of 15–40% of the image (not 5–40%) | 66.90% | 73.79% | 27.1 | 7.43 |
  | K = 1 024 (not 4 096) | 67.21% | 73.56% | 27.4 | 6.17 (of log K = 6.93) |
- | no local crops (2 crops, not 8) | 63.21% | 69.39% | about 16 alone | 7.17 |
+ | no local crops (2 crops, not 8) | 63.21% | 69.39% | about 22 (estimated: shared the machine) | 7.17 |
 
  Two lessons so far. What helps a short run is a teacher that moves: with λ = 0.996 the teacher
  averages the last few hundred students, most of them still near the random start; with 0.99 it follows
