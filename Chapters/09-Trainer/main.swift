@@ -146,8 +146,8 @@ func oneTrainingStep(_ out: Notebook) throws {
  | 4× the learning rate | 65.83% | 72.50% | 31.5 (shared with builds) | 7.56 |
  | no Gaussian blur | 66.68% | 73.37% | 26.2 | 7.48 |
  | local crops of 15–40% of the image (not 5–40%) | 66.90% | 73.79% | 27.1 | 7.43 |
- | K = 1 024 (not 4 096) | 67.21% | 73.56% | 27.4 | 6.17 (of log K = 6.93) |
- | no local crops (2 crops, not 8) | 63.21% | 69.39% | about 22 (estimated: shared the machine) | 7.17 |
+ | K = 1 024 (not 4 096) | 67.21% | 73.56% | 27.3 | 6.13 (of log K = 6.93) |
+ | no local crops (2 crops, not 8) | 63.21% | 69.39% | about 22 (estimated: shared the machine) | 7.14 |
 
  Two lessons so far. What helps a short run is a teacher that moves: with λ = 0.996 the teacher
  averages the last few hundred students, most of them still near the random start; with 0.99 it follows
