@@ -59,7 +59,7 @@ func sayOnce(_ line: String) throws {
 /// the one place they map onto the configuration's fields. Each one left out keeps the preset's (or
 /// DINO's default) value.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores) or b1 (the benchmark configuration).")
+    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores), b1 (the benchmark configuration) or fashion (the recipe study's best, 2 h on 2 cores).")
     var preset: String?
     @Option(help: "fashion-mnist, synthetic or folder (an ImageFolder root given with --data-path).") var dataset: String?
     @Option(help: "Fashion-MNIST's folder (default /usr/share/datasets/fashion-mnist) or the ImageFolder root.") var dataPath: String?
@@ -270,6 +270,7 @@ extension DINOCommand {
                 try sayOnce("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
                       + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.backbone.depth) patch \(c.backbone.patchSize), "
                       + "K = \(c.head.outputDimension), \(2 + c.localCropsNumber) crops, \(c.threads) threads"
+                      + (c.precision == .bf16 ? ", bfloat16 products" : "")
                       + (world.size > 1 ? " on each of \(world.size) ranks" : "") + " → \(c.outputDir)")
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil, communicator: world)

@@ -208,7 +208,7 @@ import Testing
             Case(name: "--channels 2", command: "\(folder("broken")) --channels 2", status: 1, message: "channels must be 1 or 3, got 2"),
             Case(name: "--saveckp-freq=-1", command: "\(synthetic) --saveckp-freq=-1", status: 1,
                  message: "saveckp-freq, checkpoint-every-iterations and eval-every must be 0 (off) or more"),
-            Case(name: "--preset fast", command: "\(trainer) train --preset fast --output-dir \(out)", status: 1, message: "unknown preset 'fast'; expected quick or b1"),
+            Case(name: "--preset fast", command: "\(trainer) train --preset fast --output-dir \(out)", status: 1, message: "unknown preset 'fast'; expected quick, b1 or fashion"),
             Case(name: "--path turbo", command: "\(synthetic) --path turbo", status: 64, message: "The value 'turbo' is invalid for '--path <path>'"),
             Case(name: "a run larger than the machine's memory", command: "\(synthetic) --batch-size 2000000", status: 1,
                  message: "this run needs at least"),

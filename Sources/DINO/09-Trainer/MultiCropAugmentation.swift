@@ -80,18 +80,18 @@ public struct MultiCropAugmentation: Sendable {
         let c = configuration
         var crops = [[Float]]()
         // Global 1: blur always. Global 2: blur p 0.1, solarise p 0.2. The asymmetry matters (trap 11).
-        let blur = c.blurProbabilities.map { Float($0) }
-        for (blur, solarize) in [(blur[0], 0), (blur[1], Float(c.solarizationProbability))] {
+        let blurProbabilities = c.blurProbabilities.map { Float($0) }
+        for (blurProbability, solarizationProbability) in [(blurProbabilities[0], 0), (blurProbabilities[1], Float(c.solarizationProbability))] {
             var crop = randomResizedCrop(image, channels, height, width, scale: c.globalScale, size: c.globalCropSize, using: &rng)
             crop = flipAndColorJitter(crop, channels, c.globalCropSize, using: &rng)
-            if rng.nextUniform() < blur { crop = gaussianBlur(crop, channels, c.globalCropSize, using: &rng) }
-            if rng.nextUniform() < solarize { crop = crop.map { $0 >= 128 / 255 ? 1 - $0 : $0 } }
+            if rng.nextUniform() < blurProbability { crop = gaussianBlur(crop, channels, c.globalCropSize, using: &rng) }
+            if rng.nextUniform() < solarizationProbability { crop = crop.map { $0 >= 128 / 255 ? 1 - $0 : $0 } }
             crops.append(normalize(crop, channels))
         }
         for _ in 0..<c.localCropCount {
             var crop = randomResizedCrop(image, channels, height, width, scale: c.localScale, size: c.localCropSize, using: &rng)
             crop = flipAndColorJitter(crop, channels, c.localCropSize, using: &rng)
-            if rng.nextUniform() < blur[2] { crop = gaussianBlur(crop, channels, c.localCropSize, using: &rng) }
+            if rng.nextUniform() < blurProbabilities[2] { crop = gaussianBlur(crop, channels, c.localCropSize, using: &rng) }
             crops.append(normalize(crop, channels))
         }
         return crops
