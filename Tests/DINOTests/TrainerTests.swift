@@ -159,6 +159,31 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
         #expect(fresh.epochs.isEmpty && fresh.rawPixelsAccuracy == nil, "expected nothing in a new folder, got \(fresh.epochs)")
     }
 
+    @Test func aRunResumedFromAnEarlierCheckpointLogsEachStepOnce() throws {
+        let folder = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let change: (inout TrainingConfiguration) -> Void = { $0.numberedCheckpointEvery = 1 }
+        try tinyTrainer(change, folder: folder).fit()  // 2 epochs of 2 steps
+        let iterations = { (kind: String) throws -> [Double] in
+            try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8).split(separator: "\n")
+                .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                .filter { $0["type"] as? String == kind }.compactMap { ($0["iteration"] as? NSNumber)?.doubleValue }
+        }
+        #expect(try iterations("step") == [1, 2, 3, 4])
+        // Back to the end of epoch 1, as after a kill during epoch 2: its steps are dropped, then logged again once.
+        let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
+        try FileManager.default.removeItem(at: checkpoint)
+        try FileManager.default.copyItem(at: folder.appendingPathComponent("checkpoint0001.safetensors"), to: checkpoint)
+        let resumed = try tinyTrainer(change, folder: folder, resume: true)
+        #expect(try iterations("step") == [1, 2] && iterations("epoch") == [2], "expected epoch 1's records only")
+        #expect(resumed.log.epochs.count == 1)
+        try resumed.fit()
+        #expect(try iterations("step") == [1, 2, 3, 4] && iterations("epoch") == [2, 4])
+        // Negative control: a log opened without a resume point keeps every record.
+        _ = try TrainingLog(folder: folder, quiet: true)
+        #expect(try iterations("step") == [1, 2, 3, 4])
+    }
+
     @Test func theLastLayerIsFrozenDuringTheFirstEpoch() throws {
         let trainer = try tinyTrainer()
         let before = trainer.model.student.head.lastLayer

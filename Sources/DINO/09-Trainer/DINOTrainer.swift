@@ -87,7 +87,7 @@ public final class DINOTrainer {
         }
         // Only now, with everything checked, does the run touch its folder.
         log = try TrainingLog(folder: URL(fileURLWithPath: configuration.outputDir), quiet: quiet || communicator.rank != 0,
-                              writesFiles: communicator.rank == 0)
+                              writesFiles: communicator.rank == 0, resumedAtIteration: resume == nil ? nil : state.iteration)
         // A run killed while writing leaves its temporary file behind (`writeAtomically`'s `.NAME.tmp-PID`);
         // the finished files are intact, and no other process writes here (the command holds the folder's lock).
         for name in (try? FileManager.default.contentsOfDirectory(atPath: log.folder.path)) ?? [] where communicator.rank == 0 && name.hasPrefix(".") && name.contains(".tmp-") {

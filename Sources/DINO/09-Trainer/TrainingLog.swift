@@ -17,9 +17,11 @@ public final class TrainingLog: @unchecked Sendable {
     public var rawPixelsAccuracy: Double?
 
     /// A log writing into `folder` (created if needed); `metrics.jsonl` is appended to, so a resumed run
-    /// continues it, and read, so that its charts continue too. With `quiet`, nothing is printed; without `writesFiles` (every data-parallel rank
-    /// but the first), nothing is written either.
-    public init(folder: URL, quiet: Bool = false, writesFiles: Bool = true) throws {
+    /// continues it, and read, so that its charts continue too. A run resumed from the checkpoint of
+    /// `resumedAtIteration` repeats the steps after it: their earlier records are dropped from the file
+    /// (rewritten atomically), so that each step is logged once. With `quiet`, nothing is printed;
+    /// without `writesFiles` (every data-parallel rank but the first), nothing is written either.
+    public init(folder: URL, quiet: Bool = false, writesFiles: Bool = true, resumedAtIteration: Int? = nil) throws {
         self.folder = folder
         self.quiet = quiet
         interactive = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["CI"] == nil
@@ -27,7 +29,14 @@ public final class TrainingLog: @unchecked Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent("metrics.jsonl")
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        let earlier = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        var earlier = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        if let resumedAtIteration {
+            let kept = Self.records(in: earlier, through: resumedAtIteration)
+            if kept != earlier {
+                try writeAtomically(Data(kept.utf8), to: url)
+                earlier = kept
+            }
+        }
         let handle = try FileHandle(forWritingTo: url)
         try handle.seekToEnd()
         // A kill in the middle of a line left it unfinished: the next record starts a line of its own.
@@ -37,6 +46,16 @@ public final class TrainingLog: @unchecked Sendable {
     }
 
     deinit { try? metrics?.close() }
+
+    /// The lines of `text` that a run resumed at `iteration` keeps: those of no iteration (the baselines)
+    /// and those of iterations up to it; a line cut by a kill is dropped too.
+    static func records(in text: String, through iteration: Int) -> String {
+        text.split(separator: "\n").filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return false }
+            guard let logged = (object["iteration"] as? NSNumber)?.doubleValue else { return true }
+            return logged <= Double(iteration)
+        }.map { $0 + "\n" }.joined()
+    }
 
     /// The records a resumed run wrote before, so that its charts show the whole run. A line that does
     /// not parse (the last one, cut by a kill) is skipped.
