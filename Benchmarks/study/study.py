@@ -8,6 +8,7 @@ the table reads their metrics.jsonl.
     python3 Benchmarks/study/study.py run momentum-0.99 --momentum-teacher 0.99
     python3 Benchmarks/study/study.py table      # the Markdown table in Benchmarks/results/recipe-study.md
     python3 Benchmarks/study/study.py curves     # each run's charts into Benchmarks/results/recipe-study/
+    python3 Benchmarks/study/study.py curve runs/fashion   # the fashion preset's run, epoch by epoch
 
 The baseline is B1's recipe (`--preset b1`: ViT-Tiny depth 6, patch 4, K = 4096, 2 global crops of
 28² and 6 local of 12², 7 680 training images, 10 epochs) in bfloat16 products where the CPU has them,
@@ -108,6 +109,27 @@ def curves():
                 print(target.relative_to(ROOT) / folder.name / chart)
 
 
+def curve(folder):
+    """A run's k-NN against steps and wall time, epoch by epoch, beside the raw pixels: the table of a
+    preset's run (`runs/fashion`)."""
+    folder = Path(folder)
+    if not (folder / "metrics.jsonl").exists():
+        sys.exit(f"error: {folder / 'metrics.jsonl'} does not exist; expected the output folder of a run")
+    epochs, baselines = records(folder)
+    if not epochs:
+        sys.exit(f"error: {folder / 'metrics.jsonl'} holds no finished epoch yet")
+    print(f"Raw normalised pixels: k-NN {baselines.get('baseline_raw_pixels', float('nan')):.2f}%, "
+          f"linear probe {baselines.get('baseline_raw_pixels_linear_probe', float('nan')):.2f}%; "
+          f"random initialisation: k-NN {baselines.get('baseline_random_init', float('nan')):.2f}%.\n")
+    print("| epoch | steps | minutes | k-NN top-1 (%) | linear probe (%) | h(P_t) | KL |")
+    print("|---|---|---|---|---|---|---|")
+    for e in epochs:
+        probe = f"{e['linear_probe']:.2f}" if "linear_probe" in e else "—"
+        knn = f"{e['knn_top1']:.2f}" if "knn_top1" in e else "—"
+        print(f"| {int(e['epoch'])} | {int(e['iteration'])} | {e['elapsed_seconds'] / 60:.1f} | {knn} | {probe} "
+              f"| {e['teacher_entropy']:.3f} | {e['kl']:.3f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -116,9 +138,13 @@ def main():
     start.add_argument("changes", nargs=argparse.REMAINDER)
     commands.add_parser("table", help="the Markdown table of every run so far")
     commands.add_parser("curves", help="copy each run's charts into Benchmarks/results/recipe-study/")
+    one = commands.add_parser("curve", help="one run's k-NN against steps and minutes, epoch by epoch")
+    one.add_argument("folder", help="the run's output folder, e.g. runs/fashion")
     arguments = parser.parse_args()
     if arguments.command == "run":
         run(arguments.name, arguments.changes)
+    elif arguments.command == "curve":
+        curve(arguments.folder)
     elif arguments.command == "curves":
         curves()
     else:
