@@ -88,11 +88,17 @@ public struct Chart: Sendable {
             }
         }
         if !legend.isEmpty {
-            let boxWidth = 36 + 7 * Double(legend.map(\.count).max() ?? 0)
-            let boxLeft = width - right - boxWidth - 8
-            svg += "<rect x=\"\(f(boxLeft))\" y=\"\(f(top + 8))\" width=\"\(f(boxWidth))\" height=\"\(f(8 + 18 * Double(legend.count)))\" fill=\"white\" stroke=\"#999999\"/>\n"
+            let (boxWidth, boxHeight) = (36 + 7 * Double(legend.map(\.count).max() ?? 0), 8 + 18 * Double(legend.count))
+            // The legend goes in the plot's corner that hides the least of the lines, top right on a tie.
+            let corners = [(width - right - boxWidth - 8, top + 8), (width - right - boxWidth - 8, height - bottom - boxHeight - 8),
+                           (left + 8, top + 8), (left + 8, height - bottom - boxHeight - 8)]
+            let drawn = series.map { $0.points.map { (px($0.x), py($0.y)) } }
+            let (boxLeft, boxTop) = corners.min { a, b in
+                Self.hidden(drawn, by: (a.0, a.1, boxWidth, boxHeight)) < Self.hidden(drawn, by: (b.0, b.1, boxWidth, boxHeight))
+            } ?? corners[0]
+            svg += "<rect x=\"\(f(boxLeft))\" y=\"\(f(boxTop))\" width=\"\(f(boxWidth))\" height=\"\(f(boxHeight))\" fill=\"white\" stroke=\"#999999\"/>\n"
             for (index, name) in legend.enumerated() {
-                let y = top + 22 + 18 * Double(index)
+                let y = boxTop + 14 + 18 * Double(index)
                 let colour = Self.palette[index % Self.palette.count]
                 let dash = series[index].dashed ? " stroke-dasharray=\"6 4\"" : ""
                 svg += "<line x1=\"\(f(boxLeft + 6))\" y1=\"\(f(y - 4))\" x2=\"\(f(boxLeft + 26))\" y2=\"\(f(y - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"\(dash)/>\n"
@@ -100,6 +106,24 @@ public struct Chart: Sendable {
             }
         }
         return svg + "</svg>\n"
+    }
+
+    /// How much of the drawn lines (in SVG coordinates) a box hides: the number of points, sampled
+    /// every few pixels along each line, that fall inside it.
+    static func hidden(_ lines: [[(Double, Double)]], by box: (x: Double, y: Double, width: Double, height: Double)) -> Int {
+        func inside(_ p: (Double, Double)) -> Bool { (box.x...box.x + box.width).contains(p.0) && (box.y...box.y + box.height).contains(p.1) }
+        var count = 0
+        for line in lines {
+            if let only = line.first, line.count == 1, inside(only) { count += 1 }
+            for (a, b) in zip(line, line.dropFirst()) {
+                let samples = max(1, Int(min(hypot(b.0 - a.0, b.1 - a.1), 2000) / 4))
+                for step in 0...samples {
+                    let t = Double(step) / Double(samples)
+                    if inside((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))) { count += 1 }
+                }
+            }
+        }
+        return count
     }
 }
 

@@ -46,6 +46,27 @@ import Testing
         #expect(!partial.contains("nan") && !partial.contains("inf"))
     }
 
+    @Test func theLegendAvoidsTheLines() throws {
+        // The legend box's corner, read back from the SVG: (x, y) of its rectangle.
+        func legendCorner(_ svg: String) -> (x: Double, y: Double)? {
+            guard let box = svg.split(separator: "\n").first(where: { $0.contains("stroke=\"#999999\"") }) else { return nil }
+            func value(_ name: String) -> Double? {
+                box.components(separatedBy: " \(name)=\"").dropFirst().first.flatMap { Double($0.prefix { $0 != "\"" }) }
+            }
+            return value("x").flatMap { x in value("y").map { (x, $0) } }
+        }
+        // A k-NN curve climbing to the top right, beside a flat baseline near the top: only the bottom-right corner is free.
+        let rising = Chart(title: "k-NN", xLabel: "minutes", yLabel: "%", series: [
+            .init("teacher", [(0, 60), (50, 70), (100, 76)]), .init("raw pixels", [(0, 85.7), (100, 85.7)], dashed: true),
+        ]).svg()
+        let corner = try #require(legendCorner(rising))
+        #expect(corner.x > 320 && corner.y > 180, "bottom right, clear of both lines: \(corner)")
+        // Negative control: lines along the bottom leave the legend in its usual top-right corner.
+        let falling = Chart(title: "loss", xLabel: "step", yLabel: "loss", series: [.init("loss", [(0, 9), (1, 1), (100, 0.5)])]).svg()
+        let usual = try #require(legendCorner(falling))
+        #expect(usual.x > 320 && usual.y < 180, "top right: \(usual)")
+    }
+
     @Test func imageGridsColourEachPixel() {
         let grid = ImageGrid(title: "t", rows: [[.init([0, 1, 0.5, 2], width: 2, height: 2, palette: .grey)]], cellSize: 20)
         let svg = grid.svg()
