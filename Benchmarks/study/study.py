@@ -14,7 +14,8 @@ The baseline is B1's recipe (`--preset b1`: ViT-Tiny depth 6, patch 4, K = 4096,
 28² and 6 local of 12², 7 680 training images, 10 epochs) in bfloat16 products where the CPU has them,
 evaluated every 5 epochs on the full 60 000 / 10 000 split. A row's options are given after its name
 and override the baseline's. Each row: k-NN top-1 (k = 20, last class token), the linear probe (class
-tokens of the last 4 blocks), wall time, and the last epoch's mean h(P_t) and KL(P_t ‖ P_s).
+tokens of the last 4 blocks), the k-NN of the same model untrained (what the architecture alone gives),
+wall time, and the last epoch's mean h(P_t) and KL(P_t ‖ P_s).
 """
 import argparse
 import json
@@ -72,6 +73,11 @@ def records(folder):
     return [epochs[e] for e in sorted(epochs)], baselines
 
 
+def percent(value):
+    """A table cell: the value with two decimals, or a dash where the run did not record it."""
+    return "—" if value is None else f"{value:.2f}"
+
+
 def table():
     folders = sorted(p.parent for p in RUNS.glob("*/study.json"))
     if not folders:
@@ -87,14 +93,16 @@ def table():
         knn = [e for e in epochs if "knn_top1" in e]
         curve = ", ".join(f"{int(e['epoch'])}: {e['knn_top1']:.1f}" for e in knn)
         rows.append(f"| {study['name']} | `{shlex.join(study['changes']) or '(baseline)'}` | {int(last['epoch'])} "
-                    f"| {last.get('knn_top1', float('nan')):.2f} | {last.get('linear_probe', float('nan')):.2f} "
+                    f"| {last.get('knn_top1', float('nan')):.2f} | {percent(baselines.get('baseline_random_init'))} "
+                    f"| {last.get('linear_probe', float('nan')):.2f} "
                     f"| {last.get('elapsed_seconds', float('nan')) / 60:.1f} | {last['teacher_entropy']:.3f} | {last['kl']:.3f} | {curve} |")
     print(f"Baseline: `ch09-trainer train {shlex.join(baseline())}`; each row changes what its options say.\n")
     if pixels:
         print(f"Raw normalised pixels on the same split: k-NN {pixels.get('baseline_raw_pixels', float('nan')):.2f}%, "
               f"linear probe {pixels.get('baseline_raw_pixels_linear_probe', float('nan')):.2f}%.\n")
-    print("| run | options | epochs | k-NN top-1 (%) | linear probe (%) | wall time (min) | h(P_t) | KL | k-NN by epoch |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    # The untrained model's k-NN beside the trained one's: what the training added, not the architecture.
+    print("| run | options | epochs | k-NN top-1 (%) | k-NN at random init (%) | linear probe (%) | wall time (min) | h(P_t) | KL | k-NN by epoch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 
@@ -120,7 +128,7 @@ def curve(folder):
         sys.exit(f"error: {folder / 'metrics.jsonl'} holds no finished epoch yet")
     print(f"Raw normalised pixels: k-NN {baselines.get('baseline_raw_pixels', float('nan')):.2f}%, "
           f"linear probe {baselines.get('baseline_raw_pixels_linear_probe', float('nan')):.2f}%; "
-          f"random initialisation: k-NN {baselines.get('baseline_random_init', float('nan')):.2f}%.\n")
+          f"random initialisation: k-NN {percent(baselines.get('baseline_random_init'))}%.\n")
     print("| epoch | steps | minutes | k-NN top-1 (%) | linear probe (%) | h(P_t) | KL |")
     print("|---|---|---|---|---|---|---|")
     for e in epochs:
