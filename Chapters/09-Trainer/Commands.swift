@@ -59,7 +59,7 @@ func sayOnce(_ line: String) throws {
 /// the one place they map onto the configuration's fields. Each one left out keeps the preset's (or
 /// DINO's default) value.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores), b1 (the benchmark configuration) or fashion (the recipe study's best, 2 h on 2 cores).")
+    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores), b1 (the benchmark configuration) or fashion (the recipe study's best, 1 h 30 min on 2 cores).")
     var preset: String?
     @Option(help: "fashion-mnist, synthetic or folder (an ImageFolder root given with --data-path).") var dataset: String?
     @Option(help: "Fashion-MNIST's folder (default /usr/share/datasets/fashion-mnist) or the ImageFolder root.") var dataPath: String?

@@ -144,7 +144,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     static let defaultBackbone = ViTConfiguration(imageSize: 224, patchSize: 16, channels: 1, dimension: 192, depth: 12, heads: 3)
 
     /// The three presets: `quick` (the README's main job), `b1` (the benchmark configuration) and
-    /// `fashion` (the recipe study's best recipe, sized to 2 hours on 2 cores).
+    /// `fashion` (the recipe study's best recipe, within 2 hours on 2 cores).
     public static func preset(_ name: String) throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
         // All three train on Fashion-MNIST at 28×28 with the B1 model (ViT 192-d, depth 6, patch 4, head to 4096),
@@ -169,6 +169,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             // 7-pixel patches (a 4×4 grid: better features at a third of the cost), local crops of 14² to
             // fit them, batch 32 (twice the steps for the same time), a faster teacher (λ from 0.99),
             // K = 1024, and no Gaussian blur, which teaches 28² images nothing and costs 8% of an epoch.
+            // 12 epochs of 1 875 steps took 1 h 31 min on 2 cores in bfloat16 products, evaluations included
+            // (83.2% k-NN, 85.2% linear probe); where the CPU lacks them it runs in float32, slower.
             (c.backbone.patchSize, c.localCropSize, c.batchSize) = (7, 14, 32)
             (c.epochs, c.teacherMomentum, c.head.outputDimension, c.blurProbabilities) = (12, 0.99, 1024, [0, 0, 0])
             c.precision = MatrixPrecision.bf16IsAvailable ? .bf16 : nil
