@@ -116,7 +116,9 @@ public struct Chart: Sendable {
         for line in lines {
             if let only = line.first, line.count == 1, inside(only) { count += 1 }
             for (a, b) in zip(line, line.dropFirst()) {
-                let samples = max(1, Int(min(hypot(b.0 - a.0, b.1 - a.1), 2000) / 4))
+                // Coordinates of values near Double's limits may overflow: such a segment is sampled at its ends only.
+                let length = hypot(b.0 - a.0, b.1 - a.1)
+                let samples = length.isFinite ? max(1, Int(min(length, 2000) / 4)) : 1
                 for step in 0...samples {
                     let t = Double(step) / Double(samples)
                     if inside((a.0 + t * (b.0 - a.0), a.1 + t * (b.1 - a.1))) { count += 1 }

@@ -65,6 +65,9 @@ import Testing
         let falling = Chart(title: "loss", xLabel: "step", yLabel: "loss", series: [.init("loss", [(0, 9), (1, 1), (100, 0.5)])]).svg()
         let usual = try #require(legendCorner(falling))
         #expect(usual.x > 320 && usual.y < 180, "top right: \(usual)")
+        // Values near Double's limits overflow the drawing's coordinates: the legend is still placed, no trap.
+        let extreme = Chart(title: "t", xLabel: "x", yLabel: "y", series: [.init("s", [(0, 1e308), (1, 1e308), (2, -1e308)])]).svg()
+        #expect(legendCorner(extreme) != nil)
     }
 
     @Test func imageGridsColourEachPixel() {
