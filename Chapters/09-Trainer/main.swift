@@ -188,8 +188,10 @@ func oneTrainingStep(_ out: Notebook) throws {
  | teacher temperature 0.07, warmed up over epoch 1 (not 0.04) | 71.84% | 77.11% | 11.4 | 8.18 (near uniform) |
  | learning-rate warm-up of 3 epochs (not 1) | 72.63% | 78.00% | 11.4 | 7.52 |
  | five times the images for the same steps (38 400, 2 epochs; warm-up and freeze then last half the run) | 71.96% | 76.76% | 10.7 | 6.70 |
+
  On this model two seeds differ by 1.7 points of k-NN but only 0.1 of probe, so these rows are read by
- the probe. Three changes move it beyond that spread. Colour jitter is the augmentation that matters:
+ the probe; one pair of seeds is a rough measure of spread, so only a change of half a point or more
+ counts. Three changes reach that (a fourth, five times the images, is explained below). Colour jitter is the augmentation that matters:
  without it two crops of one garment share their grey levels, the student matches them by those, and
  the teacher sharpens (h(P_t) 6.4) on a signal that says nothing about the garment; the probe loses a
  point. The paper's warmer teacher (τ_t 0.07) does the opposite: within 1 200 steps centring flattens
