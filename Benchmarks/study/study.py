@@ -14,9 +14,10 @@ The baseline is B1's recipe (`--preset b1`: ViT-Tiny depth 6, patch 4, K = 4096,
 28² and 6 local of 12², 7 680 training images, 10 epochs) in bfloat16 products where the CPU has them,
 evaluated every 5 epochs on the full 60 000 / 10 000 split. A row's options are given after its name
 and override the baseline's; the rows named p7-… start from a second baseline, B1 with
-`--patch-size 7 --local-crop-size 14`, and give those two options too. Each row: k-NN top-1 (k = 20, last class token), the linear probe (class
-tokens of the last 4 blocks), the k-NN of the same model untrained (what the architecture alone gives),
-wall time, and the last epoch's mean h(P_t) and KL(P_t ‖ P_s).
+`--patch-size 7 --local-crop-size 14`, and give those two options too. Each row: k-NN top-1 (k = 20,
+last class token), the linear probe (class tokens of the last 4 blocks), the k-NN of the same model
+untrained (what the architecture alone gives), wall time, and the last epoch's mean h(P_t) and
+KL(P_t ‖ P_s).
 """
 import argparse
 import json
