@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 // DINO in Swift: a literate, CPU-trainable DINO (Caron et al. 2021).
 // Layout and reasons: README.md and book/README.md.
 import Foundation
@@ -23,73 +23,98 @@ let chapters: [(folder: String, module: String, product: String)] = [
     ("10-DataParallel", "Ch10DataParallel", "ch10-data-parallel"),
 ]
 
+/// swift-argument-parser, for the command lines.
+let commandLine = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+/// What a chapter builds on beyond the core: chapters 00–08 need only `DINO` (and so only a BLAS);
+/// chapter 09 adds the trainer's layer and its command line; chapter 10 the processes of a run.
+func layers(of folder: String) -> [Target.Dependency] {
+    switch folder {
+    case "09-Trainer": return ["DINOTraining", "DINODistributed", commandLine]
+    case "10-DataParallel": return ["DINOTraining", "DINODistributed"]
+    default: return []
+    }
+}
+
+/// C libraries, each linked only by the layer that uses it.
+let cLibraries: [Target] = [
+    .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+    .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
+    .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+    .target(name: "JPEGDecoder", dependencies: ["CJPEG"], path: "Sources/JPEGDecoder"),
+    .target(name: "VectorKernels", path: "Sources/VectorKernels"),
+    .target(name: "CRC32CKernel", path: "Sources/CRC32CKernel"),
+]
+
+/// The library, by layer: each builds on the one before and links only what it uses.
+let libraryLayers: [Target] = [
+    // What every layer uses: errors, atomic writes, safetensors, checksums.
+    .target(name: "DINOSupport", dependencies: ["CRC32CKernel"], path: "Sources/DINOSupport"),
+    // Chapters 00–08: the reference path the book quotes and the fast path; only a BLAS below it.
+    .target(name: "DINO", dependencies: ["DINOSupport", "COpenBLAS", "CMalloc", "VectorKernels"], path: "Sources/DINO"),
+    // Chapter 10: the processes of a run and their all-reduce; the only target that links Open MPI.
+    .target(name: "DINODistributed", dependencies: ["DINO", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
+            path: "Sources/DINODistributed"),
+    // Chapter 09: data, image codecs, augmentation, evaluation, persistence, run control, the trainer.
+    .target(name: "DINOTraining", dependencies: ["DINO", "DINODistributed", "Figures", "CZlib", "CPNG", "JPEGDecoder"],
+            path: "Sources/DINOTraining"),
+    .target(name: "Figures", path: "Sources/Figures"),
+    .target(name: "Notebook", path: "Sources/Notebook"),
+]
+
+/// The book's weaver, the benchmarks and the exercises.
+let tools: [Target] = [
+    .target(name: "WeaveKit", dependencies: [.product(name: "Ink", package: "Ink")], path: "Tools/WeaveKit"),
+    .executableTarget(name: "weave", dependencies: ["WeaveKit", commandLine], path: "Tools/weave"),
+    .executableTarget(name: "KernelBenchmark", dependencies: ["DINO", "COpenBLAS", "VectorKernels", commandLine],
+                      path: "Benchmarks/KernelBenchmark"),
+    .executableTarget(name: "StepBenchmark", dependencies: ["DINO", "DINOTraining", commandLine], path: "Benchmarks/StepBenchmark"),
+    .target(name: "Exercises", dependencies: ["DINO", "DINOTraining", "DINODistributed"], path: "Exercises/\(exerciseSide)"),
+]
+
+let allLayers: [Target.Dependency] = ["DINO", "DINOTraining", "DINODistributed"]
+
+let tests: [Target] = [
+    .target(name: "DINOTestSupport", dependencies: ["DINO", "DINOTraining"], path: "Sources/DINOTestSupport"),
+    .testTarget(name: "DINOTests", dependencies: allLayers + ["DINOTestSupport", "Figures", "CRC32CKernel"], path: "Tests/DINOTests"),
+    .testTarget(name: "ChapterTests", dependencies: allLayers + ["Figures", "Notebook"] + chapters.map { .target(name: $0.module) },
+                path: "Tests/ChapterTests"),
+    .testTarget(name: "BookTests", dependencies: ["WeaveKit"], path: "Tests/BookTests"),
+    .testTarget(name: "ExerciseTests", dependencies: allLayers + ["Exercises", "DINOTestSupport"], path: "Exercises/Tests"),
+]
+
+let chapterTargets: [Target] = chapters.map {
+    .executableTarget(
+        name: $0.module,
+        dependencies: ["DINO", "Figures", "Notebook"] + layers(of: $0.folder),
+        path: "Chapters/\($0.folder)",
+        exclude: ["expected.txt"] + ($0.folder == "01-PatchEmbedding" ? ["ankle-boot.pgm"] : [])
+    )
+}
+
 let package = Package(
     name: "DINO",
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "DINO", targets: ["DINO"]),
+        .library(name: "DINOTraining", targets: ["DINOTraining"]),
         .executable(name: "weave", targets: ["weave"]),
         .executable(name: "kernel-benchmark", targets: ["KernelBenchmark"]),
         .executable(name: "step-benchmark", targets: ["StepBenchmark"]),
     ] + chapters.map { .executable(name: $0.product, targets: [$0.module]) },
+    traits: [
+        .trait(name: "MPI", description: """
+            Data-parallel training across processes with Open MPI (chapter 10). Turn it off with \
+            --disable-default-traits where Open MPI is not installed: everything else builds, and trains on one process.
+            """),
+        .default(enabledTraits: ["MPI"]),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
-    targets: [
-        .systemLibrary(
-            name: "COpenBLAS",
-            path: "Sources/COpenBLAS",
-            pkgConfig: "openblas",
-            providers: [.apt(["libopenblas-dev"])]
-        ),
-        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
-        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
-        .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
-        .target(name: "JPEGDecoder", dependencies: ["CJPEG"], path: "Sources/JPEGDecoder"),
-        .target(name: "VectorKernels", path: "Sources/VectorKernels"),
-        .target(name: "Figures", path: "Sources/Figures"),
-        .target(name: "DINO", dependencies: ["Figures", "COpenBLAS", "CMalloc", "CMPI", "CZlib", "CPNG", "JPEGDecoder", "VectorKernels"], path: "Sources/DINO"),
-        .target(name: "Notebook", path: "Sources/Notebook"),
-        .target(name: "DINOTestSupport", dependencies: ["DINO"], path: "Sources/DINOTestSupport"),
-        .target(name: "WeaveKit", dependencies: [.product(name: "Ink", package: "Ink")], path: "Tools/WeaveKit"),
-        .executableTarget(
-            name: "weave",
-            dependencies: ["WeaveKit", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Tools/weave"
-        ),
-        .executableTarget(
-            name: "KernelBenchmark",
-            dependencies: ["DINO", "COpenBLAS", "VectorKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Benchmarks/KernelBenchmark"
-        ),
-        .executableTarget(
-            name: "StepBenchmark",
-            dependencies: ["DINO", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Benchmarks/StepBenchmark"
-        ),
-        .target(name: "Exercises", dependencies: ["DINO"], path: "Exercises/\(exerciseSide)"),
-        .testTarget(name: "DINOTests", dependencies: ["DINO", "DINOTestSupport", "Figures"], path: "Tests/DINOTests"),
-        .testTarget(
-            name: "ChapterTests",
-            dependencies: ["DINO", "Figures", "Notebook"] + chapters.map { .target(name: $0.module) },
-            path: "Tests/ChapterTests"
-        ),
-        .testTarget(name: "BookTests", dependencies: ["WeaveKit"], path: "Tests/BookTests"),
-        .testTarget(
-            name: "ExerciseTests",
-            dependencies: ["Exercises", "DINO", "DINOTestSupport"],
-            path: "Exercises/Tests"
-        ),
-    ] + chapters.map {
-        .executableTarget(
-            name: $0.module,
-            dependencies: ["DINO", "Figures", "Notebook"]
-                + ($0.folder == "09-Trainer" ? [.product(name: "ArgumentParser", package: "swift-argument-parser")] : []),
-            path: "Chapters/\($0.folder)",
-            exclude: ["expected.txt"] + ($0.folder == "01-PatchEmbedding" ? ["ankle-boot.pgm"] : [])
-        )
-    }
+    targets: cLibraries + libraryLayers + tools + tests + chapterTargets
 )

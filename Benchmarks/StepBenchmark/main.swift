@@ -1,5 +1,6 @@
 import ArgumentParser
 import DINO
+import DINOTraining
 import Foundation
 
 /// `swift run -c release step-benchmark`: the B1 training step, measured as the PyTorch reference's

@@ -1,5 +1,7 @@
 import ArgumentParser
 import DINO
+import DINOTraining
+import DINODistributed
 import Foundation
 
 /// `ch09-trainer`: train DINO (the default), extract features, or read the chapter.
@@ -27,6 +29,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
     let world = Communicator.world
     do {
         try StandardOutput.checkOpen()
+        // Built without Open MPI, each of mpirun's processes would train alone into the same folder.
+        if let reason = Communicator.unavailabilityUnderMPIRun { throw ConfigurationError(reason) }
         try body()
         world.finish()
     } catch let error as CleanExit { throw error } catch let error as ExitCode { throw error } catch let interrupted as TrainingInterrupted {

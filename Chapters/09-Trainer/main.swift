@@ -15,6 +15,7 @@
 // weave: time 60 min (35 reading and running, 25 for the exercises), plus 7 min for the quick training run
 // weave: run swift run ch09-trainer walkthrough
 import DINO
+import DINOTraining
 import Figures
 import Foundation
 import Notebook

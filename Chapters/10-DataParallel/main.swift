@@ -19,6 +19,8 @@
  */
 // weave: time 45 min (25 reading and running, 20 for the exercises)
 import DINO
+import DINOTraining
+import DINODistributed
 import Foundation
 import Notebook
 
@@ -120,8 +122,13 @@ func theCentreNeedsTheGlobalMean(_ out: Notebook) {
  (`Communicator.sum`, the one the trainer uses). Rank 0 prints what it received:
  */
 func twoRanksForReal(_ out: Notebook) throws {
-    let program = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        .appendingPathComponent("ch10-data-parallel")
+    guard Communicator.isAvailable else {
+        out.print("this build has no Open MPI (built with --disable-default-traits): install it and build with the default traits")
+        return
+    }
+    // The running program's folder holds this chapter's executable (the test runner's too).
+    let running = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? ".")
+    let program = running.resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("ch10-data-parallel")
     let launcher = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
     guard let launcher, FileManager.default.isExecutableFile(atPath: program.path) else {
         out.print("mpirun or \(program.path) is missing: Tools/install-deps.sh installs Open MPI; swift build builds the chapter")
@@ -177,7 +184,7 @@ func whatItCosts(_ out: Notebook) throws {
     (vitSmall.architecture, vitSmall.backbone.channels) = ("vit_small", 3)
     let models = [("B1 (ViT 192-d, depth 6, K 4096)", b1), ("ViT-S/16, K 65 536", vitSmall)]
     for (name, configuration) in models {
-        let bytes = CommunicationCost.bytesPerStep(configuration)
+        let bytes = CommunicationCost.bytesPerStep(backbone: configuration.backbone, head: configuration.head)
         out.print("\(name): \(String(format: "%.1f", Double(bytes) / 1e6)) MB per step")
         for (link, bitsPerSecond) in [("10 Gb/s", 10e9), ("100 Gb/s", 100e9)] {
             let times = [2, 4, 16, 64].map { machines in
@@ -240,7 +247,10 @@ func chapter() -> Chapter {
 }
 
 // Started by `mpirun` (section 4), this program is one rank of the demonstration; otherwise the chapter.
-if Communicator.launchedByMPI {
+if let reason = Communicator.unavailabilityUnderMPIRun {
+    try? FileHandle.standardError.write(contentsOf: Data("error: \(reason)\n".utf8))
+    exit(1)
+} else if Communicator.launchedByMPI {
     do { try rankOfTheDemonstration() } catch { Communicator.world.abortAll(status: 1) }
 } else {
     chapter().main()

@@ -1,4 +1,5 @@
 import DINO
+import DINODistributed
 import DINOTestSupport
 import Exercises
 import Foundation

@@ -1,6 +1,7 @@
 @testable import DINO
+@testable import DINOTraining
 import DINOTestSupport
-import VectorKernels
+import CRC32CKernel
 import Foundation
 import Testing
 

@@ -78,4 +78,46 @@ import Testing
         #expect(try Self.violations(in: "try FileHandle.standardOutput.write(contentsOf: data)", path: "a").isEmpty)
         #expect(try Self.violations(in: "// try! is forbidden", path: "a").isEmpty)
     }
+    /// Speed code: pointers, threads, locks, SIMD lanes, C kernels and the fast path's own machinery.
+    static let speedCode = [
+        #"Unsafe"#, #"SIMD\d"#, #"\bDispatch"#, #"concurrentPerform"#, #"\bThread\b"#, #"Mutex"#, #"Atomic"#, #"pthread"#,
+        #"@unchecked"#, #"import (COpenBLAS|VectorKernels|CMalloc|Synchronization)"#, #"\bcblas_"#, #"\bdino_"#,
+        #"\bParallel\."#, #"WorkerPool"#, #"SendablePointer"#,
+    ]
+
+    /// The lines of `text` (comments aside) that hold speed code, as `path:line: pattern`.
+    static func speedCodeLines(in text: String, path: String) throws -> [String] {
+        var found = [String]()
+        for (number, line) in text.components(separatedBy: "\n").enumerated() {
+            let code = line.components(separatedBy: "//").first ?? line
+            for pattern in speedCode where try Regex(pattern).firstMatch(in: code) != nil {
+                found.append("\(path):\(number + 1): \(pattern)")
+            }
+        }
+        return found
+    }
+
+    /// Chapters 00–08's folders hold the reference path only, whether or not the book quotes a line:
+    /// what makes it fast lives in `Sources/DINO/Fast/` and the C targets.
+    @Test func chapterFoldersHoldNoSpeedCode() throws {
+        let library = Self.root.appendingPathComponent("Sources/DINO")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: library.path)
+            .filter { $0.range(of: #"^0[0-8]-"#, options: .regularExpression) != nil }.sorted()
+        #expect(folders.count == 9, "expected the folders of chapters 00–08, found \(folders)")
+        var found = [String](), files = 0
+        for folder in folders {
+            for name in try FileManager.default.contentsOfDirectory(atPath: library.appendingPathComponent(folder).path) where name.hasSuffix(".swift") {
+                files += 1
+                let url = library.appendingPathComponent(folder).appendingPathComponent(name)
+                found += try Self.speedCodeLines(in: String(contentsOf: url, encoding: .utf8), path: "\(folder)/\(name)")
+            }
+        }
+        #expect(files > 30)
+        #expect(found.isEmpty, "speed code belongs in Sources/DINO/Fast/:\n\(found.joined(separator: "\n"))")
+        // Negative controls: the fast path's files are caught, a comment naming the rule is not.
+        let fast = try String(contentsOf: library.appendingPathComponent("Fast/Parallel.swift"), encoding: .utf8)
+        #expect(try !Self.speedCodeLines(in: fast, path: "Fast/Parallel.swift").isEmpty)
+        #expect(try Self.speedCodeLines(in: "x.withUnsafeBufferPointer { $0 }", path: "a").count == 1)
+        #expect(try Self.speedCodeLines(in: "let y = 1  // no Unsafe here", path: "a").isEmpty)
+    }
 }

@@ -1,4 +1,5 @@
 @testable import DINO
+@testable import DINOTraining
 import DINOTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,6 @@
 import DINO
+import DINOTraining
+import DINODistributed
 import Foundation
 import Testing
 
@@ -9,7 +11,8 @@ let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.de
 /// rank half of every batch of 16) against 1 process on the same batches give the same losses, weights
 /// and centre within rounding (the ranks' products have other shapes, and their sums another order).
 /// DropPath is off: each rank draws its own masks, as each GPU of the reference does.
-@Suite(.enabled(if: mpirun != nil, "mpirun is not installed (Tools/install-deps.sh installs openmpi-bin)"))
+@Suite(.enabled(if: Communicator.isAvailable, "built without the MPI trait (--disable-default-traits)"),
+       .enabled(if: mpirun != nil, "mpirun is not installed (Tools/install-deps.sh installs openmpi-bin)"))
 struct DataParallelTests {
     static func train(_ folder: URL, ranks: Int, epochs: Int = 1, extra: String = "") throws -> CommandLineTests.Outcome {
         let options = "--dataset synthetic --train-subset 48 --eval-test-subset 8 --depth 1 --patch-size 7 --out-dim 32 "

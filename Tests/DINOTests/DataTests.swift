@@ -1,5 +1,6 @@
 import CZlib
 import DINO
+import DINOTraining
 import DINOTestSupport
 import Foundation
 import Testing

@@ -1,4 +1,5 @@
 import DINO
+import DINOTraining
 import DINOTestSupport
 import Foundation
 import Testing

@@ -72,7 +72,7 @@ public struct VisionTransformer: Equatable, Sendable, Parameterized {
 
     /// `body`'s features `(B, featureWidth)` of images `(B, C, H, W)`, computed chunk by chunk of about
     /// `featureTokenBudget` tokens and stacked.
-    func inChunks(_ images: Tensor, featureWidth: Int, _ body: (Tensor) -> Tensor) -> Tensor {
+    package func inChunks(_ images: Tensor, featureWidth: Int, _ body: (Tensor) -> Tensor) -> Tensor {
         checkShapes(images.rank == 4, "features: images must be (B, C, H, W), got \(images.shape)")
         let tokensPerImage = (images.shape[2] / configuration.patchSize) * (images.shape[3] / configuration.patchSize) + 1
         let chunk = max(1, Self.featureTokenBudget / tokensPerImage)

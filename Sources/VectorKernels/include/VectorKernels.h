@@ -12,7 +12,6 @@
 #include <stddef.h>
 
 #include "BFloat16GEMM.h"
-#include "CRC32C.h"
 
 /// A hint inside a spin-wait loop (x86 `pause`, ARM `yield`): the core waits without flooding the
 /// memory system with loads. Any CPU; used by the Swift worker pool.

@@ -1,0 +1,273 @@
+import DINO
+
+/// Every option of a DINO run, with the defaults of the paper (§3.1, Appendix) and its `main_dino.py`.
+/// The model's parts are nested as the library builds them: the `backbone`, the `head` on it and the
+/// `loss` over the head's outputs; each value is stored once (the head's input width is the backbone's,
+/// the loss's `K` is the head's, its crop count `2 + localCropsNumber`). The names are the library's;
+/// the command line maps the reference's (`--momentum-teacher`, `--out-dim`, …) onto them in one place.
+/// Saved with every checkpoint.
+public struct TrainingConfiguration: Codable, Equatable, Sendable {
+    // Data
+    /// `fashion-mnist`, `synthetic` or `folder`.
+    public var dataset = "fashion-mnist"
+    /// The dataset's folder (Fashion-MNIST's IDX files, or an ImageFolder root).
+    public var dataPath: String?
+    /// Train on the first N training images only (the B1 reference uses 7680).
+    public var trainSubset: Int?
+    /// Evaluate k-NN against the first N training images only (all by default).
+    public var evalTrainSubset: Int?
+    /// Evaluate k-NN on the first N test images only (all by default).
+    public var evalTestSubset: Int?
+
+    // Model
+    /// The backbone's name in the reference (`vit_tiny`, `vit_small`, `vit_base`): setting it sets the
+    /// backbone's width and head count.
+    public var architecture = "vit_tiny" {
+        didSet {
+            guard let shape = ViTConfiguration.architectures[architecture] else { return }  // `validate` names it
+            (backbone.dimension, backbone.heads) = (shape.dimension, shape.heads)
+        }
+    }
+    /// The student's and the teacher's ViT: its `imageSize` is the global crop's side, its `channels`
+    /// the images' (1 for Fashion-MNIST and synthetic data).
+    public var backbone = Self.defaultBackbone {
+        didSet { head.inputDimension = backbone.dimension }
+    }
+    /// The DINO head on the backbone; its `inputDimension` follows `backbone.dimension`.
+    public var head = HeadConfiguration(inputDimension: Self.defaultBackbone.dimension) {
+        didSet { loss.outputDimension = head.outputDimension }
+    }
+    /// The loss over the head's `K` outputs (Eq. 1–3), with the centre's momentum and the temperatures;
+    /// its `outputDimension` follows `head.outputDimension`.
+    public var loss = LossConfiguration.paper
+
+    // Optimisation
+    /// Training epochs.
+    public var epochs = 100
+    /// Images per step: the global batch, shared equally by the ranks of a data-parallel run (chapter 10).
+    public var batchSize = 64
+    /// Base learning rate at batch 256 (scaled by batch/256).
+    public var learningRate = 0.0005
+    /// The cosine schedule's final learning rate.
+    public var finalLearningRate = 1e-6
+    /// Epochs of linear learning-rate warm-up.
+    public var warmupEpochs = 10
+    /// Weight decay at the start of the cosine schedule.
+    public var weightDecay = 0.04
+    /// Weight decay at the end.
+    public var finalWeightDecay = 0.4
+    /// Per-parameter gradient norm limit (0: no clipping).
+    public var gradientClip: Float = 3.0
+    /// Epochs during which the head's last layer is not updated.
+    public var freezeLastLayer = 1
+    /// The teacher momentum λ at the start (cosine to 1).
+    public var teacherMomentum = 0.996
+
+    // Crops
+    /// Side of the global crops (the image size for Fashion-MNIST): the backbone's `imageSize`.
+    public var globalCropSize: Int {
+        get { backbone.imageSize }
+        set { backbone.imageSize = newValue }
+    }
+    /// Side of the local crops.
+    public var localCropSize = 96
+    /// Area fraction of the global crops.
+    public var globalCropsScale: [Double] = [0.4, 1]
+    /// Number of local crops: the loss's crops beyond the global ones.
+    public var localCropsNumber: Int {
+        get { loss.cropCount - loss.globalCropCount }
+        set { loss.cropCount = loss.globalCropCount + newValue }
+    }
+    /// Area fraction of the local crops.
+    public var localCropsScale: [Double] = [0.05, 0.4]
+    /// Gaussian-blur probabilities of global crop 1, global crop 2 and each local crop; `nil` for the
+    /// paper's (1, 0.1, 0.5). Optional, as the two below, so that checkpoints written before they
+    /// existed still load.
+    public var blurProbabilities: [Double]?
+    /// Probability of solarising global crop 2; `nil` for the paper's 0.2.
+    public var solarizationProbability: Double?
+    /// Colour-jitter strength, 1 (the paper's, and `nil`) scaling brightness and contrast 0.4.
+    public var colorJitterStrength: Double?
+
+    /// The crops these options ask for, normalised with `mean` and `std` (one value per channel).
+    public func augmentation(mean: [Float], std: [Float]) -> AugmentationConfiguration {
+        var augmentation = AugmentationConfiguration(globalCropSize: globalCropSize, localCropSize: localCropSize,
+                                                     localCropCount: localCropsNumber, mean: mean, std: std)
+        (augmentation.globalScale, augmentation.localScale) = (globalCropsScale, localCropsScale)
+        if let blurProbabilities { augmentation.blurProbabilities = blurProbabilities }
+        if let solarizationProbability { augmentation.solarizationProbability = solarizationProbability }
+        if let colorJitterStrength { augmentation.colorJitterStrength = colorJitterStrength }
+        return augmentation
+    }
+
+    // Run
+    /// The seed of every random choice.
+    public var seed: UInt64 = 0
+    /// Cores to compute on.
+    public var threads = 2
+    /// The implementation that computes: `nil` or `.fast` for the fast path, `.reference` for the plain
+    /// code the book quotes (slower by two orders of magnitude; for checking). Optional so that checkpoints
+    /// written before it existed still load.
+    public var path: ComputePath?
+    /// The large matrix products' precision on the fast path: `nil` or `.fp32`, or `.bf16` (bfloat16
+    /// operands, float32 sums; needs AVX512_BF16). Optional so that checkpoints written before it existed still load.
+    public var precision: MatrixPrecision?
+    /// Where checkpoints, metrics, charts and attention maps go.
+    public var outputDir = "runs/dino"
+    /// Keep a numbered copy of the checkpoint every N epochs (0: only the latest).
+    public var numberedCheckpointEvery = 0
+    /// Also checkpoint every N iterations within an epoch (0: at epoch ends only).
+    public var checkpointEveryIterations = 0
+    /// Evaluate k-NN every N epochs (0: only at the end).
+    public var evalEvery = 1
+    /// Neighbour counts for k-NN (k = 20 is the headline figure).
+    public var knnK = [10, 20, 100, 200]
+    /// k-NN vote temperature.
+    public var knnTemperature: Float = 0.07
+    /// What the linear probe reads from the teacher's backbone (DINO's `--n_last_blocks`,
+    /// `--avgpool_patchtokens`); `nil` for DINO's choice, see `probeReadout`. Optional, as the two below,
+    /// so that checkpoints written before it existed still load.
+    public var linearProbeReadout: FeatureReadout?
+    /// Whether k-NN reads the linear probe's features (`true`) or the last class token alone, as DINO's
+    /// `eval_knn.py` does (`nil` or `false`).
+    public var knnOnProbeFeatures: Bool?
+
+    /// The linear probe's readout: the one given, else DINO's for small ViTs, the class tokens of the last
+    /// 4 blocks (all of them in a shallower backbone).
+    public var probeReadout: FeatureReadout {
+        linearProbeReadout ?? FeatureReadout(lastBlocks: min(FeatureReadout.linearProbe.lastBlocks, max(1, backbone.depth)), averagePooledPatches: false)
+    }
+
+    /// The reference's defaults.
+    public init() {}
+
+    /// The reference's `vit_tiny` with 16-pixel patches on 224² images, here on one channel as
+    /// Fashion-MNIST (the default dataset) has.
+    static let defaultBackbone = ViTConfiguration(imageSize: 224, patchSize: 16, channels: 1, dimension: 192, depth: 12, heads: 3)
+
+    /// The three presets: `quick` (the README's main job), `b1` (the benchmark configuration) and
+    /// `fashion` (the recipe study's best recipe, within 2 hours on 2 cores).
+    public static func preset(_ name: String) throws -> TrainingConfiguration {
+        var c = TrainingConfiguration()
+        // All three train on Fashion-MNIST at 28×28 with the B1 model (ViT 192-d, depth 6, patch 4, head to 4096),
+        // `fashion` with larger patches.
+        c.dataset = "fashion-mnist"
+        (c.backbone.patchSize, c.backbone.depth, c.head.outputDimension) = (4, 6, 4096)
+        (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 12, 6)
+        (c.batchSize, c.warmupEpochs, c.seed) = (64, 1, 0)
+        switch name {
+        case "b1":
+            (c.trainSubset, c.epochs) = (7680, 10)
+        case "quick":
+            // Sized to finish within 10 minutes on 2 cores with its evaluation; a smaller k-NN bank keeps
+            // evaluation short. 448 steps are few for DINO: a higher learning rate and a teacher that
+            // follows the student faster (λ from 0.99, not 0.996) get the features past the random-init
+            // baseline in that budget, which DINO's defaults do not (measured: 54.4% against 56.0%).
+            (c.trainSubset, c.epochs, c.backbone.depth, c.learningRate, c.teacherMomentum) = (4096, 7, 4, 0.001, 0.99)
+            (c.evalTrainSubset, c.evalTestSubset, c.evalEvery, c.knnK) = (10_000, 2_000, 0, [20])
+            c.outputDir = "runs/quick"
+        case "fashion":
+            // The recipe study's findings (Benchmarks/results/recipe-study.md) on the whole training set:
+            // 7-pixel patches (a 4×4 grid: better features at a third of the cost), local crops of 14² to
+            // fit them, batch 32 (twice the steps for the same time), a faster teacher (λ from 0.99),
+            // K = 1024, and no Gaussian blur, which teaches 28² images nothing and costs 8% of an epoch.
+            // 12 epochs of 1 875 steps took 1 h 31 min on 2 cores in bfloat16 products, evaluations included
+            // (83.2% k-NN, 85.2% linear probe); where the CPU lacks them it runs in float32, slower.
+            (c.backbone.patchSize, c.localCropSize, c.batchSize) = (7, 14, 32)
+            (c.epochs, c.teacherMomentum, c.head.outputDimension, c.blurProbabilities) = (12, 0.99, 1024, [0, 0, 0])
+            c.precision = MatrixPrecision.bf16IsAvailable ? .bf16 : nil
+            c.outputDir = "runs/fashion"
+        default:
+            throw ConfigurationError("unknown preset '\(name)'; expected quick, b1 or fashion")
+        }
+        if name == "b1" { c.outputDir = "runs/b1" }
+        return c
+    }
+
+    /// The longest run accepted: far beyond DINO's 800 epochs, and small enough that no count of
+    /// iterations overflows.
+    public static let maximumEpochs = 100_000
+
+    /// The most images a dataset, subset or batch may have: 2³¹ − 1, far beyond any CPU run, and small
+    /// enough that no size computed from it overflows.
+    public static let maximumImages = Int(Int32.max)
+
+    /// Throws a message naming the first option, or combination, that cannot work. The messages use the
+    /// command line's names, since that is where a user sets them.
+    public func validate() throws {
+        guard ["fashion-mnist", "synthetic", "folder"].contains(dataset) else {
+            throw ConfigurationError("unknown dataset '\(dataset)'; expected fashion-mnist, synthetic or folder")
+        }
+        if dataset == "folder", dataPath == nil { throw ConfigurationError("--dataset folder needs --data-path ROOT (ImageFolder layout: ROOT/<class>/<images>)") }
+        guard backbone.channels == 1 || backbone.channels == 3 else { throw ConfigurationError("channels must be 1 or 3, got \(backbone.channels)") }
+        guard dataset == "folder" || backbone.channels == 1 else {
+            throw ConfigurationError("\(dataset) images have 1 channel, got --channels \(backbone.channels) (it applies to --dataset folder)")
+        }
+        guard batchSize > 0 else { throw ConfigurationError("batch size must be positive, got \(batchSize)") }
+        guard epochs > 0, epochs <= Self.maximumEpochs else {
+            throw ConfigurationError("epochs must be between 1 and \(Self.maximumEpochs), got \(epochs)")
+        }
+        guard batchSize <= Self.maximumImages else { throw ConfigurationError("batch size must be at most \(Self.maximumImages), got \(batchSize)") }
+        guard warmupEpochs >= 0, warmupEpochs <= epochs else {
+            throw ConfigurationError("learning-rate warm-up of \(warmupEpochs) epochs is longer than the run (\(epochs) epochs)")
+        }
+        guard freezeLastLayer >= 0 else { throw ConfigurationError("freeze-last-layer must be 0 or more, got \(freezeLastLayer)") }
+        guard learningRate > 0, finalLearningRate >= 0 else {
+            throw ConfigurationError("learning rates must be positive, got lr \(learningRate), min-lr \(finalLearningRate)")
+        }
+        guard weightDecay >= 0, finalWeightDecay >= 0 else { throw ConfigurationError("weight decay must be 0 or more") }
+        guard gradientClip >= 0 else { throw ConfigurationError("clip-grad must be 0 (off) or positive, got \(gradientClip)") }
+        guard (0...1).contains(teacherMomentum) else { throw ConfigurationError("momentum-teacher must be in [0, 1], got \(teacherMomentum)") }
+        guard threads >= 1 else { throw ConfigurationError("threads must be at least 1, got \(threads)") }
+        if precision == .bf16 {
+            if let reason = MatrixPrecision.bf16Unavailability { throw ConfigurationError(reason) }
+            guard path != .reference else {
+                throw ConfigurationError("--precision bf16 runs on the fast path; the reference path computes in fp32 only")
+            }
+        }
+        guard numberedCheckpointEvery >= 0, checkpointEveryIterations >= 0, evalEvery >= 0 else {
+            throw ConfigurationError("saveckp-freq, checkpoint-every-iterations and eval-every must be 0 (off) or more")
+        }
+        guard knnK.allSatisfy({ $0 > 0 }), !knnK.isEmpty else { throw ConfigurationError("k-NN k values must be positive, got \(knnK)") }
+        guard knnTemperature > 0, knnTemperature.isFinite else { throw ConfigurationError("k-NN temperature must be positive, got \(knnTemperature)") }
+        for (name, subset) in [("train-subset", trainSubset), ("eval-train-subset", evalTrainSubset), ("eval-test-subset", evalTestSubset)] {
+            if let subset, subset <= 0 || subset > Self.maximumImages {
+                throw ConfigurationError("\(name) must be between 1 and \(Self.maximumImages), got \(subset)")
+            }
+        }
+        guard (0...64).contains(localCropsNumber) else { throw ConfigurationError("local-crops-number must be between 0 and 64, got \(localCropsNumber)") }
+        guard globalCropSize >= localCropSize else {
+            throw ConfigurationError("global crops (\(globalCropSize)) must not be smaller than local crops (\(localCropSize))")
+        }
+        // The nested parts agree: they do unless a saved configuration was edited by hand.
+        guard let shape = ViTConfiguration.architectures[architecture] else {
+            throw ConfigurationError("unknown architecture '\(architecture)'; expected one of \(ViTConfiguration.architectures.keys.sorted().joined(separator: ", "))")
+        }
+        guard (backbone.dimension, backbone.heads) == (shape.dimension, shape.heads) else {
+            throw ConfigurationError("the backbone (\(backbone.dimension)-d, \(backbone.heads) heads) is not \(architecture)'s (\(shape.dimension)-d, \(shape.heads) heads)")
+        }
+        guard head.inputDimension == backbone.dimension else {
+            throw ConfigurationError("the head takes \(head.inputDimension) features, the backbone gives \(backbone.dimension)")
+        }
+        guard loss.outputDimension == head.outputDimension else {
+            throw ConfigurationError("the loss is over \(loss.outputDimension) outputs, the head gives K = \(head.outputDimension)")
+        }
+        try backbone.validate()
+        try linearProbeReadout?.validate(depth: backbone.depth)
+        try head.validate()
+        try loss.validate(epochs: epochs)
+        try augmentation(mean: [0], std: [1]).validate(patchSize: backbone.patchSize)
+    }
+}
+
+extension TrainingConfiguration {
+    /// Runs `body` on this configuration's compute path (the fast one unless `path` says otherwise),
+    /// `threads` cores and matrix-product precision (fp32 unless `precision` says otherwise).
+    public func withComputeSettings<Result>(_ body: () throws -> Result) rethrows -> Result {
+        try ComputePath.$current.withValue(path ?? .fast) {
+            try MatrixPrecision.$current.withValue(precision ?? .fp32) {
+                try Parallel.$threadCount.withValue(threads) { try body() }
+            }
+        }
+    }
+}
