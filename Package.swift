@@ -54,7 +54,12 @@ let libraryLayers: [Target] = [
     // What every layer uses: errors, atomic writes, safetensors, checksums.
     .target(name: "DINOSupport", dependencies: ["CRC32CKernel"], path: "Sources/DINOSupport"),
     // Chapters 00–08: the reference path the book quotes and the fast path; only a BLAS below it.
-    .target(name: "DINO", dependencies: ["DINOSupport", "COpenBLAS", "CMalloc", "VectorKernels"], path: "Sources/DINO"),
+    // OpenBLAS on Linux, Accelerate on a Mac (`Sources/DINO/Fast/SystemBLAS.swift` is the one file that calls either).
+    .target(name: "DINO",
+            dependencies: ["DINOSupport", "VectorKernels", .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
+                           .target(name: "CMalloc", condition: .when(platforms: [.linux]))],
+            path: "Sources/DINO",
+            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]),
     // Chapter 10: the processes of a run and their all-reduce; the only target that links Open MPI.
     .target(name: "DINODistributed", dependencies: ["DINO", .target(name: "CMPI", condition: .when(traits: ["MPI"]))],
             path: "Sources/DINODistributed"),
@@ -69,7 +74,7 @@ let libraryLayers: [Target] = [
 let tools: [Target] = [
     .target(name: "WeaveKit", dependencies: [.product(name: "Ink", package: "Ink")], path: "Tools/WeaveKit"),
     .executableTarget(name: "weave", dependencies: ["WeaveKit", commandLine], path: "Tools/weave"),
-    .executableTarget(name: "KernelBenchmark", dependencies: ["DINO", "COpenBLAS", "VectorKernels", commandLine],
+    .executableTarget(name: "KernelBenchmark", dependencies: ["DINO", "VectorKernels", commandLine],
                       path: "Benchmarks/KernelBenchmark"),
     .executableTarget(name: "StepBenchmark", dependencies: ["DINO", "DINOTraining", commandLine], path: "Benchmarks/StepBenchmark"),
     .target(name: "Exercises", dependencies: ["DINO", "DINOTraining", "DINODistributed"], path: "Exercises/\(exerciseSide)"),

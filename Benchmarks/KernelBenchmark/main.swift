@@ -1,5 +1,4 @@
 import ArgumentParser
-import COpenBLAS
 import DINO
 import Foundation
 import VectorKernels
@@ -62,7 +61,7 @@ struct KernelBenchmark: ParsableCommand {
     }
 
     /// Everything here measures the fast path, the one the trainer runs.
-    func run() throws { try ComputePath.$current.withValue(.fast) { try measure() } }
+    func run() throws { try ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .fast)) { try measure() } }
 
     func measure() throws {
         var rng = SeededGenerator(seed: 0)
@@ -76,8 +75,8 @@ struct KernelBenchmark: ParsableCommand {
                 let b = Tensor.normal(product.transposeB ? [product.n, product.k] : [product.k, product.n], using: &rng)
                 let flops = 2.0 * Double(product.m * product.n * product.k)
                 let rates = counts.map { count -> String in
-                    let seconds = Parallel.$threadCount.withValue(count) {
-                        MatrixPrecision.$current.withValue(precision) {
+                    let seconds = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) {
+                        ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: precision)) {
                             median { _ = matmul(a, b, transposeA: product.transposeA, transposeB: product.transposeB) }
                         }
                     }
@@ -118,8 +117,8 @@ struct KernelBenchmark: ParsableCommand {
                                         if small {
                                             dino_small_gemm(form.transposeA, form.transposeB, form.m, form.n, form.k, 1, a, lda, b, ldb, 0, c, ldc)
                                         } else {
-                                            cblas_sgemm(CblasRowMajor, form.transposeA ? CblasTrans : CblasNoTrans, form.transposeB ? CblasTrans : CblasNoTrans,
-                                                        Int32(form.m), Int32(form.n), Int32(form.k), 1, a, Int32(lda), b, Int32(ldb), 0, c, Int32(ldc))
+                                            SystemBLAS.sgemm(transposeA: form.transposeA, transposeB: form.transposeB, m: form.m, n: form.n, k: form.k,
+                                                             alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c, ldc: ldc)
                                         }
                                     }
                                 }
@@ -140,8 +139,8 @@ struct KernelBenchmark: ParsableCommand {
         for (images, tokens) in [(128, 50), (384, 10)] {
             let x = Tensor.normal([images, tokens, 192], using: &rng), gradient = Tensor.normal([images, tokens, 192], using: &rng)
             let times = counts.map { count -> String in
-                let forward = Parallel.$threadCount.withValue(count) { median { _ = layer.forward(x) } }
-                let both = Parallel.$threadCount.withValue(count) { median { _ = layer.backward(gradient, saved: layer.forward(x).saved) } }
+                let forward = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { median { _ = layer.forward(x) } }
+                let both = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { median { _ = layer.backward(gradient, saved: layer.forward(x).saved) } }
                 return String(format: "%6.2f + %6.2f", 1e3 * forward, 1e3 * (both - forward))
             }
             print(String(format: "  %-24@ %6@  ", "forward + backward" as NSString, "\(images)×\(tokens)×192" as NSString)
@@ -164,7 +163,7 @@ struct KernelBenchmark: ParsableCommand {
         ]
         for (name, moved, body) in kernels {
             let rates = counts.map { count -> String in
-                String(format: "%7.1f", moved / Parallel.$threadCount.withValue(count) { median(body) } / 1e9)
+                String(format: "%7.1f", moved / ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { median(body) } / 1e9)
             }
             print(String(format: "  %-24@ ", name as NSString) + rates.joined(separator: " / "))
         }

@@ -28,7 +28,7 @@ struct StepBenchmark: ParsableCommand {
     /// Everything here measures the fast path, the one the trainer runs.
     func run() throws {
         if precision == .bf16, let reason = MatrixPrecision.bf16Unavailability { throw ValidationError(reason) }
-        try ComputePath.$current.withValue(.fast) { try MatrixPrecision.$current.withValue(precision) { try measure() } }
+        try ComputeSettings.$current.withValue(ComputeSettings(path: .fast, precision: precision)) { try measure() }
     }
 
     func measure() throws {
@@ -36,22 +36,22 @@ struct StepBenchmark: ParsableCommand {
         (c.backbone.depth, c.batchSize, c.epochs, c.outputDir) = (depth, batchSize, 10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
         defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
         c.dataset = "synthetic"
-        c.precision = precision
+        c.compute.precision = precision
         let data = SyntheticShapes.make(count: batchSize * 10, size: 28, seed: 0)
         let flops = analyticFLOPsPerImage(c)
         var report: [String: Any] = ["flops_per_image": flops, "config": "B1, depth \(depth), batch \(batchSize)", "precision": precision.rawValue]
         print(String(format: "model FLOPs per image per training step (analytic, as the reference counts): %.3f G", flops / 1e9))
         for count in threads.split(separator: ",").compactMap({ Int($0) }) {
             let trainer = try DINOTrainer(configuration: c, train: data, test: data, bank: data, quiet: true)
-            let (median, phases, clean, total, peak) = try Parallel.$threadCount.withValue(count) { try pureSteps(trainer) }
+            let (median, phases, clean, total, peak) = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { try pureSteps(trainer) }
             let imagesPerSecond = Double(batchSize) / median
             let gflops = flops * imagesPerSecond / 1e9
             print(String(format: "threads %d: pure step %.3f s, %.1f img/s, %.1f GFLOPS = %.0f%% of the sgemm peak (%.1f GFLOPS, 2048³), clean steps %d/%d",
                          count, median, imagesPerSecond, gflops, 100 * gflops / peak, peak, clean, total))
             print("   phases (median s): " + phases.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", "))
             if stepOnly { continue }
-            let pipeline = try Parallel.$threadCount.withValue(count) { try pipelineSteps(trainer) }
-            let inference = Parallel.$threadCount.withValue(count) { featureExtraction(trainer) }
+            let pipeline = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { try pipelineSteps(trainer) }
+            let inference = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { featureExtraction(trainer) }
             print(String(format: "   full pipeline with augmentation: %.1f img/s (%.0f%% of the pure step); feature extraction: %.1f img/s",
                          Double(batchSize) / pipeline, 100 * median / pipeline, inference))
             report["threads_\(count)"] = ["step_s": median, "images_per_s": imagesPerSecond, "gflops": gflops, "sgemm_peak_gflops": peak,
@@ -120,8 +120,8 @@ struct StepBenchmark: ParsableCommand {
             _ = try trainer.trainStep(batch)
             return Self.seconds(ContinuousClock.now - start)
         }
-        let fast = try Parallel.$threadCount.withValue(1) { try (0..<4).map { _ in try timed() }.dropFirst().sorted()[1] }
-        let reference = try ComputePath.$current.withValue(.reference) { try timed() }
+        let fast = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { try (0..<4).map { _ in try timed() }.dropFirst().sorted()[1] }
+        let reference = try ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .reference)) { try timed() }
         return (reference, fast)
     }
 
@@ -167,8 +167,8 @@ struct StepBenchmark: ParsableCommand {
         }
         let (headHidden, bottleneck, outputs) = (Double(c.head.hiddenDimension), Double(c.head.bottleneckDimension), Double(c.head.outputDimension))
         let head = 2 * (d * headHidden + headHidden * headHidden + headHidden * bottleneck + bottleneck * outputs)
-        let (global, local) = (vit(c.globalCropSize), vit(c.localCropSize))
-        let (globals, locals) = (2.0, Double(c.localCropsNumber))
+        let (global, local) = (vit(c.globalCropSize), vit(c.augmentation.localCropSize))
+        let (globals, locals) = (2.0, Double(c.augmentation.localCropsNumber))
         let studentForward = globals * global.total + locals * local.total + (globals + locals) * head
         let studentBackward = 2 * studentForward - (globals * global.patch + locals * local.patch)
         let teacherForward = globals * (global.total + head)

@@ -90,7 +90,7 @@ func theMatrixProductAndTwoPaths(_ out: Notebook) {
     let a = Tensor.normal([64, 48], using: &rng)
     let b = Tensor.normal([48, 32], using: &rng)
     let reference = matmul(a, b)
-    let fast = ComputePath.$current.withValue(.fast) { matmul(a, b) }
+    let fast = ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .fast)) { matmul(a, b) }
     let difference = (fast - reference).scalars.map(abs).max() ?? 0
     out.print("(64, 48) · (48, 32) →", reference.shape)
     out.print("the fast path (OpenBLAS) and the reference loops agree to 1e-4:", difference < 1e-4)

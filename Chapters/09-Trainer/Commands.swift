@@ -59,129 +59,6 @@ func sayOnce(_ line: String) throws {
     if Communicator.world.rank == 0 { try say(line) }
 }
 
-/// The training options under the reference's names (`main_dino.py`'s `--out_dim` is `--out-dim`), and
-/// the one place they map onto the configuration's fields. Each one left out keeps the preset's (or
-/// DINO's default) value.
-struct TrainingOptions: ParsableArguments {
-    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores), b1 (the benchmark configuration) or fashion (the recipe study's best, 1 h 30 min on 2 cores).")
-    var preset: String?
-    @Option(help: "fashion-mnist, synthetic or folder (an ImageFolder root given with --data-path).") var dataset: String?
-    @Option(help: "Fashion-MNIST's folder (default /usr/share/datasets/fashion-mnist) or the ImageFolder root.") var dataPath: String?
-    @Option(help: "Train on the first N training images only.") var trainSubset: Int?
-    @Option(help: "k-NN bank: the first N training images (default all).") var evalTrainSubset: Int?
-    @Option(help: "k-NN queries: the first N test images (default all).") var evalTestSubset: Int?
-    @Option(help: "Channels of folder images: 1 (grey) or 3 (RGB).") var channels: Int?
-    @Option(help: "Backbone: vit_tiny (192-d, 3 heads), vit_small (384, 6) or vit_base (768, 12).") var arch: String?
-    @Option(help: "Transformer blocks.") var depth: Int?
-    @Option(help: "Patch side in pixels.") var patchSize: Int?
-    @Option(help: "K, the head's output dimension (65536 in the paper).") var outDim: Int?
-    @Option(help: "Fix the last layer's weight-norm g to 1 (true/false).") var normLastLayer: Bool?
-    @Option(help: "Teacher EMA momentum λ at the start; cosine to 1.") var momentumTeacher: Double?
-    @Option(help: "Teacher temperature τ_t after the warm-up.") var teacherTemp: Float?
-    @Option(help: "Teacher temperature at the start of the warm-up.") var warmupTeacherTemp: Float?
-    @Option(help: "Epochs of teacher-temperature warm-up.") var warmupTeacherTempEpochs: Int?
-    @Option(help: "Weight decay at the start (cosine schedule).") var weightDecay: Double?
-    @Option(help: "Weight decay at the end.") var weightDecayEnd: Double?
-    @Option(help: "Per-parameter gradient-norm limit (0: off).") var clipGrad: Float?
-    @Option(help: "Images per step: the global batch, shared by the ranks under mpirun.") var batchSize: Int?
-    @Option(help: "Training epochs.") var epochs: Int?
-    @Option(help: "Epochs during which the head's last layer is frozen.") var freezeLastLayer: Int?
-    @Option(help: "Base learning rate at batch 256 (scaled by batch/256).") var lr: Double?
-    @Option(help: "Epochs of linear learning-rate warm-up.") var warmupEpochs: Int?
-    @Option(help: "Final learning rate of the cosine schedule.") var minLr: Double?
-    @Option(help: "Stochastic-depth rate of the student's last block.") var dropPathRate: Float?
-    @Option(help: "Side of the global crops (the image size).") var globalCropSize: Int?
-    @Option(help: "Side of the local crops.") var localCropSize: Int?
-    @Option(help: "Area range of the global crops, e.g. 0.4,1.") var globalCropsScale: String?
-    @Option(help: "Number of local crops.") var localCropsNumber: Int?
-    @Option(help: "Area range of the local crops, e.g. 0.05,0.4.") var localCropsScale: String?
-    @Option(help: "Gaussian-blur probabilities of global crop 1, global crop 2 and each local crop (default 1,0.1,0.5).")
-    var gaussianBlur: String?
-    @Option(help: "Probability of solarising global crop 2 (default 0.2).") var solarizationProb: Double?
-    @Option(help: "Colour-jitter strength: 1 (the default) is the paper's brightness and contrast 0.4; 0 turns it off.")
-    var colorJitterStrength: Double?
-    @Option(help: "Seed of every random choice.") var seed: UInt64?
-    @Option(help: "Cores to compute on (1 or 2 here).") var threads: Int?
-    @Option(help: "fast (OpenBLAS, the worker pool, AVX2 kernels) or reference (the book's plain code, far slower).")
-    var path: ComputePath?
-    @Option(help: """
-        fp32 (the default) or bf16: bfloat16 operands with float32 sums in the large matrix products, as PyTorch's \
-        autocast; needs a CPU with AVX512_BF16 (Intel Cooper Lake or later, AMD Zen 4 or later).
-        """)
-    var precision: MatrixPrecision?
-    @Option(help: "Folder for checkpoints, metrics.jsonl, charts and attention.png.") var outputDir: String?
-    @Option(help: "Keep a numbered checkpoint every N epochs (0: only the latest).") var saveckpFreq: Int?
-    @Option(help: "Also checkpoint every N iterations within an epoch.") var checkpointEveryIterations: Int?
-    @Option(help: "Run k-NN every N epochs (0: only at the end).") var evalEvery: Int?
-    @Option(help: "Linear probe: the class tokens of the last N blocks (DINO's --n_last_blocks; default 4, or the depth if smaller).")
-    var nLastBlocks: Int?
-    @Option(help: "Linear probe: append the average-pooled patch tokens (true/false; DINO's --avgpool_patchtokens).")
-    var avgpoolPatchtokens: Bool?
-    @Option(help: "k-NN on the last class token (cls, as DINO's eval_knn) or on the linear probe's features (probe).")
-    var knnFeatures: String?
-
-    /// The preset (or DINO's defaults) with every given option applied.
-    func configuration() throws -> TrainingConfiguration {
-        var c = try preset.map(TrainingConfiguration.preset) ?? TrainingConfiguration()
-        func numbers(_ text: String, _ name: String, count: Int) throws -> [Double] {
-            let values = text.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-            guard values.count == count else { throw ValidationError("--\(name) takes \(count) numbers separated by commas, got '\(text)'") }
-            return values
-        }
-        func scale(_ text: String, _ name: String) throws -> [Double] { try numbers(text, name, count: 2) }
-        if let v = dataset { c.dataset = v }
-        if let v = dataPath { c.dataPath = v }
-        if let v = trainSubset { c.trainSubset = v }
-        if let v = evalTrainSubset { c.evalTrainSubset = v }
-        if let v = evalTestSubset { c.evalTestSubset = v }
-        // A folder of images is RGB unless told otherwise; Fashion-MNIST and synthetic images are grey.
-        if let v = channels ?? (c.dataset == "folder" ? 3 : nil) { c.backbone.channels = v }
-        if let v = arch { c.architecture = v }
-        if let v = depth { c.backbone.depth = v }
-        if let v = patchSize { c.backbone.patchSize = v }
-        if let v = dropPathRate { c.backbone.dropPathRate = v }
-        if let v = outDim { c.head.outputDimension = v }
-        if let v = normLastLayer { c.head.normLastLayer = v }
-        if let v = teacherTemp { c.loss.teacherTemperature = v }
-        if let v = warmupTeacherTemp { c.loss.warmupTeacherTemperature = v }
-        if let v = warmupTeacherTempEpochs { c.loss.warmupTeacherTemperatureEpochs = v }
-        if let v = momentumTeacher { c.teacherMomentum = v }
-        if let v = weightDecay { c.weightDecay = v }
-        if let v = weightDecayEnd { c.finalWeightDecay = v }
-        if let v = clipGrad { c.gradientClip = v }
-        if let v = batchSize { c.batchSize = v }
-        if let v = epochs { c.epochs = v }
-        if let v = freezeLastLayer { c.freezeLastLayer = v }
-        if let v = lr { c.learningRate = v }
-        if let v = warmupEpochs { c.warmupEpochs = v }
-        if let v = minLr { c.finalLearningRate = v }
-        if let v = globalCropSize { c.globalCropSize = v }
-        if let v = localCropSize { c.localCropSize = v }
-        if let v = globalCropsScale { c.globalCropsScale = try scale(v, "global-crops-scale") }
-        if let v = localCropsNumber { c.localCropsNumber = v }
-        if let v = localCropsScale { c.localCropsScale = try scale(v, "local-crops-scale") }
-        if let v = gaussianBlur { c.blurProbabilities = try numbers(v, "gaussian-blur", count: 3) }
-        if let v = solarizationProb { c.solarizationProbability = v }
-        if let v = colorJitterStrength { c.colorJitterStrength = v }
-        if let v = seed { c.seed = v }
-        if let v = threads { c.threads = v }
-        if let v = path { c.path = v }
-        if let v = precision { c.precision = v }
-        if let v = outputDir { c.outputDir = v }
-        if let v = saveckpFreq { c.numberedCheckpointEvery = v }
-        if let v = checkpointEveryIterations { c.checkpointEveryIterations = v }
-        if let v = evalEvery { c.evalEvery = v }
-        if nLastBlocks != nil || avgpoolPatchtokens != nil {
-            c.linearProbeReadout = FeatureReadout(lastBlocks: nLastBlocks ?? c.probeReadout.lastBlocks,
-                                                  averagePooledPatches: avgpoolPatchtokens ?? c.probeReadout.averagePooledPatches)
-        }
-        if let v = knnFeatures { c.knnOnProbeFeatures = try knnReadsProbeFeatures(v) }
-        warnAboutThreads(c.threads)
-        try c.validate()
-        return c
-    }
-}
-
 /// `--knn-features`: `cls` (the last class token) or `probe` (the linear probe's features).
 func knnReadsProbeFeatures(_ text: String) throws -> Bool {
     switch text {
@@ -248,10 +125,11 @@ extension DINOCommand {
                 if resume {
                     guard holdsARun else { throw DataError("--resume: no checkpoint at \(checkpoint.path)") }
                     // The run's options come from the checkpoint; where and how this process computes, from the command line.
-                    let (threads, path, precision) = (c.threads, c.path, c.precision)
-                    c = try Checkpoint.configuration(of: checkpoint)
-                    (c.threads, c.path, c.outputDir) = (threads, path, givenFolder)
-                    if let precision { c.precision = precision }
+                    // (A precision given on the command line wins; else the run keeps its own.)
+                    let (compute, savedRun) = (c.compute, try Checkpoint.configuration(of: checkpoint))
+                    let precision = options.precision ?? savedRun.compute.precision
+                    c = savedRun
+                    (c.compute, c.outputDir) = (compute.with(precision: precision), givenFolder)
                 } else if holdsARun && restart {
                     // The old run's metrics are kept beside the new ones, not mixed into them (by rank 0, which writes the files).
                     let metrics = folder.appendingPathComponent("metrics.jsonl")
@@ -273,12 +151,12 @@ extension DINOCommand {
                 let data = try loadData(c)
                 try sayOnce("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
                       + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.backbone.depth) patch \(c.backbone.patchSize), "
-                      + "K = \(c.head.outputDimension), \(2 + c.localCropsNumber) crops, \(c.threads) threads"
-                      + (c.precision == .bf16 ? ", bfloat16 products" : "")
+                      + "K = \(c.head.outputDimension), \(c.loss.cropCount) crops, \(c.compute.threads) threads"
+                      + (c.compute.precision == .bf16 ? ", bfloat16 products" : "")
                       + (world.size > 1 ? " on each of \(world.size) ranks" : "") + " → \(c.outputDir)")
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil, communicator: world)
-                if !resume && world.rank == 0 { _ = try c.withComputeSettings { try trainer.baselines() } }
+                if !resume && world.rank == 0 { _ = try ComputeSettings.$current.withValue(c.compute) { try trainer.baselines() } }
                 try trainer.fit()
                 try sayOnce("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, knn-time.svg, monitor.svg, attention.png in \(c.outputDir)")
             }
@@ -294,7 +172,7 @@ extension DINOCommand {
         @Option(help: "Where to write the features (keys: features (N, D·(n + pooled)), labels (N)).") var output: String
         @Option(help: "The class tokens of the last N blocks, side by side (1: the last class token, what k-NN uses).") var nLastBlocks = 1
         @Flag(help: "Append the average-pooled patch tokens of the last block.") var avgpoolPatchtokens = false
-        @Option(help: "Cores to compute on.") var threads = 2
+        @Option(help: "Cores to compute on.") var threads = ComputeSettings().threads
 
         func run() throws {
             try reportingErrors {
@@ -327,7 +205,7 @@ extension DINOCommand {
         @Option(help: "Linear probe: the class tokens of the last N blocks (default: the run's, else 4 or the depth).") var nLastBlocks: Int?
         @Option(help: "Linear probe: append the average-pooled patch tokens (true/false; default: the run's, else false).")
         var avgpoolPatchtokens: Bool?
-        @Option(help: "Cores to compute on.") var threads = 2
+        @Option(help: "Cores to compute on.") var threads = ComputeSettings().threads
 
         func run() throws {
             try reportingErrors {
@@ -362,9 +240,9 @@ extension DINOCommand {
     /// `ch09-trainer walkthrough`: the chapter, run step by step.
     struct Walkthrough: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Run chapter 09's walkthrough (the book's page), on synthetic data.")
-        @Option(help: "fast (the trainer's path) or reference (the book's plain code).") var path = ComputePath.fast
+        @Option(help: "fast (the trainer's path) or reference (the book's plain code).") var path = ComputeSettings().path
         @Option(help: "The folder the walkthrough's figures are written to.") var figures = "figures"
-        func run() { ComputePath.$current.withValue(path) { chapter().main(arguments: ["--figures", figures]) } }
+        func run() { ComputeSettings.$current.withValue(ComputeSettings(path: path)) { chapter().main(arguments: ["--figures", figures]) } }
     }
 }
 
@@ -401,10 +279,8 @@ struct TeacherUnderEvaluation {
         self.threads = threads
     }
 
-    /// `body` on the fast path, with these cores.
+    /// `body` on the fast path, with these cores: this command's entry point binds its compute settings.
     func computing<Result>(_ body: () throws -> Result) rethrows -> Result {
-        try ComputePath.$current.withValue(.fast) {
-            try Parallel.$threadCount.withValue(threads) { try body() }
-        }
+        try ComputeSettings.$current.withValue(ComputeSettings(path: .fast, threads: threads)) { try body() }
     }
 }

@@ -11,6 +11,12 @@
  k-NN after each epoch, draws the attention maps, and leaves checkpoints that resume exactly and that
  PyTorch can read. `swift run ch09-trainer --help` lists every option; this page runs a miniature of
  the same loop on synthetic images (`swift run ch09-trainer walkthrough`).
+
+ The trainer is a layer of its own, the `DINOTraining` target in `Sources/DINOTraining/`, built on the
+ library of chapters 00–08 and kept out of it: chapters 00–08 need only a BLAS, while the trainer adds
+ zlib, libpng and libjpeg. Its rooms follow this page: `Data/` (section 1), `Augmentation/` (section 2),
+ `Configuration/` and `Trainer/` (the step and the loop), `Evaluation/` (k-NN, the linear probe, the
+ attention maps), `Persistence/` (checkpoints) and `Run/` (the run folder's lock, signals, the log).
  */
 // weave: time 60 min (35 reading and running, 25 for the exercises), plus 7 min for the quick training run
 // weave: run swift run ch09-trainer walkthrough
@@ -52,7 +58,8 @@ func theData(_ out: Notebook) {
  */
 func multiCropAugmentation(_ out: Notebook) {
     let data = SyntheticShapes.make(count: 10, size: 28, seed: 0)
-    let augmentation = MultiCropAugmentation(AugmentationConfiguration(globalCropSize: 28, localCropSize: 12, localCropCount: 6, mean: [0], std: [1]))
+    let options = AugmentationConfiguration(localCropSize: 12, localCropsNumber: 6)
+    let augmentation = MultiCropAugmentation(options, globalCropSize: 28, mean: [0], std: [1])
     var rng = SeededGenerator(seed: 0).substream(7)
     let crops = augmentation.crops(of: data.image(7), channels: 1, height: 28, width: 28, using: &rng)
     out.print("\(crops.count) crops:", crops.map { "\(Int(Double($0.count).squareRoot()))²" }.joined(separator: " "))
@@ -73,11 +80,14 @@ func multiCropAugmentation(_ out: Notebook) {
  step and which quantity.
 
  The step reads its options from one `TrainingConfiguration`, which nests what the earlier chapters
- built: `backbone` (chapter 03's `ViTConfiguration`), `head` (chapter 04's) and `loss` (chapter 06's).
- Each value lives in one place: the head's input width follows the backbone's, the loss's `K` follows
- the head's, and its crop count is the two global crops plus `localCropsNumber`. The command line maps
- the reference's names (`--out-dim`, `--momentum-teacher`, `--lr`) onto these fields in one function,
- and every checkpoint saves the whole configuration, which is checked like the command line's when it is read back.
+ built: `backbone` (chapter 03's `ViTConfiguration`), `head` (chapter 04's) and `loss` (chapter 06's),
+ with this chapter's `augmentation` and the `compute` settings (path, threads, precision). Each value
+ lives in one place and each default is written once, in the part that owns it: the head's input width
+ follows the backbone's, the loss's `K` follows the head's, and its crop count is the two global crops
+ plus `augmentation.localCropsNumber`. The command line maps the reference's names (`--out-dim`,
+ `--momentum-teacher`, `--lr`) onto these fields in one table of (flag, field, meaning), whose `--help`
+ shows each default read from the configuration; every checkpoint saves the whole configuration, which
+ is checked like the command line's when it is read back.
 
  @snippet(training-step)
 
@@ -341,8 +351,8 @@ func miniatureTrainer(epochs: Int, images: Int = 64, folder: String, resume: Boo
     c.dataset = "synthetic"
     (c.backbone.depth, c.backbone.patchSize) = (1, 7)
     (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (256, 128, 32)
-    (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 14, 2)
-    (c.batchSize, c.epochs, c.warmupEpochs, c.threads, c.knnK) = (32, epochs, 1, 1, [20])
+    (c.globalCropSize, c.augmentation.localCropSize, c.augmentation.localCropsNumber) = (28, 14, 2)
+    (c.batchSize, c.epochs, c.warmupEpochs, c.compute.threads, c.knnK) = (32, epochs, 1, 1, [KNNClassifier.headlineK])
     c.outputDir = FileManager.default.temporaryDirectory.appendingPathComponent("dino-ch09-\(getpid())-\(folder)").path
     if !resume { try? FileManager.default.removeItem(atPath: c.outputDir) }
     let train = SyntheticShapes.make(count: images, size: 28, seed: 0), test = SyntheticShapes.make(count: 50, size: 28, seed: 1)

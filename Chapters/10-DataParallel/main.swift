@@ -16,6 +16,11 @@
  two ranks for three steps and finds the losses within 10⁻⁷ and every weight within 2·10⁻⁶ of one
  process's. This chapter explains why, piece by piece, in one process (a world of one), and in
  section 4 starts two ranks of itself.
+
+ Its code is the `DINODistributed` target (`Sources/DINODistributed/`), the only one that links Open
+ MPI, and only when the package's `MPI` trait is on (the default). Where Open MPI is not installed,
+ `swift build --disable-default-traits` builds everything else: the trainer then trains on one process,
+ and, started by `mpirun`, says how to build it with MPI.
  */
 // weave: time 45 min (25 reading and running, 20 for the exercises)
 import DINO
@@ -36,7 +41,7 @@ func whatEachRankHolds(_ out: Notebook) {
     let world = Communicator.world
     out.print("this process: rank \(world.rank) of \(world.size) (a world of one: mpirun did not start it)")
     let images = SyntheticShapes.make(count: 16, size: 16, seed: 0)
-    let augmentation = MultiCropAugmentation(AugmentationConfiguration(globalCropSize: 16, localCropSize: 8, localCropCount: 2, mean: [0], std: [1]))
+    let augmentation = MultiCropAugmentation(AugmentationConfiguration(localCropSize: 8, localCropsNumber: 2), globalCropSize: 16, mean: [0], std: [1])
     let alone = CropLoader(dataset: images, augmentation: augmentation, batchSize: 8, seed: 3)
     let order = alone.order(epoch: 0)
     out.print("one process, batch 0:", alone.batch(epoch: 0, index: 0, order: order).indices)

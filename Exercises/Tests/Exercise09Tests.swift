@@ -36,7 +36,7 @@ struct Exercise09 {
             exerciseKNNVote(similarities: Array(similarities.scalars[row * 40..<(row + 1) * 40]), labels: labels, classCount: 4, k: 5, temperature: 0.07)
         }
         // Scored against the exercise's labels, the library is right every time only if they agree.
-        let accuracy = KNNClassifier.evaluate(bank: bank, bankLabels: labels, queries: queries, queryLabels: predicted, classCount: 4, ks: [5])[5]?.top1
+        let accuracy = KNNClassifier.evaluate(bank: bank, bankLabels: labels, queries: queries, queryLabels: predicted, classCount: 4, ks: [5], temperature: 0.07)[5]?.top1
         #expect(accuracy == 100, "expected the library's predictions for all 10 queries, got \(predicted), which it scores \(accuracy ?? 0)%")
     }
 }

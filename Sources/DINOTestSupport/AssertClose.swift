@@ -60,10 +60,10 @@ public func compare(_ actual: Tensor, _ expected: Tensor, absolute: Float, relat
 /// `matmul` on the reference path, whatever path the caller is on: the plain loops that fast products
 /// are compared with.
 public func referenceMatmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
-    ComputePath.$current.withValue(.reference) { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
+    ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .reference)) { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
 }
 
 /// `body` on the fast path with `threads` cores: how the trainer computes.
 public func onFastPath<Result>(threads: Int = 1, _ body: () throws -> Result) rethrows -> Result {
-    try ComputePath.$current.withValue(.fast) { try Parallel.$threadCount.withValue(threads) { try body() } }
+    try ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .fast)) { try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: threads)) { try body() } }
 }

@@ -12,8 +12,8 @@ public struct FastPathTrait: TestTrait, SuiteTrait, TestScoping {
     public func provideScope(
         for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void
     ) async throws {
-        try await ComputePath.$current.withValue(.fast) {
-            try await Parallel.$threadCount.withValue(threads) { try await function() }
+        try await ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .fast)) {
+            try await ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: threads)) { try await function() }
         }
     }
 

@@ -81,7 +81,7 @@ func linesAgree(_ actual: String, _ expected: String) -> Bool {
     @Test func chapter08Schedules() throws { try checkChapter(Ch08Schedules.chapter(), folder: "08-Schedules") }
     @Test func chapter09Trainer() throws {
         // The walkthrough's default: the trainer's path.
-        try ComputePath.$current.withValue(.fast) { try checkChapter(Ch09Trainer.chapter(), folder: "09-Trainer") }
+        try ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .fast)) { try checkChapter(Ch09Trainer.chapter(), folder: "09-Trainer") }
     }
     @Test(.enabled(if: Communicator.isAvailable, "built without the MPI trait: chapter 10's output needs Open MPI"))
     func chapter10DataParallel() throws { try checkChapter(Ch10DataParallel.chapter(), folder: "10-DataParallel") }

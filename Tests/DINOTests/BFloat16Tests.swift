@@ -49,7 +49,7 @@ struct BFloat16Tests {
             let a = Tensor.normal(transposeA ? [k, m] : [m, k], using: &rng), b = Tensor.normal(transposeB ? [n, k] : [k, n], using: &rng)
             let fp32 = referenceMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
             let bf16 = onFastPath(threads: 2) {
-                MatrixPrecision.$current.withValue(.bf16) { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
+                ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
             }
             expectWithinBound(bf16, fp32, a, b, transposeA: transposeA, transposeB: transposeB, k: k, "\(m)×\(n)×\(k) \(transposeA)/\(transposeB)")
             // Sharper: the float32 product of the rounded operands differs from it by summation order only.
@@ -64,10 +64,10 @@ struct BFloat16Tests {
         // The products the trainer splits: by rows (10 240 tokens) and by the inner dimension (∂W).
         var rng = SeededGenerator(seed: 16)
         let x = Tensor.normal([2000, 96], using: &rng), w = Tensor.normal([80, 96], using: &rng)
-        let forward = onFastPath(threads: 2) { MatrixPrecision.$current.withValue(.bf16) { matmul(x, w, transposeB: true) } }
+        let forward = onFastPath(threads: 2) { ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) { matmul(x, w, transposeB: true) } }
         expectWithinBound(forward, referenceMatmul(x, w, transposeB: true), x, w, transposeA: false, transposeB: true, k: 96, "x·Wᵀ")
         let g = Tensor.normal([2000, 80], using: &rng)
-        let weightGradient = onFastPath(threads: 2) { MatrixPrecision.$current.withValue(.bf16) { matmul(g, x, transposeA: true) } }
+        let weightGradient = onFastPath(threads: 2) { ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) { matmul(g, x, transposeA: true) } }
         expectWithinBound(weightGradient, referenceMatmul(g, x, transposeA: true), g, x, transposeA: true, transposeB: false, k: 2000, "Gᵀ·x")
         // alpha and beta: C = 0.5·A·B + 2·C, written in place by BLAS.gemm.
         let (a, b) = (Tensor.normal([20, 30], using: &rng), Tensor.normal([30, 40], using: &rng))
@@ -77,7 +77,7 @@ struct BFloat16Tests {
             b.scalars.withUnsafeBufferPointer { bBuffer in
                 c.scalars.withUnsafeMutableBufferPointer { cBuffer in
                     guard let aBase = aBuffer.baseAddress, let bBase = bBuffer.baseAddress, let cBase = cBuffer.baseAddress else { return }
-                    MatrixPrecision.$current.withValue(.bf16) {
+                    ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) {
                         BLAS.gemm(transposeA: false, transposeB: false, m: 20, n: 40, k: 30, alpha: 0.5, a: aBase, lda: 30, b: bBase, ldb: 40,
                                   beta: 2, c: cBase, ldc: 40)
                     }
@@ -90,8 +90,8 @@ struct BFloat16Tests {
     @Test func aTrainingStepInBF16StaysNearFP32() throws {
         // The same first steps in both precisions: the losses agree to bf16's resolution, the weights stay float32.
         func losses(_ precision: MatrixPrecision) throws -> [Double] {
-            let trainer = try tinyTrainer { $0.precision = precision }
-            return try trainer.configuration.withComputeSettings {
+            let trainer = try tinyTrainer { $0.compute.precision = precision }
+            return try ComputeSettings.$current.withValue(trainer.configuration.compute) {
                 try (0..<2).map { index in
                     try trainer.trainStep(trainer.loader.batch(epoch: 0, index: index, order: trainer.loader.order(epoch: 0)))["loss"] ?? .nan
                 }
@@ -110,14 +110,14 @@ struct BFloat16Tests {
         let dataset = ImageDataset(pixels: images.scalars, labels: (0..<40).map { $0 % 4 }, classNames: ["a", "b", "c", "d"], channels: 1, height: 6, width: 6)
         let evaluation = try Evaluation(bank: dataset.prefix(30), test: dataset, classCount: 4, mean: [0], std: [1], ks: [3], temperature: 0.07)
         let fp32 = evaluation.features(of: dataset, backbone: model)
-        let underBF16 = MatrixPrecision.$current.withValue(.bf16) { evaluation.features(of: dataset, backbone: model) }
+        let underBF16 = ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) { evaluation.features(of: dataset, backbone: model) }
         #expect(compare(underBF16, fp32, absolute: 0, relative: 0).failures == 0,
                 "expected the fp32 features inside a bf16 run, got \(compare(underBF16, fp32, absolute: 0, relative: 0))")
         // Negative control: the backbone alone, under bf16, does round.
-        let rounded = MatrixPrecision.$current.withValue(.bf16) { model.features(evaluation.normalized(dataset.batch(Array(0..<40)))) }
+        let rounded = ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) { model.features(evaluation.normalized(dataset.batch(Array(0..<40)))) }
         #expect(compare(rounded, fp32, absolute: 0, relative: 0).failures > 0)
         let scores = try evaluation.evaluate(model, linearProbe: true)
-        let scoresUnderBF16 = try MatrixPrecision.$current.withValue(.bf16) { try evaluation.evaluate(model, linearProbe: true) }
+        let scoresUnderBF16 = try ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) { try evaluation.evaluate(model, linearProbe: true) }
         #expect(scores == scoresUnderBF16, "expected the same k-NN and probe, got \(scores) and \(scoresUnderBF16)")
     }
 }
@@ -126,10 +126,10 @@ struct BFloat16Tests {
 @Suite struct BFloat16OptionTests {
     @Test func bf16IsRefusedWhereItCannotRun() {
         var c = TrainingConfiguration()
-        c.precision = .bf16
-        c.path = .reference
+        c.compute.precision = .bf16
+        c.compute.path = .reference
         #expect(throws: ConfigurationError.self) { try c.validate() }
-        c.path = .fast
+        c.compute.path = .fast
         if MatrixPrecision.bf16IsAvailable {
             #expect(throws: Never.self) { try c.validate() }
         } else {

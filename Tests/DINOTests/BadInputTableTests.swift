@@ -190,7 +190,7 @@ import Testing
             Case(name: "--local-crops-number 100", command: "\(synthetic) --local-crops-number 100", status: 1, message: "local-crops-number must be between 0 and 64, got 100"),
             Case(name: "--global-crops-scale 0.4", command: "\(synthetic) --global-crops-scale 0.4", status: 1,
                  message: "--global-crops-scale takes 2 numbers separated by commas, got '0.4'"),
-            Case(name: "--local-crops-scale 0.5,0.2", command: "\(synthetic) --local-crops-scale 0.5,0.2", status: 1, message: "local crop scale [0.5, 0.2] must be"),
+            Case(name: "--local-crops-scale 0.5,0.2", command: "\(synthetic) --local-crops-scale 0.5,0.2", status: 1, message: "local-crops-scale [0.5, 0.2] must be"),
             Case(name: "--gaussian-blur 1,0.1", command: "\(synthetic) --gaussian-blur 1,0.1", status: 1,
                  message: "--gaussian-blur takes 3 numbers separated by commas, got '1,0.1'"),
             Case(name: "--gaussian-blur 1,2,0.5", command: "\(synthetic) --gaussian-blur 1,2,0.5", status: 1,

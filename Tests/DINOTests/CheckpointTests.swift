@@ -93,8 +93,8 @@ import Testing
         #expect((c.backbone.dimension, c.backbone.heads, c.head.inputDimension) == (384, 6, 384))
         c.head.outputDimension = 77
         #expect(c.loss.outputDimension == 77)
-        c.localCropsNumber = 3
-        #expect((c.loss.cropCount, c.localCropsNumber) == (5, 3))
+        c.augmentation.localCropsNumber = 3
+        #expect((c.loss.cropCount, c.augmentation.localCropsNumber) == (5, 3))
         c.globalCropSize = 32
         #expect(c.backbone.imageSize == 32)
     }
@@ -145,6 +145,44 @@ import Testing
         let missing = Self.flatJSON.replacingOccurrences(of: "\"lr\":0.001,", with: "")
         expectMessage([file.path, "saved configuration cannot be read", "lr"]) {
             _ = try TrainingConfiguration.decoded(fromCheckpointJSON: missing, file: file)
+        }
+    }
+
+    /// A configuration as checkpoints saved it when the model's parts were nested but the augmentation and
+    /// the compute settings were not (written by `ch09-trainer train --dataset synthetic` on 2026-12-06,
+    /// before they were): crops and compute at the top level, the local crops counted in `loss.cropCount`.
+    static let firstNestedJSON = """
+        {"architecture":"vit_tiny","backbone":{"channels":1,"depth":1,"dimension":192,"dropPathRate":0.1,"heads":3,\
+        "imageSize":16,"mlpRatio":4,"patchSize":4},"batchSize":32,"checkpointEveryIterations":0,\
+        "dataset":"synthetic","epochs":1,"evalEvery":1,"evalTestSubset":32,"finalLearningRate":1e-06,\
+        "finalWeightDecay":0.4,"freezeLastLayer":1,"globalCropsScale":[0.4,1],"gradientClip":3,\
+        "head":{"bottleneckDimension":256,"hiddenDimension":2048,"inputDimension":192,"layerCount":3,\
+        "normLastLayer":true,"outputDimension":64},"knnK":[10,20,100,200],"knnTemperature":0.07,\
+        "learningRate":0.0005,"localCropSize":8,"localCropsScale":[0.05,0.4],"loss":{"centerMomentum":0.9,\
+        "cropCount":4,"globalCropCount":2,"outputDimension":64,"studentTemperature":0.1,"teacherTemperature":0.04,\
+        "warmupTeacherTemperature":0.04,"warmupTeacherTemperatureEpochs":0},"numberedCheckpointEvery":0,\
+        "outputDir":"/tmp/tinyrun","seed":0,"teacherMomentum":0.996,"threads":2,"trainSubset":64,"warmupEpochs":0,\
+        "weightDecay":0.04}
+        """
+
+    @Test func aCheckpointOfTheFirstNestedFormatStillReads() throws {
+        let file = URL(fileURLWithPath: "/tmp/tinyrun/checkpoint.safetensors")
+        var expected = TrainingConfiguration()
+        (expected.dataset, expected.trainSubset, expected.evalTestSubset, expected.outputDir) = ("synthetic", 64, 32, "/tmp/tinyrun")
+        (expected.backbone.depth, expected.backbone.imageSize, expected.backbone.patchSize, expected.head.outputDimension) = (1, 16, 4, 64)
+        (expected.augmentation.localCropSize, expected.augmentation.localCropsNumber) = (8, 2)
+        (expected.epochs, expected.batchSize, expected.warmupEpochs, expected.loss.warmupTeacherTemperatureEpochs) = (1, 32, 0, 0)
+        #expect(try TrainingConfiguration.decoded(fromCheckpointJSON: Self.firstNestedJSON, file: file) == expected)
+        // The options that version wrote only when changed, and the compute settings, land in their new places.
+        let changed = Self.firstNestedJSON.replacingOccurrences(of: "\"threads\":2,", with:
+            "\"threads\":1,\"path\":\"reference\",\"blurProbabilities\":[0,0,0],\"colorJitterStrength\":0.5,")
+        (expected.compute.threads, expected.compute.path) = (1, .reference)
+        (expected.augmentation.blurProbabilities, expected.augmentation.colorJitterStrength) = ([0, 0, 0], 0.5)
+        #expect(try TrainingConfiguration.decoded(fromCheckpointJSON: changed, file: file) == expected)
+        // Negative control: a configuration of the current layout with an augmentation field missing is refused.
+        let current = try json(expected).replacingOccurrences(of: "\"localCropSize\":8,", with: "")
+        expectMessage([file.path, "saved configuration cannot be read", "localCropSize"]) {
+            _ = try TrainingConfiguration.decoded(fromCheckpointJSON: current, file: file)
         }
     }
 

@@ -120,4 +120,40 @@ import Testing
         #expect(try Self.speedCodeLines(in: "x.withUnsafeBufferPointer { $0 }", path: "a").count == 1)
         #expect(try Self.speedCodeLines(in: "let y = 1  // no Unsafe here", path: "a").isEmpty)
     }
+    /// The compute settings are bound where a run starts (the trainer's `fit`, the command line, a
+    /// chapter's own demonstration), by evaluation's float32 rule, and by test and benchmark support:
+    /// nowhere else in the library, so no layer grows a parameter or a binding of its own.
+    @Test func computeSettingsAreBoundOnlyWhereARunStarts() throws {
+        let allowed: Set<String> = ["Sources/DINOTraining/Trainer/DINOTrainer.swift", "Sources/DINOTraining/Evaluation/Evaluation.swift"]
+        var binders = [String]()
+        for folder in ["Sources/DINO", "Sources/DINOTraining", "Sources/DINODistributed", "Sources/DINOSupport"] {
+            let base = Self.root.appendingPathComponent(folder)
+            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
+            for case let url as URL in walker where url.pathExtension == "swift" {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                let code = text.split(separator: "\n").map { $0.components(separatedBy: "//").first ?? "" }.joined(separator: "\n")
+                if code.contains("$current.withValue") || code.contains("$threadCount.withValue") {
+                    binders.append(folder + url.path.dropFirst(base.path.count))
+                }
+            }
+        }
+        #expect(Set(binders) == allowed, "bound outside a run's entry point: \(Set(binders).subtracting(allowed).sorted()); no longer bound: \(allowed.subtracting(binders).sorted())")
+    }
+    /// Every BLAS call goes through `SystemBLAS.swift`, the one file that knows OpenBLAS from Accelerate:
+    /// a Mac build then differs from a Linux one in that file and the manifest only.
+    @Test func oneFileCallsTheBLAS() throws {
+        let pattern = try Regex(#"\bcblas_\w+\(|\bopenblas_\w+\(|import (COpenBLAS|Accelerate)\b"#)
+        var callers = Set<String>()
+        for folder in ["Sources", "Chapters", "Benchmarks", "Tools", "Exercises"] {
+            let base = Self.root.appendingPathComponent(folder)
+            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
+            for case let url as URL in walker where url.pathExtension == "swift" {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                for line in text.split(separator: "\n") where (line.components(separatedBy: "//").first ?? "").contains(pattern) {
+                    callers.insert(folder + url.path.dropFirst(base.path.count))
+                }
+            }
+        }
+        #expect(callers == ["Sources/DINO/Fast/SystemBLAS.swift"], "BLAS called outside SystemBLAS.swift: \(callers.sorted())")
+    }
 }

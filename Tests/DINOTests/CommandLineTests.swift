@@ -11,7 +11,8 @@ import Testing
     }
 
     /// The folder of the built executables: the test bundle's own (`swift test` builds them beside it).
-    static let binaries = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+    static let binaries = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? "."))
+        .resolvingSymlinksInPath().deletingLastPathComponent()
 
     /// Runs `script` with bash, `$BIN` naming the executables' folder; output and errors go to files, so
     /// that a full pipe never blocks the child.

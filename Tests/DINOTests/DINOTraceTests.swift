@@ -19,7 +19,7 @@ import Testing
         var c = TrainingConfiguration()
         c.dataset = "synthetic"
         (c.backbone.patchSize, c.backbone.depth, c.backbone.dropPathRate) = (4, 2, 0)
-        (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (8, 4, 2)
+        (c.globalCropSize, c.augmentation.localCropSize, c.augmentation.localCropsNumber) = (8, 4, 2)
         (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (24, 32, 8)
         (c.batchSize, c.epochs, c.warmupEpochs, c.freezeLastLayer, c.gradientClip) = (3, 2, 0, 1, 3)
         (c.learningRate, c.finalLearningRate, c.weightDecay, c.finalWeightDecay, c.teacherMomentum) = (0.04, 1e-3, 0.04, 0.4, 0.99)
@@ -53,7 +53,7 @@ import Testing
             trainer.state.epoch = Int(schedule[3])
             trainer.state.iteration = step
             let crops = try (0..<4).map { try data[prefix + "crop\($0)"] }
-            let values = try ComputePath.$current.withValue(path) { try trainer.trainStep(CropBatch(crops: crops, indices: [0, 1, 2])) }
+            let values = try ComputeSettings.$current.withValue(ComputeSettings.current.with(path: path)) { try trainer.trainStep(CropBatch(crops: crops, indices: [0, 1, 2])) }
             // The schedules are the reference's, step by step.
             assertClose(Tensor([Float(values["lr"] ?? 0), Float(values["weight_decay"] ?? 0), Float(values["teacher_momentum"] ?? 0)]),
                         Tensor(Array(schedule[0..<3])), absolute: 1e-9, relative: 1e-6, "\(prefix)schedule")

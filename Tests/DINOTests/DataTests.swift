@@ -208,7 +208,7 @@ func expectMessage(_ fragments: [String], sourceLocation: SourceLocation = #_sou
 }
 
 @Suite struct AugmentationTests {
-    let augmentation = MultiCropAugmentation(AugmentationConfiguration(globalCropSize: 16, localCropSize: 8, localCropCount: 3, mean: [0.5], std: [0.25]))
+    let augmentation = MultiCropAugmentation(AugmentationConfiguration(localCropSize: 8, localCropsNumber: 3), globalCropSize: 16, mean: [0.5], std: [0.25])
 
     @Test func cropsHaveTheirSizesAndRepeatForTheSameGenerator() {
         let image = SyntheticShapes.make(count: 1, size: 16, seed: 3)
@@ -239,11 +239,11 @@ func expectMessage(_ fragments: [String], sourceLocation: SourceLocation = #_sou
         let image = ImageDataset(pixels: pixels, labels: [0], classNames: ["c"], channels: 1, height: 16, width: 16)
         let mirror: [Float] = (0..<256).map { index in pixels[index / 16 * 16 + 15 - index % 16] }
         func globalCrops(blur: [Double] = [0, 0, 0], solarization: Double = 0, jitter: Double = 0) -> [[Float]] {
-            var options = AugmentationConfiguration(globalCropSize: 16, localCropSize: 8, localCropCount: 1, mean: [0], std: [1])
-            (options.globalScale, options.blurProbabilities) = ([1, 1], blur)
+            var options = AugmentationConfiguration(localCropSize: 8, localCropsNumber: 1)
+            (options.globalCropsScale, options.blurProbabilities) = ([1, 1], blur)
             (options.solarizationProbability, options.colorJitterStrength) = (solarization, jitter)
             var rng = SeededGenerator(seed: 2)
-            return (0..<20).flatMap { _ in MultiCropAugmentation(options).crops(of: image.image(0), channels: 1, height: 16, width: 16, using: &rng).prefix(2) }
+            return (0..<20).flatMap { _ in MultiCropAugmentation(options, globalCropSize: 16, mean: [0], std: [1]).crops(of: image.image(0), channels: 1, height: 16, width: 16, using: &rng).prefix(2) }
         }
         func isUnchanged(_ crop: [Float]) -> Bool {
             [pixels, mirror].contains { original in zip(crop, original).allSatisfy { abs($0 - $1) < 1e-5 } }

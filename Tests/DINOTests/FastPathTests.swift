@@ -21,7 +21,7 @@ import Testing
         _ label: String, _ tolerance: (absolute: Float, relative: Float) = product,
         sourceLocation: SourceLocation = #_sourceLocation, _ body: () -> [Tensor]
     ) {
-        let reference = ComputePath.$current.withValue(.reference) { body() }
+        let reference = ComputeSettings.$current.withValue(ComputeSettings.current.with(path: .reference)) { body() }
         for threads in [1, 2] {
             let fast = onFastPath(threads: threads) { body() }
             #expect(fast.count == reference.count, sourceLocation: sourceLocation)

@@ -11,7 +11,7 @@ import Testing
     static var tiny: TrainingConfiguration {
         var c = TrainingConfiguration()
         (c.backbone.dimension, c.backbone.heads, c.backbone.depth, c.backbone.mlpRatio, c.backbone.patchSize) = (4, 1, 1, 1, 4)
-        (c.globalCropSize, c.localCropSize, c.localCropsNumber, c.batchSize) = (8, 4, 1, 2)
+        (c.globalCropSize, c.augmentation.localCropSize, c.augmentation.localCropsNumber, c.batchSize) = (8, 4, 1, 2)
         (c.head.hiddenDimension, c.head.bottleneckDimension, c.head.outputDimension) = (2, 2, 2)
         return c
     }
@@ -30,7 +30,7 @@ import Testing
                 "expected (5280, 5552), got (\(estimate.parameters), \(estimate.activations))")
         // Negative control: one more local crop adds its 100 + 20 floats per image.
         var more = c
-        more.localCropsNumber = 2
+        more.augmentation.localCropsNumber = 2
         #expect(MemoryEstimate(more)?.activations == (694 + 120) * 2 * 4)
     }
 

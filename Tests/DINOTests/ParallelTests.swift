@@ -16,7 +16,7 @@ import Testing
         counts.initialize(repeating: 0, count: chunks)
         defer { counts.deallocate() }
         let slots = SendablePointer(counts)
-        Parallel.$threadCount.withValue(2) {
+        ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) {
             for _ in 0..<2_000 {
                 Parallel.forEachChunk(chunks) { chunk in slots.base[chunk] += 1 }
             }
@@ -33,10 +33,10 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<4 {
                 group.addTask {
-                    Parallel.$threadCount.withValue(2) {
+                    ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) {
                         for _ in 0..<50 {
                             Parallel.forEachChunk(8) { _ in
-                                Parallel.$threadCount.withValue(2) {
+                                ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) {
                                     Parallel.forEachChunk(4) { _ in total.value.add(1, ordering: .relaxed) }
                                 }
                             }
@@ -56,8 +56,8 @@ import Testing
         let (m, n, k) = (24, 40, 2_223)
         let a = Tensor.normal([m, k], using: &rng), b = Tensor.normal([k, n], using: &rng)
         let (aStored, bStored) = (transposeA ? a.transposed() : a, transposeB ? b.transposed() : b)
-        let one = Parallel.$threadCount.withValue(1) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
-        let two = Parallel.$threadCount.withValue(2) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
+        let one = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
+        let two = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { matmul(aStored, bStored, transposeA: transposeA, transposeB: transposeB) }
         assertClose(one, referenceMatmul(a, b), absolute: 1e-3, relative: 1e-4)
         #expect(one == two)  // fixed slices: the same bits on any number of cores
     }
@@ -68,8 +68,8 @@ import Testing
         // on the CPU, so the bits may differ (they do on Cooperlake kernels): only closeness is promised.
         var rng = SeededGenerator(seed: 35)
         let a = Tensor.normal([1_000, 48], using: &rng), b = Tensor.normal([60, 48], using: &rng)
-        let one = Parallel.$threadCount.withValue(1) { matmul(a, b, transposeB: true) }
-        let two = Parallel.$threadCount.withValue(2) { matmul(a, b, transposeB: true) }
+        let one = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { matmul(a, b, transposeB: true) }
+        let two = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { matmul(a, b, transposeB: true) }
         let reference = referenceMatmul(a, b, transposeB: true)
         assertClose(one, reference, absolute: 1e-4, relative: 1e-4)
         assertClose(two, reference, absolute: 1e-4, relative: 1e-4)
@@ -82,17 +82,17 @@ import Testing
     @Test func rowBlocksCoverEveryRowAndEndInHalves() {
         // B1's qkv product on two cores: 6 400 / 8 = 800 rows, 816 at a multiple of 24, so seven blocks
         // of 816 and one of 688; the last two are halved at multiples of 24: 408 + 408 and 360 + 328.
-        let blocks = Parallel.$threadCount.withValue(2) { BLAS.rowBlocks(m: 6_400, n: 576) }
+        let blocks = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { BLAS.rowBlocks(m: 6_400, n: 576) }
         #expect(blocks.map(\.rows) == [816, 816, 816, 816, 816, 816, 408, 408, 360, 328])
         for m in [48, 1_000, 3_840, 6_400, 6_401] {
-            let blocks = Parallel.$threadCount.withValue(2) { BLAS.rowBlocks(m: m, n: 60) }
+            let blocks = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { BLAS.rowBlocks(m: m, n: 60) }
             // Consecutive, covering 0..<m once, every block starting at a multiple of 24.
             #expect(zip(blocks, blocks.dropFirst()).allSatisfy { $0.first + $0.rows == $1.first })
             #expect(blocks.first?.first == 0 && blocks.last.map { $0.first + $0.rows } == m)
             #expect(blocks.allSatisfy { $0.first % BLAS.rowAlignment == 0 && $0.rows > 0 })
         }
         // One core: one block (negative control for the split above).
-        #expect(Parallel.$threadCount.withValue(1) { BLAS.rowBlocks(m: 6_400, n: 576) }.count == 1)
+        #expect(ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { BLAS.rowBlocks(m: 6_400, n: 576) }.count == 1)
     }
 
     @Test func innerSplitKeepsBetaAndAlpha() {
@@ -102,7 +102,7 @@ import Testing
         let a = Tensor.normal([k, m], using: &rng), b = Tensor.normal([k, n], using: &rng)  // A stored transposed
         let start = Tensor.normal([m, n], using: &rng)
         var c = start
-        Parallel.$threadCount.withValue(2) {
+        ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) {
             a.withBase { aBase in
                 b.withBase { bBase in
                     c.scalars.withUnsafeMutableBufferPointer { cBuffer in
@@ -125,8 +125,8 @@ import Testing
         var rng = SeededGenerator(seed: 33)
         let big = Tensor.normal([70_001], using: &rng)
         let exact = big.scalars.reduce(0.0) { $0 + Double($1) * Double($1) }
-        let (one, two) = (Parallel.$threadCount.withValue(1) { big.sumOfSquares() },
-                          Parallel.$threadCount.withValue(2) { big.sumOfSquares() })
+        let (one, two) = (ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { big.sumOfSquares() },
+                          ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { big.sumOfSquares() })
         #expect(abs(one - exact) < 1e-9 * exact)
         #expect(one.bitPattern == two.bitPattern)
     }
@@ -155,8 +155,8 @@ import Testing
                     parameters.direction, parameters.magnitude, tokens, embeddingGradient.positionEmbedding,
                     Tensor([result.loss]), result.studentGradient]
         }
-        let one = Parallel.$threadCount.withValue(1) { everything() }
-        let two = Parallel.$threadCount.withValue(2) { everything() }
+        let one = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { everything() }
+        let two = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { everything() }
         for (index, (a, b)) in zip(one, two).enumerated() { #expect(a == b, "output \(index)") }
     }
 }

@@ -39,7 +39,7 @@ import Testing
         var rng = SeededGenerator(seed: 5)
         let a = Tensor.normal([100_003], using: &rng), b = Tensor.normal([100_003], using: &rng)
         let serial = zip(a.scalars, b.scalars).map { $0 * $1 }
-        #expect(Parallel.$threadCount.withValue(2) { (a * b).scalars } == serial)
+        #expect(ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { (a * b).scalars } == serial)
     }
 
     @Test func reductions() {
@@ -56,8 +56,8 @@ import Testing
     @Test func reductionsGiveTheSameBitsForAnyThreadCount() {
         var rng = SeededGenerator(seed: 11)
         let big = Tensor.normal([50_000, 3], using: &rng)
-        let (sum1, columns1) = Parallel.$threadCount.withValue(1) { (big.sum(), big.sumOverRows()) }
-        let (sum2, columns2) = Parallel.$threadCount.withValue(2) { (big.sum(), big.sumOverRows()) }
+        let (sum1, columns1) = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { (big.sum(), big.sumOverRows()) }
+        let (sum2, columns2) = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { (big.sum(), big.sumOverRows()) }
         #expect(sum1.bitPattern == sum2.bitPattern)
         #expect(columns1 == columns2)
     }

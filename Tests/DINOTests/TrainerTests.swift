@@ -10,7 +10,7 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
     c.dataset = "synthetic"
     (c.backbone.depth, c.backbone.patchSize) = (1, 8)
     (c.head.outputDimension, c.head.hiddenDimension, c.head.bottleneckDimension) = (32, 16, 8)
-    (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (16, 8, 2)
+    (c.globalCropSize, c.augmentation.localCropSize, c.augmentation.localCropsNumber) = (16, 8, 2)
     (c.batchSize, c.epochs, c.warmupEpochs, c.knnK, c.evalEvery) = (8, 2, 1, [5], 0)
     c.outputDir = (folder ?? temporaryFolder()).path
     change(&c)
@@ -24,15 +24,15 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
         let cases: [((inout TrainingConfiguration) -> Void, String)] = [
             ({ $0.batchSize = 0 }, "batch size must be positive, got 0"),
             ({ $0.warmupEpochs = 5 }, "learning-rate warm-up of 5 epochs is longer than the run (2 epochs)"),
-            ({ $0.localCropSize = 4 }, "local crop size 4 must be a positive multiple of the patch size 8"),
+            ({ $0.augmentation.localCropSize = 4 }, "local crop size 4 must be a positive multiple of the patch size 8"),
             ({ $0.dataset = "imagenet" }, "unknown dataset 'imagenet'"),
             ({ $0.dataset = "folder" }, "--dataset folder needs --data-path"),
             ({ $0.head.outputDimension = 0 }, "out_dim"),
             ({ $0.loss.teacherTemperature = -1 }, "teacher temperatures must be positive"),
             ({ $0.teacherMomentum = 2 }, "momentum-teacher must be in [0, 1], got 2.0"),
-            ({ $0.localCropsScale = [0.5, 0.2] }, "local crop scale [0.5, 0.2] must be two numbers 0 < min ≤ max ≤ 1"),
+            ({ $0.augmentation.localCropsScale = [0.5, 0.2] }, "local-crops-scale [0.5, 0.2] must be two numbers 0 < min ≤ max ≤ 1"),
             ({ $0.architecture = "vit_huge" }, "unknown architecture 'vit_huge'"),
-            ({ $0.threads = 0 }, "threads must be at least 1, got 0"),
+            ({ $0.compute.threads = 0 }, "threads must be at least 1, got 0"),
         ]
         for (change, fragment) in cases {
             expectMessage([fragment]) { _ = try tinyTrainer(change) }
@@ -45,21 +45,21 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
     @Test func presetsAreValid() throws {
         for name in ["quick", "b1", "fashion"] { try TrainingConfiguration.preset(name).validate() }
         let b1 = try TrainingConfiguration.preset("b1")
-        let fields: [Int] = [b1.backbone.depth, b1.backbone.patchSize, b1.head.outputDimension, b1.localCropsNumber, b1.trainSubset ?? 0, b1.epochs, b1.warmupEpochs]
+        let fields: [Int] = [b1.backbone.depth, b1.backbone.patchSize, b1.head.outputDimension, b1.augmentation.localCropsNumber, b1.trainSubset ?? 0, b1.epochs, b1.warmupEpochs]
         #expect(fields == [6, 4, 4096, 6, 7680, 10, 1])
         // The study's best recipe: the B1 model with 7-pixel patches, batch 32, the whole training set, λ from 0.99, K = 1024, no blur.
         let fashion = try TrainingConfiguration.preset("fashion")
-        #expect(fashion.backbone.patchSize == 7 && fashion.backbone.depth == b1.backbone.depth && fashion.localCropSize == 14)
+        #expect(fashion.backbone.patchSize == 7 && fashion.backbone.depth == b1.backbone.depth && fashion.augmentation.localCropSize == 14)
         #expect(fashion.batchSize == 32 && fashion.trainSubset == nil && fashion.epochs == 12)
-        #expect(fashion.teacherMomentum == 0.99 && fashion.head.outputDimension == 1024 && fashion.blurProbabilities == [0, 0, 0])
+        #expect(fashion.teacherMomentum == 0.99 && fashion.head.outputDimension == 1024 && fashion.augmentation.blurProbabilities == [0, 0, 0])
     }
 
     @Test func aStepGivesTheSameBitsOnOneAndTwoThreads() throws {
         let (one, two) = (try tinyTrainer(), try tinyTrainer())
         let initial = one.model
         let batch = one.loader.batch(epoch: 0, index: 0, order: one.loader.order(epoch: 0))
-        _ = try Parallel.$threadCount.withValue(1) { try one.trainStep(batch) }
-        _ = try Parallel.$threadCount.withValue(2) { try two.trainStep(batch) }
+        _ = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 1)) { try one.trainStep(batch) }
+        _ = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { try two.trainStep(batch) }
         #expect(one.model != initial)  // the step changed the weights...
         #expect(one.model == two.model)  // ...identically: fixed chunks, whatever the number of threads
     }

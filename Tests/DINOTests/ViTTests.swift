@@ -138,8 +138,8 @@ func tinyViT(seed: UInt64 = 9, depth: Int = 2, dropPathRate: Float = 0) -> Visio
         let residual = Tensor(shape: [3, perSample], repeating: 1)
         let branch = Tensor(shape: [3, perSample], scalars: (0..<3 * perSample).map { Float($0 % 7) })
         let factors: [Float] = [0, 2, 0.5]
-        let sum = Parallel.$threadCount.withValue(2) { addResidual(residual, toBranch: branch, scaledBy: factors) }
-        let scaled = Parallel.$threadCount.withValue(2) { scaleSamples(branch, by: factors) }
+        let sum = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { addResidual(residual, toBranch: branch, scaledBy: factors) }
+        let scaled = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: 2)) { scaleSamples(branch, by: factors) }
         for i in [0, 6, 24_999, 25_000, 32_767, 32_768, 49_999, 50_000, 74_999] {
             let factor = factors[i / perSample], value = Float(i % 7)
             #expect(sum.scalars[i] == 1 + factor * value, "residual + factor · branch at \(i)")

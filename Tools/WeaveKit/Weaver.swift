@@ -266,6 +266,15 @@ public struct Weaver: Sendable {
             "The pages are generated from `Chapters/*/main.swift` by `swift run weave`; a test fails when they are stale.",
             "Exercises: `DINO_EXERCISES=stubs swift test --filter ExerciseNN` checks your work on chapter NN.",
             "",
+            "Where the code lives, layer by layer, each linking only what it uses:",
+            "",
+            "| Layer | Folder | Chapters | Links |",
+            "|---|---|---|---|",
+            "| `DINO` | `Sources/DINO/NN-Name/` (the reference path the pages quote) and `Sources/DINO/Fast/` (the fast path, proven equal) | 00–08 | a BLAS: OpenBLAS, or Accelerate on a Mac |",
+            "| `DINOTraining` | `Sources/DINOTraining/` in rooms: `Configuration/ Data/ Augmentation/ Evaluation/ Persistence/ Run/ Trainer/` | 09 | zlib, libpng, libjpeg |",
+            "| `DINODistributed` | `Sources/DINODistributed/` | 10 | Open MPI, only with the package's `MPI` trait (on by default; `--disable-default-traits` builds without it) |",
+            "| `DINOSupport` | `Sources/DINOSupport/` | all | errors, atomic writes, safetensors, CRC-32C: what every layer uses |",
+            "",
         ]
         return lines.joined(separator: "\n")
     }

@@ -13,10 +13,9 @@ public enum ComputePath: String, Codable, Sendable, CaseIterable {
     /// The same mathematics, made fast: what the trainer and the benchmarks run.
     case fast
 
-    /// The path in force: `.reference` unless a caller binds another for a scope,
-    /// `ComputePath.$current.withValue(.fast) { … }` (the trainer's `--path`). Task-local, so two
-    /// computations running at once (two tests, say) never change each other's path.
-    @TaskLocal public static var current: ComputePath = .reference
+    /// The path in force: the one `ComputeSettings.current` holds, `.reference` unless a run binds
+    /// another where it starts (the trainer's `--path`).
+    public static var current: ComputePath { ComputeSettings.current.path }
 
     /// Whether the fast path is on: the test each function with a fast twin makes first.
     @inline(__always)

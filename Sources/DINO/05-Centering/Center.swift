@@ -11,8 +11,9 @@ public struct Center: Equatable, Sendable {
     /// `m` (0.9 in DINO; 0.999 collapses, table 10 of the paper).
     public let momentum: Float
 
-    /// A zero centre over `dimension` outputs.
-    public init(dimension: Int, momentum: Float = 0.9) {
+    /// A zero centre over `dimension` outputs, with DINO's momentum unless told otherwise (the
+    /// default is the loss's options', chapter 06, where every default of the loss is written).
+    public init(dimension: Int, momentum: Float = LossConfiguration.paper.centerMomentum) {
         value = Tensor(zeros: [1, dimension])
         self.momentum = momentum
     }

@@ -1,7 +1,7 @@
-import COpenBLAS
 import VectorKernels
 
-/// Matrix products on OpenBLAS's `cblas_sgemm`: where nearly all of a ViT's time goes.
+/// Matrix products on the system BLAS's `cblas_sgemm` (`SystemBLAS`: OpenBLAS, or Accelerate on a Mac):
+/// where nearly all of a ViT's time goes.
 public enum BLAS {
     /// Products smaller than this many multiply-adds run on one core: splitting costs more than it saves.
     static let splitThreshold = 1 << 21
@@ -84,9 +84,8 @@ public enum BLAS {
     ) {
         switch precision {
         case .fp32:
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            SystemBLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                             beta: beta, c: c, ldc: ldc)
         case .bf16:
             dino_bf16_gemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         }
@@ -215,10 +214,9 @@ extension BLAS {
                     let cPointer = SendablePointer(cBuffer)
                     Parallel.forEachRange(batch, grain: BLAS.smallProductGrain(batch)) { items in
                         for item in items {
-                            cblas_sgemm(
-                                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                                Int32(m), Int32(n), Int32(k), 1, aPointer.base + item * aStride, Int32(lda),
-                                bPointer.base + item * bStride, Int32(ldb), 0, cPointer.base + item * cStride, Int32(n))
+                            SystemBLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1, a: aPointer.base + item * aStride,
+                                             lda: lda, b: bPointer.base + item * bStride, ldb: ldb, beta: 0,
+                                             c: cPointer.base + item * cStride, ldc: n)
                         }
                     }
                 }
@@ -293,9 +291,8 @@ extension BLAS {
             dino_small_gemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         } else {
             _ = Parallel.configureBLASOnce
-            cblas_sgemm(
-                CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-                Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            SystemBLAS.sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                             beta: beta, c: c, ldc: ldc)
         }
     }
 

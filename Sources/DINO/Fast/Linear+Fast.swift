@@ -1,4 +1,3 @@
-import COpenBLAS
 
 extension Linear {
     /// `forward` on the fast path: every row of `y` starts as `b` and BLAS adds `x·Wᵀ` to it (beta = 1),

@@ -15,10 +15,10 @@ public enum MatrixPrecision: String, Codable, Sendable, CaseIterable {
     /// bfloat16 operands, float32 sums; needs AVX512_BF16 (`MatrixPrecision.bf16IsAvailable`).
     case bf16
 
-    /// The precision in force for this task: `fp32` unless a caller binds another,
-    /// `MatrixPrecision.$current.withValue(.bf16) { … }`. Read once per product, before it is split
-    /// across cores (the worker threads do not inherit task-local values).
-    @TaskLocal public static var current: MatrixPrecision = .fp32
+    /// The precision in force: the one `ComputeSettings.current` holds (`fp32` unless a run binds
+    /// another). Read once per product, before it is split across cores (the worker threads do not
+    /// inherit task-local values).
+    public static var current: MatrixPrecision { ComputeSettings.current.precision }
 
     /// Whether this CPU runs bfloat16 products: AVX512_BF16 (Intel Cooper Lake and Sapphire Rapids,
     /// AMD Zen 4 and later) with the operating system saving the 512-bit registers.

@@ -1,6 +1,5 @@
-import COpenBLAS
 import Dispatch
-#if canImport(Glibc)
+#if canImport(CMalloc)
 import CMalloc
 #endif
 
@@ -10,18 +9,17 @@ import CMalloc
 /// OpenBLAS is kept single-threaded: its own threads fall to one-core speed when the other core is
 /// busy, and two pools fighting over two cores is slower than one. Big products are split here instead.
 public enum Parallel {
-    /// How many cores the library uses: 1 unless the caller binds another value for a scope,
-    /// `Parallel.$threadCount.withValue(2) { … }` (the trainer's `--threads`). Task-local, so two
-    /// concurrent computations (two tests, say) never change each other's split.
-    @TaskLocal public static var threadCount = 1
+    /// How many cores the library uses: the `threads` of `ComputeSettings.current` (1 unless a run
+    /// binds another where it starts, the trainer's `--threads`).
+    public static var threadCount: Int { ComputeSettings.current.threads }
 
     /// Runs once, before the first product: OpenBLAS single-threaded (every call of ours decides its own
     /// split), and glibc told to keep freed large blocks for reuse. By default it returns every block
     /// over 128 KiB to the kernel, so each new tensor faulted in fresh zeroed pages: a third of a
     /// training step went to the kernel clearing pages (measured with perf).
     static let configureBLASOnce: Void = {
-        openblas_set_num_threads(1)
-        #if canImport(Glibc)
+        SystemBLAS.useCallingThreadOnly()
+        #if canImport(CMalloc)
         // 32 MiB is the largest threshold glibc accepts on 64-bit (larger values are refused): every
         // activation of the B1 step (at most 10240 × 768 floats, 31.5 MB) then comes from the heap.
         _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)

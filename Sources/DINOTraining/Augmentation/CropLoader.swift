@@ -59,8 +59,8 @@ public struct CropLoader: Sendable {
             return augmentation.crops(of: dataset.image(imageIndex), channels: dataset.channels, height: dataset.height,
                                       width: dataset.width, using: &rng)
         }
-        let crops = (0..<augmentation.configuration.cropCount).map { crop -> Tensor in
-            let size = crop < 2 ? augmentation.configuration.globalCropSize : augmentation.configuration.localCropSize
+        let crops = (0..<augmentation.cropCount).map { crop -> Tensor in
+            let size = crop < 2 ? augmentation.globalCropSize : augmentation.configuration.localCropSize
             return Tensor(shape: [indices.count, dataset.channels, size, size], scalars: perImage.flatMap { $0[crop] })
         }
         return CropBatch(crops: crops, indices: indices)

@@ -1,78 +1,29 @@
 import DINO
 import Foundation
 
-/// The crops DINO makes of every image (the paper's §3.1 and Appendix on augmentation, the reference's `DataAugmentationDINO`).
-public struct AugmentationConfiguration: Codable, Equatable, Sendable {
-    /// Side of the two global crops (224 in the paper; 28 for Fashion-MNIST).
-    public var globalCropSize: Int
-    /// Side of the local crops (96 in the paper; 12 for Fashion-MNIST).
-    public var localCropSize: Int
-    /// Number of local crops (8 in the paper, 6 in B1).
-    public var localCropCount: Int
-    /// Area fraction of a global crop (0.4, 1).
-    public var globalScale: [Double] = [0.4, 1]
-    /// Area fraction of a local crop (0.05, 0.4).
-    public var localScale: [Double] = [0.05, 0.4]
-    /// Probability of a Gaussian blur on global crop 1, global crop 2 and each local crop: (1, 0.1, 0.5)
-    /// in the paper. Small images may do better with less: a 3-pixel kernel blurs a 28² image heavily.
-    public var blurProbabilities: [Double] = [1, 0.1, 0.5]
-    /// Probability of solarising global crop 2 (0.2 in the paper; never the other crops).
-    public var solarizationProbability: Double = 0.2
-    /// Scales the colour jitter's ranges: 1 is the paper's (brightness and contrast 0.4, saturation 0.2,
-    /// hue 0.1), 0 turns jitter off, 2.5 is the most that keeps brightness non-negative.
-    public var colorJitterStrength: Double = 1
-    /// Per-channel mean for normalisation.
-    public var mean: [Float]
-    /// Per-channel standard deviation for normalisation.
-    public var std: [Float]
-
-    /// A configuration with the paper's scales.
-    public init(globalCropSize: Int, localCropSize: Int, localCropCount: Int, mean: [Float], std: [Float]) {
-        (self.globalCropSize, self.localCropSize, self.localCropCount) = (globalCropSize, localCropSize, localCropCount)
-        (self.mean, self.std) = (mean, std)
-    }
-
-    /// All crops per image, `V = 2 + localCropCount`.
-    public var cropCount: Int { 2 + localCropCount }
-
-    /// The Gaussian blur's kernel: the odd size nearest a tenth of the global crop, at least 3 (3 for 28²,
-    /// as the B1 reference; 23 for 224², as common DINO reimplementations).
-    public var blurKernelSize: Int { max(3, Int((Double(globalCropSize) / 10).rounded()) | 1) }
-
-    /// Throws a message naming the first option that cannot work.
-    public func validate(patchSize: Int) throws {
-        for (name, size) in [("global crop", globalCropSize), ("local crop", localCropSize)] {
-            guard size >= patchSize, size % patchSize == 0 else {
-                throw ConfigurationError("\(name) size \(size) must be a positive multiple of the patch size \(patchSize)")
-            }
-        }
-        guard localCropCount >= 0 else { throw ConfigurationError("local crop count must be 0 or more, got \(localCropCount)") }
-        guard blurProbabilities.count == 3, blurProbabilities.allSatisfy({ (0...1).contains($0) }) else {
-            throw ConfigurationError("gaussian-blur takes three probabilities in [0, 1] (global crop 1, global crop 2, local crops), got \(blurProbabilities)")
-        }
-        guard (0...1).contains(solarizationProbability) else {
-            throw ConfigurationError("solarization-prob must be in [0, 1], got \(solarizationProbability)")
-        }
-        guard (0...2.5).contains(colorJitterStrength) else {
-            throw ConfigurationError("color-jitter-strength must be in [0, 2.5] (1 is the paper's), got \(colorJitterStrength)")
-        }
-        for (name, scale) in [("global", globalScale), ("local", localScale)] {
-            guard scale.count == 2, scale[0] > 0, scale[0] <= scale[1], scale[1] <= 1 else {
-                throw ConfigurationError("\(name) crop scale \(scale) must be two numbers 0 < min ≤ max ≤ 1")
-            }
-        }
-    }
-}
-
 /// Makes the `V` crops of one image. Every random choice comes from the generator passed in, which the
 /// loader derives from the seed, the epoch and the image's index: a run repeats exactly, whatever the
 /// threads do.
 public struct MultiCropAugmentation: Sendable {
     /// The options.
     public let configuration: AugmentationConfiguration
+    /// Side of the two global crops: the backbone's image size (224 in the paper; 28 for Fashion-MNIST).
+    public let globalCropSize: Int
+    /// Per-channel mean and standard deviation every crop is normalised with (the dataset's).
+    public let mean: [Float], std: [Float]
 
-    /// An augmentation with these options.
-    public init(_ configuration: AugmentationConfiguration) { self.configuration = configuration }
+    /// An augmentation with these options, making global crops of `globalCropSize`² normalised with
+    /// `mean` and `std` (one value per channel).
+    public init(_ configuration: AugmentationConfiguration, globalCropSize: Int, mean: [Float], std: [Float]) {
+        (self.configuration, self.globalCropSize, self.mean, self.std) = (configuration, globalCropSize, mean, std)
+    }
+
+    /// All crops per image, `V = 2 + localCropsNumber`.
+    public var cropCount: Int { 2 + configuration.localCropsNumber }
+
+    /// The Gaussian blur's kernel: the odd size nearest a tenth of the global crop, at least 3 (3 for 28²,
+    /// as the B1 reference; 23 for 224², as common DINO reimplementations).
+    public var blurKernelSize: Int { max(3, Int((Double(globalCropSize) / 10).rounded()) | 1) }
 
     /// The crops of one `(C, H, W)` image, each `(C, size, size)` and normalised: global 1, global 2,
     /// then the local crops.
@@ -83,14 +34,14 @@ public struct MultiCropAugmentation: Sendable {
         // Global 1: blur always. Global 2: blur p 0.1, solarise p 0.2. The asymmetry matters (trap 11).
         let blurProbabilities = c.blurProbabilities.map { Float($0) }
         for (blurProbability, solarizationProbability) in [(blurProbabilities[0], 0), (blurProbabilities[1], Float(c.solarizationProbability))] {
-            var crop = randomResizedCrop(image, channels, height, width, scale: c.globalScale, size: c.globalCropSize, using: &rng)
-            crop = flipAndColorJitter(crop, channels, c.globalCropSize, using: &rng)
-            if rng.nextUniform() < blurProbability { crop = gaussianBlur(crop, channels, c.globalCropSize, using: &rng) }
+            var crop = randomResizedCrop(image, channels, height, width, scale: c.globalCropsScale, size: globalCropSize, using: &rng)
+            crop = flipAndColorJitter(crop, channels, globalCropSize, using: &rng)
+            if rng.nextUniform() < blurProbability { crop = gaussianBlur(crop, channels, globalCropSize, using: &rng) }
             if rng.nextUniform() < solarizationProbability { crop = crop.map { $0 >= 128 / 255 ? 1 - $0 : $0 } }
             crops.append(normalize(crop, channels))
         }
-        for _ in 0..<c.localCropCount {
-            var crop = randomResizedCrop(image, channels, height, width, scale: c.localScale, size: c.localCropSize, using: &rng)
+        for _ in 0..<c.localCropsNumber {
+            var crop = randomResizedCrop(image, channels, height, width, scale: c.localCropsScale, size: c.localCropSize, using: &rng)
             crop = flipAndColorJitter(crop, channels, c.localCropSize, using: &rng)
             if rng.nextUniform() < blurProbabilities[2] { crop = gaussianBlur(crop, channels, c.localCropSize, using: &rng) }
             crops.append(normalize(crop, channels))
@@ -197,7 +148,7 @@ public struct MultiCropAugmentation: Sendable {
     /// A separable Gaussian blur with σ ∈ U(0.1, 2) and reflected borders, as torchvision's `GaussianBlur`.
     func gaussianBlur(_ crop: [Float], _ channels: Int, _ size: Int, using rng: inout some RandomNumberGenerator) -> [Float] {
         let sigma = rng.nextUniform(in: 0.1..<2)
-        let radius = configuration.blurKernelSize / 2
+        let radius = blurKernelSize / 2
         var kernel = (-radius...radius).map { exp(-Float($0 * $0) / (2 * sigma * sigma)) }
         let total = kernel.reduce(0, +)
         kernel = kernel.map { $0 / total }
@@ -231,7 +182,7 @@ public struct MultiCropAugmentation: Sendable {
         let plane = crop.count / channels
         return crop.enumerated().map { index, value in
             let c = index / plane
-            return (value - configuration.mean[c]) / configuration.std[c]
+            return (value - mean[c]) / std[c]
         }
     }
 }

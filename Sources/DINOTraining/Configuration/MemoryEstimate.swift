@@ -33,7 +33,7 @@ public struct MemoryEstimate: Equatable, Sendable {
             return Self.product([perToken, tokens, backbone.depth])
         }
         func tokens(side: Int) -> Int? { Self.sum([Self.product([side / backbone.patchSize, side / backbone.patchSize]), 1]) }
-        let globalTokens = tokens(side: configuration.globalCropSize), localTokens = tokens(side: configuration.localCropSize)
+        let globalTokens = tokens(side: configuration.globalCropSize), localTokens = tokens(side: configuration.augmentation.localCropSize)
         let crops = configuration.loss.cropCount
         // Per row of the head: each layer's output before and after GELU, the bottleneck, and three K-wide
         // tensors (logits, log-softmax, gradient); the teacher's probabilities are K wide per global crop.

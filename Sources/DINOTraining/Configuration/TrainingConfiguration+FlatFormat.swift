@@ -29,8 +29,10 @@ struct FlatTrainingConfiguration: Decodable {
         (c.loss.studentTemperature, c.loss.centerMomentum) = (studentTemperature, centerMomentum)
         (c.epochs, c.batchSize, c.learningRate, c.finalLearningRate, c.warmupEpochs) = (epochs, batchSize, lr, minLr, warmupEpochs)
         (c.weightDecay, c.finalWeightDecay, c.gradientClip, c.freezeLastLayer, c.teacherMomentum) = (weightDecay, weightDecayEnd, clipGrad, freezeLastLayer, momentumTeacher)
-        (c.globalCropSize, c.localCropSize, c.globalCropsScale, c.localCropsNumber, c.localCropsScale) = (globalCropSize, localCropSize, globalCropsScale, localCropsNumber, localCropsScale)
-        (c.seed, c.threads, c.path, c.outputDir, c.numberedCheckpointEvery) = (seed, threads, path, outputDir, saveckpFreq)
+        c.globalCropSize = globalCropSize
+        (c.augmentation.localCropSize, c.augmentation.globalCropsScale) = (localCropSize, globalCropsScale)
+        (c.augmentation.localCropsNumber, c.augmentation.localCropsScale) = (localCropsNumber, localCropsScale)
+        (c.seed, c.compute.threads, c.compute.path, c.outputDir, c.numberedCheckpointEvery) = (seed, threads, path ?? .fast, outputDir, saveckpFreq)
         (c.checkpointEveryIterations, c.evalEvery, c.knnK, c.knnTemperature) = (checkpointEveryIterations, evalEvery, knnK, knnTemperature)
         return c
     }
@@ -44,9 +46,12 @@ extension TrainingConfiguration {
         let configuration: TrainingConfiguration
         do {
             let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-            configuration = object?["backbone"] == nil
-                ? try JSONDecoder().decode(FlatTrainingConfiguration.self, from: data).nested
-                : try JSONDecoder().decode(TrainingConfiguration.self, from: data)
+            if let object, object["backbone"] != nil {
+                let current = try JSONSerialization.data(withJSONObject: try nestingAugmentationAndCompute(object))
+                configuration = try JSONDecoder().decode(TrainingConfiguration.self, from: current)
+            } else {
+                configuration = try JSONDecoder().decode(FlatTrainingConfiguration.self, from: data).nested
+            }
         } catch let error as DecodingError {
             throw DataError("\(file.path): its saved configuration cannot be read (\(describe(error))); the file is damaged or was not written by this trainer")
         } catch {
@@ -57,6 +62,30 @@ extension TrainingConfiguration {
         }
         return configuration
     }
+}
+
+/// The options as checkpoints wrote them before the augmentation and the compute settings were nested:
+/// their fields at the top level (`localCropSize`, `globalCropsScale`, …, `threads`, `path`, `precision`),
+/// the number of local crops only in `loss.cropCount`, and the three newest augmentation options absent
+/// when they had their defaults. Moved into `augmentation` and `compute`; a configuration already nested
+/// is returned as it is.
+private func nestingAugmentationAndCompute(_ saved: [String: Any]) throws -> [String: Any] {
+    guard saved["augmentation"] == nil, saved["compute"] == nil else { return saved }
+    let defaults = TrainingConfiguration()
+    var object = saved
+    var augmentation = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults.augmentation)) as? [String: Any] ?? [:]
+    for key in ["localCropSize", "globalCropsScale", "localCropsScale", "blurProbabilities", "solarizationProbability", "colorJitterStrength"] {
+        if let value = object.removeValue(forKey: key) { augmentation[key] = value }
+    }
+    if let loss = object["loss"] as? [String: Any], let crops = loss["cropCount"] as? Int, let global = loss["globalCropCount"] as? Int {
+        augmentation["localCropsNumber"] = crops - global
+    }
+    var compute = try JSONSerialization.jsonObject(with: JSONEncoder().encode(defaults.compute)) as? [String: Any] ?? [:]
+    for key in ["threads", "path", "precision"] {
+        if let value = object.removeValue(forKey: key) { compute[key] = value }
+    }
+    (object["augmentation"], object["compute"]) = (augmentation, compute)
+    return object
 }
 
 /// A decoding error in a user's words: which key is missing or of the wrong type.

@@ -1,11 +1,12 @@
 import DINO
 
 /// Every option of a DINO run, with the defaults of the paper (§3.1, Appendix) and its `main_dino.py`.
-/// The model's parts are nested as the library builds them: the `backbone`, the `head` on it and the
-/// `loss` over the head's outputs; each value is stored once (the head's input width is the backbone's,
-/// the loss's `K` is the head's, its crop count `2 + localCropsNumber`). The names are the library's;
-/// the command line maps the reference's (`--momentum-teacher`, `--out-dim`, …) onto them in one place.
-/// Saved with every checkpoint.
+/// The parts are nested as the library builds them: the `backbone`, the `head` on it, the `loss` over the
+/// head's outputs, the `augmentation` that makes the crops, and the `compute` settings; each value is
+/// stored once, each default written once in the part that owns it (the head's input width is the
+/// backbone's, the loss's `K` is the head's, its crop count `2 + augmentation.localCropsNumber`). The
+/// names are the library's; the command line maps the reference's (`--momentum-teacher`, `--out-dim`, …)
+/// onto them in one table (`ch09-trainer`'s `TrainingOptions`). Saved with every checkpoint.
 public struct TrainingConfiguration: Codable, Equatable, Sendable {
     // Data
     /// `fashion-mnist`, `synthetic` or `folder`.
@@ -38,8 +39,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         didSet { loss.outputDimension = head.outputDimension }
     }
     /// The loss over the head's `K` outputs (Eq. 1–3), with the centre's momentum and the temperatures;
-    /// its `outputDimension` follows `head.outputDimension`.
+    /// its `outputDimension` follows `head.outputDimension`, its `cropCount` the augmentation's crops.
     public var loss = LossConfiguration.paper
+    /// The crops of every image: the local crops' size and number, the crops' scales, blur,
+    /// solarisation and colour jitter.
+    public var augmentation = AugmentationConfiguration() {
+        didSet { loss.cropCount = loss.globalCropCount + augmentation.localCropsNumber }
+    }
 
     // Optimisation
     /// Training epochs.
@@ -69,49 +75,12 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         get { backbone.imageSize }
         set { backbone.imageSize = newValue }
     }
-    /// Side of the local crops.
-    public var localCropSize = 96
-    /// Area fraction of the global crops.
-    public var globalCropsScale: [Double] = [0.4, 1]
-    /// Number of local crops: the loss's crops beyond the global ones.
-    public var localCropsNumber: Int {
-        get { loss.cropCount - loss.globalCropCount }
-        set { loss.cropCount = loss.globalCropCount + newValue }
-    }
-    /// Area fraction of the local crops.
-    public var localCropsScale: [Double] = [0.05, 0.4]
-    /// Gaussian-blur probabilities of global crop 1, global crop 2 and each local crop; `nil` for the
-    /// paper's (1, 0.1, 0.5). Optional, as the two below, so that checkpoints written before they
-    /// existed still load.
-    public var blurProbabilities: [Double]?
-    /// Probability of solarising global crop 2; `nil` for the paper's 0.2.
-    public var solarizationProbability: Double?
-    /// Colour-jitter strength, 1 (the paper's, and `nil`) scaling brightness and contrast 0.4.
-    public var colorJitterStrength: Double?
-
-    /// The crops these options ask for, normalised with `mean` and `std` (one value per channel).
-    public func augmentation(mean: [Float], std: [Float]) -> AugmentationConfiguration {
-        var augmentation = AugmentationConfiguration(globalCropSize: globalCropSize, localCropSize: localCropSize,
-                                                     localCropCount: localCropsNumber, mean: mean, std: std)
-        (augmentation.globalScale, augmentation.localScale) = (globalCropsScale, localCropsScale)
-        if let blurProbabilities { augmentation.blurProbabilities = blurProbabilities }
-        if let solarizationProbability { augmentation.solarizationProbability = solarizationProbability }
-        if let colorJitterStrength { augmentation.colorJitterStrength = colorJitterStrength }
-        return augmentation
-    }
-
     // Run
     /// The seed of every random choice.
     public var seed: UInt64 = 0
-    /// Cores to compute on.
-    public var threads = 2
-    /// The implementation that computes: `nil` or `.fast` for the fast path, `.reference` for the plain
-    /// code the book quotes (slower by two orders of magnitude; for checking). Optional so that checkpoints
-    /// written before it existed still load.
-    public var path: ComputePath?
-    /// The large matrix products' precision on the fast path: `nil` or `.fp32`, or `.bf16` (bfloat16
-    /// operands, float32 sums; needs AVX512_BF16). Optional so that checkpoints written before it existed still load.
-    public var precision: MatrixPrecision?
+    /// Where and how the run computes: the path (the fast one; `.reference` is the book's plain code,
+    /// for checking), the cores, and the large products' precision (`.bf16` needs AVX512_BF16).
+    public var compute = ComputeSettings()
     /// Where checkpoints, metrics, charts and attention maps go.
     public var outputDir = "runs/dino"
     /// Keep a numbered copy of the checkpoint every N epochs (0: only the latest).
@@ -122,7 +91,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var evalEvery = 1
     /// Neighbour counts for k-NN (k = 20 is the headline figure).
     public var knnK = [10, 20, 100, 200]
-    /// k-NN vote temperature.
+    /// k-NN vote temperature `T` (`eval_knn.py`'s 0.07).
     public var knnTemperature: Float = 0.07
     /// What the linear probe reads from the teacher's backbone (DINO's `--n_last_blocks`,
     /// `--avgpool_patchtokens`); `nil` for DINO's choice, see `probeReadout`. Optional, as the two below,
@@ -139,7 +108,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     }
 
     /// The reference's defaults.
-    public init() {}
+    public init() {
+        loss.cropCount = loss.globalCropCount + augmentation.localCropsNumber
+    }
 
     /// The reference's `vit_tiny` with 16-pixel patches on 224² images, here on one channel as
     /// Fashion-MNIST (the default dataset) has.
@@ -153,7 +124,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         // `fashion` with larger patches.
         c.dataset = "fashion-mnist"
         (c.backbone.patchSize, c.backbone.depth, c.head.outputDimension) = (4, 6, 4096)
-        (c.globalCropSize, c.localCropSize, c.localCropsNumber) = (28, 12, 6)
+        (c.globalCropSize, c.augmentation.localCropSize, c.augmentation.localCropsNumber) = (28, 12, 6)
         (c.batchSize, c.warmupEpochs, c.seed) = (64, 1, 0)
         switch name {
         case "b1":
@@ -164,7 +135,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             // follows the student faster (λ from 0.99, not 0.996) get the features past the random-init
             // baseline in that budget, which DINO's defaults do not (measured: 54.4% against 56.0%).
             (c.trainSubset, c.epochs, c.backbone.depth, c.learningRate, c.teacherMomentum) = (4096, 7, 4, 0.001, 0.99)
-            (c.evalTrainSubset, c.evalTestSubset, c.evalEvery, c.knnK) = (10_000, 2_000, 0, [20])
+            (c.evalTrainSubset, c.evalTestSubset, c.evalEvery, c.knnK) = (10_000, 2_000, 0, [KNNClassifier.headlineK])
             c.outputDir = "runs/quick"
         case "fashion":
             // The recipe study's findings (Benchmarks/results/recipe-study.md) on the whole training set:
@@ -173,9 +144,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             // K = 1024, and no Gaussian blur, which teaches 28² images nothing and costs 8% of an epoch.
             // 12 epochs of 1 875 steps took 1 h 31 min on 2 cores in bfloat16 products, evaluations included
             // (83.2% k-NN, 85.2% linear probe); where the CPU lacks them it runs in float32, slower.
-            (c.backbone.patchSize, c.localCropSize, c.batchSize) = (7, 14, 32)
-            (c.epochs, c.teacherMomentum, c.head.outputDimension, c.blurProbabilities) = (12, 0.99, 1024, [0, 0, 0])
-            c.precision = MatrixPrecision.bf16IsAvailable ? .bf16 : nil
+            (c.backbone.patchSize, c.augmentation.localCropSize, c.batchSize) = (7, 14, 32)
+            (c.epochs, c.teacherMomentum, c.head.outputDimension, c.augmentation.blurProbabilities) = (12, 0.99, 1024, [0, 0, 0])
+            c.compute.precision = MatrixPrecision.bf16IsAvailable ? .bf16 : .fp32
             c.outputDir = "runs/fashion"
         default:
             throw ConfigurationError("unknown preset '\(name)'; expected quick, b1 or fashion")
@@ -218,10 +189,10 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard weightDecay >= 0, finalWeightDecay >= 0 else { throw ConfigurationError("weight decay must be 0 or more") }
         guard gradientClip >= 0 else { throw ConfigurationError("clip-grad must be 0 (off) or positive, got \(gradientClip)") }
         guard (0...1).contains(teacherMomentum) else { throw ConfigurationError("momentum-teacher must be in [0, 1], got \(teacherMomentum)") }
-        guard threads >= 1 else { throw ConfigurationError("threads must be at least 1, got \(threads)") }
-        if precision == .bf16 {
+        guard compute.threads >= 1 else { throw ConfigurationError("threads must be at least 1, got \(compute.threads)") }
+        if compute.precision == .bf16 {
             if let reason = MatrixPrecision.bf16Unavailability { throw ConfigurationError(reason) }
-            guard path != .reference else {
+            guard compute.path != .reference else {
                 throw ConfigurationError("--precision bf16 runs on the fast path; the reference path computes in fp32 only")
             }
         }
@@ -234,10 +205,6 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             if let subset, subset <= 0 || subset > Self.maximumImages {
                 throw ConfigurationError("\(name) must be between 1 and \(Self.maximumImages), got \(subset)")
             }
-        }
-        guard (0...64).contains(localCropsNumber) else { throw ConfigurationError("local-crops-number must be between 0 and 64, got \(localCropsNumber)") }
-        guard globalCropSize >= localCropSize else {
-            throw ConfigurationError("global crops (\(globalCropSize)) must not be smaller than local crops (\(localCropSize))")
         }
         // The nested parts agree: they do unless a saved configuration was edited by hand.
         guard let shape = ViTConfiguration.architectures[architecture] else {
@@ -252,22 +219,13 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard loss.outputDimension == head.outputDimension else {
             throw ConfigurationError("the loss is over \(loss.outputDimension) outputs, the head gives K = \(head.outputDimension)")
         }
+        guard loss.cropCount == loss.globalCropCount + augmentation.localCropsNumber else {
+            throw ConfigurationError("the loss is over \(loss.cropCount) crops, the augmentation makes \(loss.globalCropCount + augmentation.localCropsNumber)")
+        }
         try backbone.validate()
         try linearProbeReadout?.validate(depth: backbone.depth)
         try head.validate()
         try loss.validate(epochs: epochs)
-        try augmentation(mean: [0], std: [1]).validate(patchSize: backbone.patchSize)
-    }
-}
-
-extension TrainingConfiguration {
-    /// Runs `body` on this configuration's compute path (the fast one unless `path` says otherwise),
-    /// `threads` cores and matrix-product precision (fp32 unless `precision` says otherwise).
-    public func withComputeSettings<Result>(_ body: () throws -> Result) rethrows -> Result {
-        try ComputePath.$current.withValue(path ?? .fast) {
-            try MatrixPrecision.$current.withValue(precision ?? .fp32) {
-                try Parallel.$threadCount.withValue(threads) { try body() }
-            }
-        }
+        try augmentation.validate(globalCropSize: globalCropSize, patchSize: backbone.patchSize)
     }
 }

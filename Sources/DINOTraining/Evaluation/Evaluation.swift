@@ -135,7 +135,7 @@ public struct Evaluation: Sendable {
             values["knn_top1_k\(k)"] = accuracy.top1
             values["knn_top5_k\(k)"] = accuracy.top5
         }
-        values["knn_top1"] = results[20]?.top1 ?? ks.first.flatMap { results[$0]?.top1 }
+        values["knn_top1"] = results[KNNClassifier.headlineK]?.top1 ?? ks.first.flatMap { results[$0]?.top1 }
         if linearProbe {
             values["linear_probe"] = inFP32 {
                 linearProbeAccuracy(trainFeatures: bankFeatures, trainLabels: bank.labels, testFeatures: queryFeatures, testLabels: test.labels, classCount: classCount)
@@ -151,7 +151,7 @@ public struct Evaluation: Sendable {
             let pixels = { (d: ImageDataset) in self.normalized(d.batch(Array(0..<d.count))).reshaped([d.count, -1]) }
             let (bankPixels, testPixels) = (pixels(bank), pixels(test))
             let knn = KNNClassifier.evaluate(bank: bankPixels, bankLabels: bank.labels, queries: testPixels, queryLabels: test.labels,
-                                             classCount: classCount, ks: [20], temperature: temperature)[20]?.top1 ?? .nan
+                                             classCount: classCount, ks: [KNNClassifier.headlineK], temperature: temperature)[KNNClassifier.headlineK]?.top1 ?? .nan
             let probe = linearProbeAccuracy(trainFeatures: bankPixels, trainLabels: bank.labels, testFeatures: testPixels,
                                             testLabels: test.labels, classCount: classCount)
             return ["baseline_raw_pixels": knn, "baseline_raw_pixels_linear_probe": probe]
@@ -164,11 +164,14 @@ public struct Evaluation: Sendable {
         let (bankFeatures, queryFeatures) = (features(of: bank, backbone: initialBackbone), features(of: test, backbone: initialBackbone))
         let random = inFP32 {
             KNNClassifier.evaluate(bank: bankFeatures, bankLabels: bank.labels, queries: queryFeatures, queryLabels: test.labels,
-                                   classCount: classCount, ks: [20], temperature: temperature)
-        }[20]?.top1 ?? .nan
+                                   classCount: classCount, ks: [KNNClassifier.headlineK], temperature: temperature)
+        }[KNNClassifier.headlineK]?.top1 ?? .nan
         return rawPixelBaselines().merging(["baseline_random_init": random]) { $1 }
     }
 
     /// `body` with float32 matrix products.
-    private func inFP32<Result>(_ body: () -> Result) -> Result { MatrixPrecision.$current.withValue(.fp32, operation: body) }
+    /// Evaluation's one binding of the compute settings, and why it is there: see the type's comment.
+    private func inFP32<Result>(_ body: () -> Result) -> Result {
+        ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .fp32), operation: body)
+    }
 }

@@ -6,9 +6,13 @@ import Foundation
 /// L2-normalised; each test image's `k` most cosine-similar training images vote for their class with
 /// weight `exp(similarity / T)`, `T = 0.07`; the prediction is the class with the largest vote.
 public enum KNNClassifier {
-    /// Top-1 and top-5 accuracy (in %) for each `k`, queries `(M, D)` against a bank `(N, D)`.
+    /// The neighbour count of the figure DINO reports (k = 20, `eval_knn.py`'s headline).
+    public static let headlineK = 20
+
+    /// Top-1 and top-5 accuracy (in %) for each `k`, queries `(M, D)` against a bank `(N, D)`, votes
+    /// weighted at `temperature` (`TrainingConfiguration.knnTemperature`).
     public static func evaluate(bank: Tensor, bankLabels: [Int], queries: Tensor, queryLabels: [Int], classCount: Int,
-                                ks: [Int], temperature: Float = 0.07) -> [Int: (top1: Double, top5: Double)] {
+                                ks: [Int], temperature: Float) -> [Int: (top1: Double, top5: Double)] {
         let bank = l2Normalize(bank).output, queries = l2Normalize(queries).output
         let largestK = min(ks.max() ?? 1, bank.shape[0])
         var correct = [Int: (top1: Int, top5: Int)](uniqueKeysWithValues: ks.map { ($0, (0, 0)) })

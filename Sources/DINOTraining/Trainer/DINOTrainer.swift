@@ -66,10 +66,10 @@ public final class DINOTrainer {
         evaluation = try Evaluation(bank: bank, test: test, classCount: train.classNames.count, mean: mean, std: std,
                                 ks: configuration.knnK, temperature: configuration.knnTemperature,
                                 probeReadout: configuration.probeReadout, knnOnProbeFeatures: configuration.knnOnProbeFeatures ?? false)
-        let augmentation = configuration.augmentation(mean: mean, std: std)
-        loader = CropLoader(dataset: train, augmentation: MultiCropAugmentation(augmentation), batchSize: configuration.batchSize, seed: configuration.seed,
+        let augmentation = MultiCropAugmentation(configuration.augmentation, globalCropSize: configuration.globalCropSize, mean: mean, std: std)
+        loader = CropLoader(dataset: train, augmentation: augmentation, batchSize: configuration.batchSize, seed: configuration.seed,
                             rank: communicator.rank, ranks: communicator.size)
-        validationLoader = CropLoader(dataset: test, augmentation: MultiCropAugmentation(augmentation),
+        validationLoader = CropLoader(dataset: test, augmentation: augmentation,
                                       batchSize: min(configuration.batchSize, test.count), seed: configuration.seed ^ 0x5EED)
         var rng = SeededGenerator(seed: configuration.seed)
         model = DINOViT(backbone: configuration.backbone, head: configuration.head, using: &rng)
@@ -100,11 +100,11 @@ public final class DINOTrainer {
         }
     }
 
-    /// Runs from `state` to the last epoch on `configuration.threads` cores and `configuration.path`:
-    /// each epoch trains, validates, evaluates when due, checkpoints and logs. A run resumed from a
-    /// checkpoint continues exactly where it stopped.
+    /// Runs from `state` to the last epoch with `configuration.compute` in force (a training run's
+    /// entry point, where the compute settings are bound): each epoch trains, validates, evaluates when
+    /// due, checkpoints and logs. A run resumed from a checkpoint continues exactly where it stopped.
     public func fit() throws {
-        try configuration.withComputeSettings { try runEpochs() }
+        try ComputeSettings.$current.withValue(configuration.compute) { try runEpochs() }
     }
 
     private func runEpochs() throws {
