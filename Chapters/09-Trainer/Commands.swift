@@ -152,8 +152,9 @@ extension DINOCommand {
                 try sayOnce("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
                       + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.backbone.depth) patch \(c.backbone.patchSize), "
                       + "K = \(c.head.outputDimension), \(c.loss.cropCount) crops, \(c.compute.threads) threads"
-                      + (c.compute.precision == .bf16 ? ", bfloat16 products" : "")
+                      + (c.compute.precision == .bf16 ? ", bfloat16 products" : ", float32 products")
                       + (world.size > 1 ? " on each of \(world.size) ranks" : "") + " → \(c.outputDir)")
+                if c.compute.precision == .bf16, let note = MatrixPrecision.bf16Note { try sayOnce(note) }
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil, communicator: world)
                 if !resume && world.rank == 0 { _ = try ComputeSettings.$current.withValue(c.compute) { try trainer.baselines() } }

@@ -147,7 +147,7 @@ struct TrainingOptions: ParsableArguments {
         Row("path", \.path, \.compute.path, "fast (OpenBLAS, the worker pool, AVX2 kernels) or reference (the book's plain code, far slower)."),
         Row("precision", \.precision, \.compute.precision, """
             fp32 or bf16: bfloat16 operands with float32 sums in the large matrix products, as PyTorch's autocast; \
-            needs a CPU with AVX512_BF16 (Intel Cooper Lake or later, AMD Zen 4 or later).
+            fast with AVX512_BF16 (Intel Cooper Lake or later, AMD Zen 4 or later), on a slower portable path elsewhere.
             """),
         Row("output-dir", \.outputDir, \.outputDir, "Folder for checkpoints, metrics.jsonl, charts and attention.png."),
         Row("saveckp-freq", \.saveckpFreq, \.numberedCheckpointEvery, "Keep a numbered checkpoint every N epochs (0: only the latest)."),

@@ -5,11 +5,44 @@ import Foundation
 import Testing
 import VectorKernels
 
+/// The two ways a bf16 product runs: the AVX-512 kernel (where the CPU has AVX512_BF16 and
+/// `DINO_KERNELS` is unset) and the portable path (operands rounded, float32 products) that every CPU has.
+enum BFloat16Path: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case kernel, portable
+    /// The paths this CPU runs: the portable one always, the kernel where present.
+    static let here: [BFloat16Path] = MatrixPrecision.bf16KernelIsAvailable ? [.kernel, .portable] : [.portable]
+    var testDescription: String { rawValue }
+
+    /// `op(A)·op(B)` in bf16 on this path, on the fast path with 2 cores.
+    func product(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let n = transposeB ? b.shape[0] : b.shape[1]
+        return onFastPath(threads: 2) {
+            ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) {
+                switch self {
+                case .kernel: return matmul(a, b, transposeA: transposeA, transposeB: transposeB)
+                case .portable:
+                    var c = Tensor(zeros: [m, n])
+                    a.scalars.withUnsafeBufferPointer { aBuffer in
+                        b.scalars.withUnsafeBufferPointer { bBuffer in
+                            c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+                                guard let aBase = aBuffer.baseAddress, let bBase = bBuffer.baseAddress, let cBase = cBuffer.baseAddress else { return }
+                                BLAS.gemmOnBFloat16Operands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 1,
+                                                            a: aBase, lda: a.shape[1], b: bBase, ldb: b.shape[1], beta: 0, c: cBase, ldc: n)
+                            }
+                        }
+                    }
+                    return c
+                }
+            }
+        }
+    }
+}
+
 /// The bf16 mixed-precision products (`--precision bf16`): rounding, and every product against float32
-/// within a bound derived from bfloat16's 8-bit significand. They run where the CPU has AVX512_BF16;
-/// elsewhere the suite is skipped and `--precision bf16` is refused with a message (`TrainerTests`).
-@Suite(.enabled(if: MatrixPrecision.bf16IsAvailable, "this CPU lacks AVX512_BF16"))
-struct BFloat16Tests {
+/// within a bound derived from bfloat16's 8-bit significand, on every path this CPU has: the portable
+/// one everywhere, the AVX-512 kernel where present, and the two against each other.
+@Suite struct BFloat16Tests {
     /// bfloat16 keeps 8 significant bits, so rounding to nearest moves a value by at most 2⁻⁸ of it
     /// (`u`); a product of two rounded operands by at most (1 + u)² − 1 ≈ 2u.
     static let unitRoundoff = Float(1) / 256
@@ -23,6 +56,12 @@ struct BFloat16Tests {
         #expect(dino_bf16_round(one + spacing / 2 + spacing / 32) == one + spacing, "just above halfway rounds up")
         #expect(dino_bf16_round(-2.75) == -2.75, "exactly representable values stay")
         #expect(dino_bf16_round(.nan).isNaN && dino_bf16_round(.infinity) == .infinity)
+        // The portable path rounds bit for bit as the kernel's C rounding, on edge cases and random values.
+        var rng = SeededGenerator(seed: 9)
+        let values: [Float] = [0, -0, .infinity, -.infinity, .nan, .greatestFiniteMagnitude, .leastNonzeroMagnitude,
+                               one + spacing / 2, one + 1.5 * spacing, -3.3e38] + (0..<10_000).map { _ in Float(bitPattern: UInt32(truncatingIfNeeded: rng.next())) }
+        let differing = values.filter { BLAS.roundedToBFloat16($0).bitPattern != dino_bf16_round($0).bitPattern }
+        #expect(differing.isEmpty, "the portable rounding differs from the C kernel's on \(differing.prefix(5))")
         // Negative control: truncating 1 + 1.5·2⁻⁷ keeps 1 + 2⁻⁷, not the nearest-even 1 + 2⁻⁶.
         #expect(Float(bitPattern: (one + 1.5 * spacing).bitPattern & 0xFFFF_0000) == one + spacing)
     }
@@ -41,22 +80,34 @@ struct BFloat16Tests {
         #expect(exceeded == 0, "\(label): \(exceeded) elements beyond the bound; the worst is \(worst) of it", sourceLocation: sourceLocation)
     }
 
-    @Test(arguments: [(13, 37, 45), (130, 70, 800), (1, 1, 1), (24, 33, 2)])
-    func everyTransposeWithinTheBound(shape: (Int, Int, Int)) {
+    @Test(arguments: [(13, 37, 45), (130, 70, 800), (1, 1, 1), (24, 33, 2)], BFloat16Path.here)
+    func everyTransposeWithinTheBound(shape: (Int, Int, Int), path: BFloat16Path) {
         let (m, n, k) = shape
         var rng = SeededGenerator(seed: UInt64(m * 1000 + n))
         for (transposeA, transposeB) in [(false, false), (false, true), (true, false), (true, true)] {
             let a = Tensor.normal(transposeA ? [k, m] : [m, k], using: &rng), b = Tensor.normal(transposeB ? [n, k] : [k, n], using: &rng)
             let fp32 = referenceMatmul(a, b, transposeA: transposeA, transposeB: transposeB)
-            let bf16 = onFastPath(threads: 2) {
-                ComputeSettings.$current.withValue(ComputeSettings.current.with(precision: .bf16)) { matmul(a, b, transposeA: transposeA, transposeB: transposeB) }
-            }
+            let bf16 = path.product(a, b, transposeA: transposeA, transposeB: transposeB)
             expectWithinBound(bf16, fp32, a, b, transposeA: transposeA, transposeB: transposeB, k: k, "\(m)×\(n)×\(k) \(transposeA)/\(transposeB)")
             // Sharper: the float32 product of the rounded operands differs from it by summation order only.
             let rounded = referenceMatmul(a.map(dino_bf16_round), b.map(dino_bf16_round), transposeA: transposeA, transposeB: transposeB)
             assertClose(bf16, rounded, absolute: 1e-5 * Float(k), relative: 1e-5, "against the fp32 product of the rounded operands")
             // Negative control: the bf16 product is not the fp32 one (the operands were rounded).
             if k > 2 { #expect(compare(bf16, fp32, absolute: 1e-6, relative: 1e-6).failures > 0) }
+        }
+    }
+
+    @Test(.enabled(if: MatrixPrecision.bf16KernelIsAvailable, "no AVX512_BF16 kernel here: the portable path alone runs"))
+    func theKernelAndThePortablePathAgree() {
+        // The same rounded operands, summed in another order: within float32's summation error.
+        var rng = SeededGenerator(seed: 21)
+        for (m, n, k) in [(130, 70, 800), (7, 300, 64), (2000, 80, 96)] {
+            let a = Tensor.normal([m, k], using: &rng), b = Tensor.normal([n, k], using: &rng)
+            let kernel = BFloat16Path.kernel.product(a, b, transposeB: true), portable = BFloat16Path.portable.product(a, b, transposeB: true)
+            assertClose(kernel, portable, absolute: 1e-6 * Float(k), relative: 1e-5, "\(m)×\(n)×\(k): kernel against portable")
+            // Negative control: the float32 product of the unrounded operands is farther away than that.
+            let fp32 = referenceMatmul(a, b, transposeB: true)
+            #expect(compare(kernel, fp32, absolute: 1e-6 * Float(k), relative: 1e-5).failures > 0)
         }
     }
 
@@ -122,19 +173,15 @@ struct BFloat16Tests {
     }
 }
 
-/// Where the CPU lacks AVX512_BF16, or the reference path is asked for, bf16 is refused with a reason.
+/// bf16 runs on the fast path on every CPU; the reference path, which computes in fp32 only, refuses it.
 @Suite struct BFloat16OptionTests {
-    @Test func bf16IsRefusedWhereItCannotRun() {
+    @Test func bf16RunsOnTheFastPathEverywhereAndNotOnTheReference() {
         var c = TrainingConfiguration()
         c.compute.precision = .bf16
         c.compute.path = .reference
         #expect(throws: ConfigurationError.self) { try c.validate() }
         c.compute.path = .fast
-        if MatrixPrecision.bf16IsAvailable {
-            #expect(throws: Never.self) { try c.validate() }
-        } else {
-            #expect(throws: ConfigurationError.self) { try c.validate() }
-            #expect(MatrixPrecision.bf16Unavailability?.contains("AVX512_BF16") == true)
-        }
+        #expect(throws: Never.self) { try c.validate() }
+        #expect((MatrixPrecision.bf16Note == nil) == MatrixPrecision.bf16KernelIsAvailable)
     }
 }

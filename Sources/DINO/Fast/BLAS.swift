@@ -24,6 +24,21 @@ public enum BLAS {
     ) {
         _ = Parallel.configureBLASOnce
         let precision = MatrixPrecision.current
+        if precision == .bf16 && !MatrixPrecision.bf16KernelIsAvailable {
+            gemmOnBFloat16Operands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            return
+        }
+        gemm(precision: precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+    }
+    // snippet.end
+
+    /// `gemm` in `precision`, on the AVX-512 kernel for `bf16`.
+    static func gemm(
+        precision: MatrixPrecision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         let large = m * n * k >= splitThreshold
         if large && k >= 4 * m {
             gemmSplittingInner(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
@@ -48,7 +63,45 @@ public enum BLAS {
                         a: aSlice, lda: lda, b: bPointer.base, ldb: ldb, beta: beta, c: cPointer.base + firstRow * ldc, ldc: ldc)
         }
     }
-    // snippet.end
+
+    /// The portable bfloat16 path, for CPUs without the AVX-512 kernel: both operands rounded to bfloat16
+    /// as the kernel rounds them (`roundedToBFloat16`), then the float32 product on the same splits. A
+    /// product of two bfloat16 numbers is exact in float32, so this computes the kernel's numbers up to
+    /// the order of the sums. Arguments as in `gemm`.
+    package static func gemmOnBFloat16Operands(
+        transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        let roundedA = roundedToBFloat16(a, rows: transposeA ? k : m, columns: transposeA ? m : k, rowStride: lda)
+        let roundedB = roundedToBFloat16(b, rows: transposeB ? n : k, columns: transposeB ? k : n, rowStride: ldb)
+        roundedA.withUnsafeBufferPointer { aBuffer in
+            roundedB.withUnsafeBufferPointer { bBuffer in
+                guard let aBase = aBuffer.baseAddress, let bBase = bBuffer.baseAddress else { return }  // an empty product
+                gemm(precision: .fp32, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                     a: aBase, lda: lda, b: bBase, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            }
+        }
+    }
+
+    /// A copy of the `rows × columns` matrix at `values` (rows `rowStride` apart, the same layout in the
+    /// copy) with every element rounded to bfloat16.
+    static func roundedToBFloat16(_ values: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int) -> [Float] {
+        guard rows > 0, columns > 0 else { return [] }
+        let count = (rows - 1) * rowStride + columns
+        return [Float](unsafeUninitializedCapacity: count) { copy, initialized in
+            for index in 0..<count { copy[index] = roundedToBFloat16(values[index]) }
+            initialized = count
+        }
+    }
+
+    /// `value` rounded to bfloat16 (to nearest, ties to even; a NaN stays a quiet NaN) and back to float32,
+    /// bit for bit as the C kernel's `dino_bf16_round`.
+    @inline(__always)
+    package static func roundedToBFloat16(_ value: Float) -> Float {
+        let bits = value.bitPattern
+        if bits & 0x7FFF_FFFF > 0x7F80_0000 { return Float(bitPattern: (bits | 0x0040_0000) & 0xFFFF_0000) }
+        return Float(bitPattern: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000)
+    }
 
     /// `gemm` in bfloat16 over the same row blocks: op(B) is rounded and packed once, its panels split
     /// across the cores, and shared by every block (each block would otherwise repack all of it).

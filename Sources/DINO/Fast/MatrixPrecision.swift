@@ -12,7 +12,8 @@ import VectorKernels
 public enum MatrixPrecision: String, Codable, Sendable, CaseIterable {
     /// float32 operands and sums: the default.
     case fp32
-    /// bfloat16 operands, float32 sums; needs AVX512_BF16 (`MatrixPrecision.bf16IsAvailable`).
+    /// bfloat16 operands, float32 sums: on the AVX-512 kernel where the CPU has AVX512_BF16
+    /// (`bf16KernelIsAvailable`), on the portable path elsewhere.
     case bf16
 
     /// The precision in force: the one `ComputeSettings.current` holds (`fp32` unless a run binds
@@ -20,15 +21,18 @@ public enum MatrixPrecision: String, Codable, Sendable, CaseIterable {
     /// inherit task-local values).
     public static var current: MatrixPrecision { ComputeSettings.current.precision }
 
-    /// Whether this CPU runs bfloat16 products: AVX512_BF16 (Intel Cooper Lake and Sapphire Rapids,
-    /// AMD Zen 4 and later) with the operating system saving the 512-bit registers.
-    public static let bf16IsAvailable: Bool = dino_bf16_available()
+    /// Whether bfloat16 products run on the AVX-512 kernel here (AVX512_BF16: Intel Cooper Lake and
+    /// Sapphire Rapids, AMD Zen 4 and later, with the operating system saving the 512-bit registers, and
+    /// `DINO_KERNELS` unset). Elsewhere `bf16` runs on the portable path: the operands rounded to bfloat16
+    /// exactly as the kernel rounds them, the products and sums in float32, the same numbers up to the
+    /// order of the sums, and slower than float32.
+    public static let bf16KernelIsAvailable: Bool = KernelChoice.usesAVX512BF16
 
-    /// Why `bf16` cannot run here, or `nil` when it can.
-    public static var bf16Unavailability: String? {
-        bf16IsAvailable ? nil : """
-            --precision bf16 needs a CPU with AVX512_BF16 (Intel Cooper Lake, Sapphire Rapids or later; AMD Zen 4 \
-            or later), and this one lacks it; train with --precision fp32 (the default)
+    /// What `bf16` runs on here, for a run's first lines: `nil` where the kernel runs.
+    public static var bf16Note: String? {
+        bf16KernelIsAvailable ? nil : """
+            note: --precision bf16 runs on the portable path here (no AVX512_BF16 kernel on this CPU, or \
+            DINO_KERNELS is set): the same numbers as the kernel's up to summation order, slower than fp32
             """
     }
 }
