@@ -4,6 +4,7 @@
 #   Tools/install-deps.sh            libraries: OpenBLAS, Open MPI, libpng, libjpeg, zlib, pkg-config
 #   Tools/install-deps.sh --data     also the Fashion-MNIST dataset package (for training; Debian only)
 #   Tools/install-deps.sh --book     also KaTeX, highlight.js and Chromium (the book's website and its browser check)
+#   Tools/install-deps.sh --cross    also the aarch64 cross compiler and qemu (Tools/cross/check-aarch64.sh)
 #   (the options combine: Tools/install-deps.sh --data --book)
 # Chapters 00-08 need only OpenBLAS; the codecs are for chapter 09, Open MPI for chapter 10 (without it:
 # swift build --disable-default-traits). On a Mac: brew install libpng jpeg-turbo open-mpi, for 09-10 only.
@@ -14,7 +15,8 @@ for option in "$@"; do
   case "$option" in
     --data) data=true ;;
     --book) book=true; packages+=(libjs-katex libjs-highlight.js) ;;
-    *) echo "error: unknown option $option; expected --data or --book" >&2; exit 64 ;;
+    --cross) packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static) ;;
+    *) echo "error: unknown option $option; expected --data, --book or --cross" >&2; exit 64 ;;
   esac
 done
 if ! command -v apt-get >/dev/null; then
