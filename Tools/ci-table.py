@@ -34,7 +34,7 @@ def summarize(text):
 def main(arguments):
     rows = []
     for argument in arguments:
-        name, _, path = argument.partition("=")
+        name, _, path = argument.rpartition("=")  # the path is last; a name may hold "="
         with open(path, encoding="utf-8", errors="replace") as log:
             rows.append((name, *summarize(log.read())))
     print("| configuration | tests run | skipped | why skipped (count) |")

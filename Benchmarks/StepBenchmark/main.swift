@@ -22,7 +22,7 @@ struct StepBenchmark: ParsableCommand {
     @Flag(help: "Also print one JSON object with every figure.") var json = false
     @Flag(help: "Measure the pure step only (no pipeline, no feature extraction): for profiling.") var stepOnly = false
     @Option(help: "Images per step for the reference-path comparison (0: skip it).") var referenceBatch = 8
-    @Option(help: "Matrix-product precision: fp32 or bf16 (bfloat16 operands, float32 sums; needs AVX512_BF16).")
+    @Option(help: "Matrix-product precision: fp32 or bf16 (bfloat16 operands, float32 sums; on the AVX-512 kernel where the CPU has AVX512_BF16, else the portable path).")
     var precision = MatrixPrecision.fp32
 
     /// Everything here measures the fast path, the one the trainer runs.

@@ -70,13 +70,18 @@ func randomnessFromASeededGenerator(_ out: Notebook) {
  chapters 00–08. This library has **two paths, one truth**. The *reference path* is what the book
  shows: every layer written as its mathematics, on one core, every sum added in a fixed order. The
  *fast path* is what the trainer runs: the same products on OpenBLAS (`cblas_sgemm`, blocked for the
- caches, vector kernels, a hundred times faster than these loops), split across cores, with fused
+ caches, vector kernels; a whole B1 training step runs 50× as fast as on the reference path, at one
+ thread, by `step-benchmark`'s record in `Benchmarks/results/compare-b1.md`), split across cores, with fused
  passes and AVX2 kernels of our own. It lives apart, in `Sources/DINO/Fast/`, and the book's appendix
  on performance explains it. Tests run both on awkward shapes and prove them equal within stated
  tolerances. The chapters run the reference path; chapter 09's trainer runs the fast one unless you
  ask for `--path reference`.
 
  @snippet(compute-path)
+
+ The path is one of three compute settings, with the number of cores and the large products'
+ precision (chapter 09): one `ComputeSettings` value, bound once where a run starts
+ (`ComputeSettings.$current.withValue(settings) { … }`), which no layer takes as a parameter.
 
  **What "the same bits" means.** The reference path adds every sum in an order the code fixes, so it
  gives the same bits on every machine. The fast path gives the same bits run after run *on the same

@@ -84,15 +84,17 @@ func theCLSTokenAndThePositionEmbedding(_ out: Notebook) {
 /*:
  ## 4. Resampling the position embedding for a local crop
 
- `pos_embed` was learned for a 7×7 grid; a 12×12 local crop has a 3×3 grid. DINO resamples the 7×7 grid
- of embeddings bicubically:
+ `pos_embed` was learned for a 7×7 grid, `N = 49` patches; a 12×12 local crop has a 3×3 grid, `n = 3`
+ patches a side. DINO resamples the 7×7 grid of embeddings bicubically (`N` is the patch count there too,
+ so the grid's side is `√N`):
 
  ```python
- nn.functional.interpolate(patch_pos_embed, scale_factor=(w0 / N, h0 / N), mode="bicubic")  # w0 = 3 + 0.1
+ N = self.pos_embed.shape[1] - 1  # 49 patches
+ nn.functional.interpolate(patch_pos_embed, scale_factor=(w0 / math.sqrt(N), h0 / math.sqrt(N)), mode="bicubic")  # w0 = 3 + 0.1
  ```
 
- Because it passes a **scale factor** `s = (n + 0.1)/N` rather than a size, PyTorch maps output index
- `d` to the source coordinate `(d + 0.5)/s − 0.5`. A resize *to size 3* would use `(d + 0.5)·N/n − 0.5`
+ Because it passes a **scale factor** `s = (n + 0.1)/√N` rather than a size, PyTorch maps output index
+ `d` to the source coordinate `(d + 0.5)/s − 0.5`. A resize *to size 3* would use `(d + 0.5)·√N/n − 0.5`
  instead, and give different embeddings (up to 0.49 apart for 7 → 3). Each output is a weighted sum of
  four neighbours with the cubic-convolution kernel (`A = −0.75`), indices clamped at the border. The
  weights along one axis form a `(3, 7)` matrix:
@@ -160,7 +162,7 @@ func backwardAndItsCheck(_ out: Notebook) {
  - The patch embedding is a strided convolution, computed as `patchify` and one matrix product with the
    `[D, C, p, p]` weight used as a `(D, C·p·p)` matrix.
  - The position embedding is learned for the training grid and resampled for other grids exactly as
-   DINO does: bicubic, scale factor `(n + 0.1)/N`, `A = −0.75`, border clamping, no antialiasing.
+   DINO does: bicubic, scale factor `(n + 0.1)/√N`, `A = −0.75`, border clamping, no antialiasing.
  - Shared parameters (`cls_token`, `pos_embed`) sum their gradient over the batch; resampling sends it
    back through the transposed matrix.
 

@@ -82,8 +82,9 @@ func scaledDotProductsAndTheSoftmax(_ out: Notebook) {
 
  The products are differentiated like the linear layer of chapter 00: for $S = QK^\top \cdot s$,
  $\partial L/\partial Q = (\partial L/\partial S)\cdot K\cdot s$ and $\partial L/\partial K = (\partial L/\partial S)^\top \cdot Q\cdot s$; for $O = A\cdot V$, $\partial L/\partial A = (\partial L/\partial O)\cdot V^\top$ and
- $\partial L/\partial V = A^\top \cdot (\partial L/\partial O)$. As in the forward pass, each head does all of its steps at once, its $\partial L/\partial S$ in a
- `T×T` scratch matrix of the core's own.
+ $\partial L/\partial V = A^\top \cdot (\partial L/\partial O)$. As in the forward pass, every head of every image goes through each step
+ together: the `(B·H, T, T)` tensor $\partial L/\partial S$ holds all of them, one `T×T` matrix per head. (The fast path
+ of the appendix works head by head instead, with one scratch matrix per core; the mathematics is the same.)
 
  @snippet(attention-backward)
  */

@@ -90,7 +90,9 @@ func theBlockWithDropPath(_ out: Notebook) {
 
  Tokens → `depth` blocks → final LayerNorm; the CLS token's final state is the feature that DINO's head
  and the k-NN evaluation use. The reference's sizes are `vit_tiny` (D = 192, 3 heads), `vit_small`
- (384, 6) and `vit_base` (768, 12), all of depth 12 and MLP ratio 4.
+ (384, 6) and `vit_base` (768, 12), all of depth 12 and MLP ratio 4. The last row below is the backbone
+ of **B1**, the benchmark configuration this book measures against PyTorch (chapter 08 gives its whole
+ recipe): `vit_tiny`'s width on 28×28 Fashion-MNIST images, depth 6, 4-pixel patches, one channel.
 
  @snippet(vit-forward)
  */

@@ -21,7 +21,8 @@ import Notebook
  ## 1. The MLP to the bottleneck
 
  Three linear layers with GELU between them, initialised with the truncated normal (std 0.02) and zero
- biases, narrow the feature to a 256-wide bottleneck. In the reference the layers sit in an
+ biases, narrow the feature to a 256-wide bottleneck. The run below builds the head of B1 (the benchmark
+ configuration of chapter 03's last row), whose `K` is 4 096. In the reference the layers sit in an
  `nn.Sequential`, so their names are `mlp.0`, `mlp.2` and `mlp.4` (the GELUs are entries 1 and 3).
 
  @snippet(head-forward)
@@ -43,8 +44,11 @@ func theMLPToTheBottleneck(_ out: Notebook) {
  layer without bias: each row of its weight is $W_k = g_k \cdot v_k / \lVert v_k\rVert$. DINO fills `g` with 1 and, with
  `norm_last_layer` (the default), never trains it, so every row is a unit vector and the head's output
  `k` is the **cosine** between the normalised bottleneck and prototype `v_k`: always in `[−1, 1]`. The
- paper reports that this makes training stable; a bias or a trainable `g` are among the classic
- mistakes of reimplementations (the paper, §3.1 and Appendix, and the authors' `DINOHead` have neither).
+ authors report that this makes training stable. Their `DINOHead` has no bias in the last layer, and a
+ trainable `g` only when asked: with `norm_last_layer=False` its `weight_g` trains like any weight, which
+ the authors' code recommends for ViT-S as "less stable, but better performance" (`--norm_last_layer`,
+ `ch09-trainer --norm-last-layer false` here; chapter 09's recipe study measures it). A bias, or a `g`
+ that trains when `norm_last_layer` is on, are classic mistakes of reimplementations.
 
  @snippet(l2-normalize)
 

@@ -47,7 +47,7 @@ func thePairs(_ out: Notebook) {
  For one pair, the gradient of $H(P_t, P_s)$ with respect to the student's logits is
  $(P_s - P_t)/\tau_s$ per row; the teacher gets none. A student view that pairs with `n` teacher views
  (one for a global crop, two for a local one) therefore receives $(n\cdot P_s - \sum_i P_t(i)) / \tau_s$, divided
- by the `|P|·B` of the mean:
+ by the mean's count, `(2V − 2)·B` terms (the pairs times the images of the batch):
 
  @snippet(loss)
  */
@@ -113,7 +113,7 @@ func theCentreMovesAfterTheLoss(_ out: Notebook) throws {
 
  - The loss is the mean over the `2V − 2` cross-view pairs of the batch-mean cross-entropy
    $H(P_t(i), P_s(v))$, same-view pairs skipped.
- - Its gradient for a student row is $(n\cdot P_s - \sum P_t)/\tau_s$, scaled by `1/(|P|·B)`.
+ - Its gradient for a student row is $(n\cdot P_s - \sum P_t)/\tau_s$, scaled by `1/((2V − 2)·B)`.
  - $\tau_t$ warms up per epoch; the centre moves after the loss.
  - `DINOParityTests` checks the loss, its gradient and the centre over several steps against a
    PyTorch implementation of the reference formulas, for 4 and 10 crops.

@@ -105,6 +105,8 @@ extension DINOCommand {
         var resume = false
         @Flag(help: "Start a new run in an --output-dir that holds one; its checkpoint is kept until the new run's first replaces it.")
         var restart = false
+        @Flag(help: "With --resume: load a checkpoint whose tensors' checksums are missing (it was changed after it was written).")
+        var allowUnverified = false
 
         func run() throws {
             try reportingErrors {
@@ -130,16 +132,7 @@ extension DINOCommand {
                     let precision = options.precision ?? savedRun.compute.precision
                     c = savedRun
                     (c.compute, c.outputDir) = (compute.with(precision: precision), givenFolder)
-                } else if holdsARun && restart {
-                    // The old run's metrics are kept beside the new ones, not mixed into them (by rank 0, which writes the files).
-                    let metrics = folder.appendingPathComponent("metrics.jsonl")
-                    if world.rank == 0, FileManager.default.fileExists(atPath: metrics.path) {
-                        let previous = folder.appendingPathComponent("metrics.previous.jsonl")
-                        guard rename(metrics.path, previous.path) == 0 else {
-                            throw DataError("--restart: cannot move \(metrics.path) aside (\(String(cString: strerror(errno))))")
-                        }
-                    }
-                } else if holdsARun {
+                } else if holdsARun && !restart {
                     throw DataError("""
                         \(folder.path) already holds a run (checkpoint.safetensors); pass --resume to continue it, \
                         --restart to start over there (its checkpoint is kept until the new run's first one replaces it), \
@@ -149,6 +142,17 @@ extension DINOCommand {
                 // Before anything is loaded or allocated: a run that cannot fit is refused with the figures.
                 try MemoryEstimate.check(c)
                 let data = try loadData(c)
+                if holdsARun && restart && world.rank == 0 {
+                    // Only now that the new run can start: the old run's metrics are kept beside the new ones,
+                    // not mixed into them (by rank 0, which writes the files). A refused restart changes nothing.
+                    let metrics = folder.appendingPathComponent("metrics.jsonl")
+                    if FileManager.default.fileExists(atPath: metrics.path) {
+                        let previous = folder.appendingPathComponent("metrics.previous.jsonl")
+                        guard rename(metrics.path, previous.path) == 0 else {
+                            throw DataError("--restart: cannot move \(metrics.path) aside (\(String(cString: strerror(errno))))")
+                        }
+                    }
+                }
                 try sayOnce("DINO on \(c.dataset): \(data.train.count) training images \(data.train.channels)×\(data.train.height)×\(data.train.width), "
                       + "\(c.epochs) epochs of \(data.train.count / c.batchSize) steps, \(c.architecture) depth \(c.backbone.depth) patch \(c.backbone.patchSize), "
                       + "K = \(c.head.outputDimension), \(c.loss.cropCount) crops, \(c.compute.threads) threads"
@@ -156,7 +160,7 @@ extension DINOCommand {
                       + (world.size > 1 ? " on each of \(world.size) ranks" : "") + " → \(c.outputDir)")
                 if c.compute.precision == .bf16, let note = MatrixPrecision.bf16Note { try sayOnce(note) }
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
-                                              resume: resume ? checkpoint : nil, communicator: world)
+                                              resume: resume ? checkpoint : nil, allowUnverified: allowUnverified, communicator: world)
                 if !resume && world.rank == 0 { _ = try ComputeSettings.$current.withValue(c.compute) { try trainer.baselines() } }
                 try trainer.fit()
                 try sayOnce("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, knn-time.svg, monitor.svg, attention.png in \(c.outputDir)")
@@ -174,6 +178,8 @@ extension DINOCommand {
         @Option(help: "The class tokens of the last N blocks, side by side (1: the last class token, what k-NN uses).") var nLastBlocks = 1
         @Flag(help: "Append the average-pooled patch tokens of the last block.") var avgpoolPatchtokens = false
         @Option(help: "Cores to compute on.") var threads = ComputeSettings().threads
+        @Flag(help: "Load a checkpoint whose tensors' checksums are missing (it was changed after it was written).")
+        var allowUnverified = false
 
         func run() throws {
             try reportingErrors {
@@ -185,7 +191,7 @@ extension DINOCommand {
                     throw ValidationError("--output \(output) is the checkpoint being read; name another file for the features")
                 }
                 let readout = FeatureReadout(lastBlocks: nLastBlocks, averagePooledPatches: avgpoolPatchtokens)
-                let teacher = try TeacherUnderEvaluation(checkpoint: checkpoint, threads: threads, readout: readout)
+                let teacher = try TeacherUnderEvaluation(checkpoint: checkpoint, threads: threads, readout: readout, allowUnverified: allowUnverified)
                 let dataset = split == "train" ? teacher.evaluation.bank : teacher.evaluation.test
                 let features = teacher.computing { teacher.evaluation.features(of: dataset, backbone: teacher.backbone, readout: readout) }
                 try Evaluation.checkFinite(features, of: split)
@@ -207,13 +213,15 @@ extension DINOCommand {
         @Option(help: "Linear probe: append the average-pooled patch tokens (true/false; default: the run's, else false).")
         var avgpoolPatchtokens: Bool?
         @Option(help: "Cores to compute on.") var threads = ComputeSettings().threads
+        @Flag(help: "Load a checkpoint whose tensors' checksums are missing (it was changed after it was written).")
+        var allowUnverified = false
 
         func run() throws {
             try reportingErrors {
                 let saved = try Checkpoint.configuration(of: URL(fileURLWithPath: checkpoint))
                 let readout = FeatureReadout(lastBlocks: nLastBlocks ?? saved.probeReadout.lastBlocks,
                                              averagePooledPatches: avgpoolPatchtokens ?? saved.probeReadout.averagePooledPatches)
-                let teacher = try TeacherUnderEvaluation(checkpoint: checkpoint, threads: threads, readout: readout)
+                let teacher = try TeacherUnderEvaluation(checkpoint: checkpoint, threads: threads, readout: readout, allowUnverified: allowUnverified)
                 let evaluation = teacher.evaluation
                 try say("\(checkpoint): \(evaluation.bank.count) training images as the bank and the probe's training set, \(evaluation.test.count) test images")
                 let (bankFeatures, queryFeatures) = teacher.computing {
@@ -262,7 +270,7 @@ struct TeacherUnderEvaluation {
 
     /// Loads the checkpoint's options, data and teacher; throws a message naming what is wrong with
     /// the file, the readout or the thread count.
-    init(checkpoint: String, threads: Int, readout: FeatureReadout) throws {
+    init(checkpoint: String, threads: Int, readout: FeatureReadout, allowUnverified: Bool) throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         warnAboutThreads(threads)
         let url = URL(fileURLWithPath: checkpoint)
@@ -272,7 +280,7 @@ struct TeacherUnderEvaluation {
         // Only the teacher's backbone is needed: no trainer, no run folder.
         var rng = SeededGenerator(seed: 0)
         var backbone = VisionTransformer(c.backbone, using: &rng)
-        try Checkpoint.teacherBackbone(of: url, into: &backbone)
+        try Checkpoint.teacherBackbone(of: url, into: &backbone, allowUnverified: allowUnverified)
         let (mean, std) = Evaluation.statistics(dataset: c.dataset, train: data.train)
         self.backbone = backbone
         evaluation = try Evaluation(bank: data.bank, test: data.test, classCount: data.train.classNames.count, mean: mean, std: std,

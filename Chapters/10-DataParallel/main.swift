@@ -17,6 +17,12 @@
  process's. This chapter explains why, piece by piece, in one process (a world of one), and in
  section 4 starts two ranks of itself.
 
+ Four words carry the chapter. A **rank** is one of the processes, numbered `0 ..< N`; the **world** is
+ all of them, and its size `N` the number of ranks. An **all-reduce** is the collective in which every
+ rank contributes an array and every rank receives the elementwise sum of all of them (MPI's
+ `MPI_Allreduce`, `torch.distributed.all_reduce`). A **ring** is one way to do it: the ranks pass pieces
+ of the array to their neighbour in a circle (section 5 counts what that costs).
+
  Its code is the `DINODistributed` target (`Sources/DINODistributed/`), the only one that links Open
  MPI, and only when the package's `MPI` trait is on (the default). Where Open MPI is not installed,
  `swift build --disable-default-traits` builds everything else: the trainer then trains on one process,
@@ -180,8 +186,14 @@ func rankOfTheDemonstration() throws {
  @snippet(communication-cost)
 
  Multi-crop makes each step's compute larger, not its messages: ten crops cost the same bytes as two.
- On one machine the ranks talk through shared memory. Between machines a ring all-reduce moves
- `2(N−1)/N` times the bytes over each link, whatever N, plus a latency per round:
+ On one machine the ranks talk through shared memory. Between machines a ring all-reduce cuts the array
+ of `S` bytes into `N` pieces of `S/N` and works in two phases of `N − 1` rounds each. In every round each
+ rank sends one piece to its neighbour and receives one from the other side. In the first phase
+ (reduce-scatter) a received piece is added to the rank's own copy of it, so after `N − 1` rounds each
+ rank holds one piece summed over all ranks; in the second (all-gather) the summed pieces travel on
+ round the ring until every rank has all of them. Each rank thus sends `2(N − 1)` pieces of `S/N` bytes:
+ `2(N − 1)/N · S` in all, under `2S` whatever `N`, and the time is that over the link's bandwidth plus a
+ latency for each of the `2(N − 1)` rounds:
  */
 func whatItCosts(_ out: Notebook) throws {
     let b1 = try TrainingConfiguration.preset("b1")

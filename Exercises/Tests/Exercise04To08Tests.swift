@@ -60,6 +60,29 @@ struct Exercise06 {
         let answer = exerciseDINOLoss(studentOutput: student, teacherProbabilities: probabilities, cropCount: crops, studentTemperature: 0.1)
         #expect(abs(answer - expected) < 1e-4 * max(1, abs(expected)), "expected the library's loss \(expected), got \(answer)")
     }
+
+    /// The gradient the chapter derives, `(n·P_s − Σᵢ P_t(i)) / τ_s / ((2V − 2)·B)` per student row (the
+    /// library's `studentGradient`), is the slope of your loss: central differences of your function
+    /// against it, element by element (Float central differences at h = 1e-2 agree to about 1e-4 here).
+    @Test func itsGradientIsTheOneTheChapterDerives() throws {
+        var rng = SeededGenerator(seed: 11)
+        let crops = 4
+        let loss = try DINOLoss(LossConfiguration(outputDimension: 5, cropCount: crops), epochs: 1)
+        let student = Tensor.normal([crops * 2, 5], using: &rng), teacher = Tensor.normal([4, 5], using: &rng)
+        let derived = loss(studentOutput: student, teacherOutput: teacher, epoch: 0).studentGradient
+        let probabilities = teacherProbabilities(teacher, center: loss.center, temperature: loss.teacherTemperature(epoch: 0))
+        let h: Float = 1e-2
+        var numeric = Tensor(zeros: student.shape)
+        for index in 0..<student.count {
+            var (up, down) = (student, student)
+            up.scalars[index] += h
+            down.scalars[index] -= h
+            let lossUp = exerciseDINOLoss(studentOutput: up, teacherProbabilities: probabilities, cropCount: crops, studentTemperature: 0.1)
+            let lossDown = exerciseDINOLoss(studentOutput: down, teacherProbabilities: probabilities, cropCount: crops, studentTemperature: 0.1)
+            numeric.scalars[index] = (lossUp - lossDown) / (2 * h)
+        }
+        assertClose(numeric, derived, absolute: 2e-4, relative: 2e-2, "the slope of your loss against the chapter's gradient")
+    }
 }
 
 @Suite(.enabled(if: exercisesEnabled, "set DINO_EXERCISES=stubs (your work) or =solutions"))
@@ -87,6 +110,16 @@ struct Exercise08 {
         let expected = [0, 1, 1, 0.5]
         #expect(answer.count == expected.count && zip(answer, expected).allSatisfy { abs($0 - $1) < 1e-12 },
                 "expected \(expected), got \(answer)")
+    }
+
+    /// A warm-up of one iteration is `linspace(0, base, 1)` = `[0]`: no division by `W − 1 = 0` (which
+    /// would give NaN, in exactly the setting of a one-epoch, one-iteration warm-up).
+    @Test func aWarmUpOfOneIteration() {
+        let answer = exerciseCosineSchedule(base: 1, final: 0, epochs: 3, iterationsPerEpoch: 1, warmupEpochs: 1)
+        let expected = cosineSchedule(base: 1, final: 0, epochs: 3, iterationsPerEpoch: 1, warmupEpochs: 1)
+        #expect(answer.count == 3 && answer.allSatisfy(\.isFinite), "expected three finite values, got \(answer)")
+        #expect(answer.count == expected.count && zip(answer, expected).allSatisfy { abs($0 - $1) < 1e-12 },
+                "expected \(expected) (the warm-up's single value is 0), got \(answer)")
     }
 
     @Test func matchesTheLibrary() {

@@ -138,6 +138,14 @@ extension Exercise06 {
                     absolute: 1e-7, "τ_t per epoch (linspace includes both ends)")
     }
 
+    /// One warm-up epoch is `linspace(0.04, 0.07, 1)` = `[0.04]`: no division by `W − 1 = 0`, which gives
+    /// NaN in exactly the setting of the recipe study's one-epoch warm-up row.
+    @Test func teacherTemperatureWithOneWarmUpEpoch() {
+        let answer = exerciseTeacherTemperatureSchedule(warmupTemperature: 0.04, temperature: 0.07, warmupEpochs: 1, epochs: 3)
+        #expect(answer.count == 3 && answer.allSatisfy(\.isFinite), "expected three finite temperatures, got \(answer)")
+        assertClose(Tensor(shape: [answer.count], scalars: answer), Tensor([0.04, 0.07, 0.07]), absolute: 1e-7, "one warm-up epoch")
+    }
+
     @Test func teacherTemperatureMatchesTheLibrary() {
         let answer = exerciseTeacherTemperatureSchedule(warmupTemperature: 0.04, temperature: 0.07, warmupEpochs: 30, epochs: 100)
         let expected = teacherTemperatureSchedule(warmupTemperature: 0.04, temperature: 0.07, warmupEpochs: 30, epochs: 100)

@@ -81,8 +81,11 @@ public enum SafeTensors {
             guard begin >= 0, begin <= end, end <= dataLength else {
                 throw SafeTensorsError(file, "tensor \(name): data_offsets [\(begin), \(end)] outside the \(dataLength) data bytes")
             }
-            guard !overflow, count * width == end - begin else {
-                throw SafeTensorsError(file, "tensor \(name): shape \(shape) of \(dtype) needs \(overflow ? "too many" : "\(count * width)") bytes, data_offsets give \(end - begin)")
+            // The element count may fit in an Int while its byte count does not: both are checked.
+            let bytes = count.multipliedReportingOverflow(by: width)
+            guard !overflow, !bytes.overflow, bytes.partialValue == end - begin else {
+                let needed = overflow || bytes.overflow ? "too many" : "\(bytes.partialValue)"
+                throw SafeTensorsError(file, "tensor \(name): shape \(shape) of \(dtype) needs \(needed) bytes, data_offsets give \(end - begin)")
             }
             entries.append((name, dtype, shape, begin, end))
         }

@@ -1,4 +1,5 @@
 import DINO
+import DINOTraining
 import Foundation
 import Testing
 
@@ -172,6 +173,59 @@ import Testing
         let resumed = try Self.shell("$BIN/ch09-trainer train --resume --output-dir '\(folder.path)'")
         #expect(resumed.status != 0 && resumed.error.contains("is corrupt"), "\(resumed.error)")
         #expect(try Data(contentsOf: checkpoint) == bytes)
+    }
+
+    /// `--restart` starts over in a folder that holds a run, keeping the old metrics beside the new; one
+    /// that is refused (here: its data cannot be read) changes nothing in the folder.
+    @Test func restartKeepsTheOldMetricsAndARefusedRestartChangesNothing() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try Self.shell(Self.tinyTraining(folder))
+        #expect(first.status == 0, "\(first.error)")
+        let metrics = folder.appendingPathComponent("metrics.jsonl"), previous = folder.appendingPathComponent("metrics.previous.jsonl")
+        let oldMetrics = try Data(contentsOf: metrics)
+        func snapshot() throws -> [String: Data] {
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".lock") }
+                .reduce(into: [:]) { $0[$1] = try Data(contentsOf: folder.appendingPathComponent($1)) }
+        }
+        let before = try snapshot()
+        let refused = try Self.shell("$BIN/ch09-trainer train --restart --dataset folder --data-path '\(folder.path)/no-such-images' --output-dir '\(folder.path)'")
+        #expect(refused.status != 0)
+        let afterRefusal = try snapshot()
+        #expect(afterRefusal == before, "a refused --restart changed the folder: \(afterRefusal.keys.sorted())")
+        let restarted = try Self.shell(Self.tinyTraining(folder) + " --restart")
+        #expect(restarted.status == 0, "\(restarted.error)")
+        #expect(try Data(contentsOf: previous) == oldMetrics, "the old run's metrics should be in metrics.previous.jsonl")
+        let newMetrics = try Data(contentsOf: metrics)
+        #expect(newMetrics != oldMetrics, "the new run should write its own metrics.jsonl")
+    }
+
+    /// A second Ctrl-C ends the run at once (status 130), and whatever checkpoint is on disk is whole.
+    @Test func aSecondInterruptStopsAtOnceAndLeavesAWholeCheckpoint() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let run = Process()
+        run.executableURL = Self.binaries.appendingPathComponent("ch09-trainer")
+        run.arguments = ["train", "--dataset", "synthetic", "--train-subset", "64", "--eval-test-subset", "16", "--depth", "1", "--patch-size", "7",
+                         "--out-dim", "32", "--global-crop-size", "28", "--local-crops-number", "2", "--local-crop-size", "14",
+                         "--batch-size", "16", "--epochs", "3", "--warmup-epochs", "0", "--threads", "1", "--checkpoint-every-iterations", "1",
+                         "--output-dir", folder.path]
+        (run.standardOutput, run.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
+        try run.run()
+        let metrics = folder.appendingPathComponent("metrics.jsonl")
+        for _ in 0..<600 where ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").isEmpty { Thread.sleep(forTimeInterval: 0.1) }
+        kill(run.processIdentifier, SIGINT)
+        kill(run.processIdentifier, SIGINT)
+        let stopped = Date()
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 130)
+        #expect(Date().timeIntervalSince(stopped) < 10, "the second Ctrl-C should end the run at once")
+        let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
+        if FileManager.default.fileExists(atPath: checkpoint.path) {
+            var rng = SeededGenerator(seed: 0)
+            var backbone = VisionTransformer(try Checkpoint.configuration(of: checkpoint).backbone, using: &rng)
+            try Checkpoint.teacherBackbone(of: checkpoint, into: &backbone)  // reads and verifies every tensor it needs
+        }
     }
 
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])

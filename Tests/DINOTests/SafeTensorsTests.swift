@@ -90,6 +90,9 @@ import Testing
         expectError(try file(#"{"a":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}}"#, dataBytes: 8), "unsupported dtype F64")
         expectError(try file(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 8), "needs 12 bytes, data_offsets give 8")
         expectError(try file(#"{"a":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}}"#, dataBytes: 8), "needs too many bytes")
+        // 2³¹ · 2³¹ = 2⁶² elements fit in an Int; their 2⁶⁴ bytes do not (this trapped `features` once).
+        expectError(try file(#"{"a":{"dtype":"F32","shape":[2147483648,2147483648],"data_offsets":[0,8]}}"#, dataBytes: 8), "needs too many bytes")
+        expectError(try file(#"{"a":{"dtype":"BF16","shape":[2147483648,2147483648,2],"data_offsets":[0,8]}}"#, dataBytes: 8), "needs too many bytes")
     }
 
     @Test func missingUnexpectedAndMisshapenParameters() throws {

@@ -88,9 +88,11 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
         var tensors = try SafeTensors.decode(Data(contentsOf: url), file: url)
         let poisoned = try #require(tensors.firstIndex { $0.0 == "teacher.head.last_layer.weight_v" })
         tensors[poisoned].1.scalars[0] = .infinity
-        // Written as another program would, without our checksums (ours would flag the change as corruption).
+        // Its checksum recomputed, so the file verifies: the run must stop on the loss, not on the file.
         var metadata = try SafeTensors.readMetadata(url)
-        metadata[Checkpoint.checksumKey] = nil
+        var checksums = try JSONDecoder().decode([String: String].self, from: Data((metadata[Checkpoint.checksumKey] ?? "{}").utf8))
+        checksums["teacher.head.last_layer.weight_v"] = String(CRC32C.checksum(tensors[poisoned].1), radix: 16)
+        metadata[Checkpoint.checksumKey] = String(decoding: try JSONEncoder().encode(checksums), as: UTF8.self)
         try SafeTensors.write(tensors.map { (name: $0.0, tensor: $0.1) }, metadata: metadata, to: url)
         let saved = try Data(contentsOf: url)
         let trainer = try tinyTrainer(folder: folder, resume: true)

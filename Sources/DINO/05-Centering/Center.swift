@@ -8,7 +8,7 @@
 public struct Center: Equatable, Sendable {
     /// `c`, `(1, K)`, zeros at the start.
     public var value: Tensor
-    /// `m` (0.9 in DINO; 0.999 collapses, table 10 of the paper).
+    /// `m` (0.9 in DINO; 0.999 collapses, by the paper's ablation).
     public let momentum: Float
 
     /// A zero centre over `dimension` outputs, with DINO's momentum unless told otherwise (the

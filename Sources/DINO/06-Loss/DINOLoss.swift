@@ -62,7 +62,7 @@ public struct DINOLoss: Sendable {
                 let t = (i * batch + b) * width
                 for k in 0..<width {
                     // H(P_t(i), P_s(v)) = −Σ_k P_t[i]_k log P_s[v]_k, and its gradient (P_s(v) − P_t(i)) / τ_s,
-                    // both divided by the |P|·B terms of the mean.
+                    // both divided by the (2V − 2)·B terms of the mean (pairs × images).
                     total -= Double(teacher.scalars[t + k]) * Double(studentLog.scalars[s + k])
                     gradient.scalars[s + k] += (student.scalars[s + k] - teacher.scalars[t + k]) * scale
                 }

@@ -23,7 +23,7 @@ extension DINOLoss {
                             term += crossEntropy
                         }
                         termOfRow.base[row] = term
-                        // ∂/∂s of Σ_i H(P_t(i), P_s(v)) = Σ_i (P_s(v) − P_t(i)) / τ_s, then the mean's 1/(|P|·B).
+                        // ∂/∂s of Σ_i H(P_t(i), P_s(v)) = Σ_i (P_s(v) − P_t(i)) / τ_s, then the mean's 1/((2V − 2)·B).
                         for k in 0..<width {
                             var teacherSum: Float = 0
                             for i in partners { teacherSum += teacher.scalars[(i * batch + b) * width + k] }

@@ -1,6 +1,6 @@
 import DINO
 
-/// The options of the crops DINO makes of every image (the paper's §3.1 and Appendix on augmentation,
+/// The options of the crops DINO makes of every image (the paper's §3.1 on multi-crop, §3.2 and its appendix on augmentation,
 /// the reference's `DataAugmentationDINO` and `main_dino.py`'s `--local_crops_number`,
 /// `--global_crops_scale`, `--local_crops_scale`), each default the paper's and written here once. The
 /// global crops' side is the backbone's image size; the images' mean and std come with the dataset.

@@ -25,6 +25,7 @@ public struct MultiCropAugmentation: Sendable {
     /// as the B1 reference; 23 for 224², as common DINO reimplementations).
     public var blurKernelSize: Int { max(3, Int((Double(globalCropSize) / 10).rounded()) | 1) }
 
+    // snippet.multi-crop
     /// The crops of one `(C, H, W)` image, each `(C, size, size)` and normalised: global 1, global 2,
     /// then the local crops.
     public func crops(of image: ArraySlice<Float>, channels: Int, height: Int, width: Int,
@@ -48,6 +49,7 @@ public struct MultiCropAugmentation: Sendable {
         }
         return crops
     }
+    // snippet.end
 
     /// torchvision's `RandomResizedCrop`: up to 10 tries at a box of the sampled area fraction and
     /// aspect ratio in (3/4, 4/3) (log-uniform), else the whole image; resized bicubically.

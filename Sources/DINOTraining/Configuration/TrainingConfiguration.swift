@@ -1,6 +1,6 @@
 import DINO
 
-/// Every option of a DINO run, with the defaults of the paper (§3.1, Appendix) and its `main_dino.py`.
+/// Every option of a DINO run, with the defaults of the paper (§3.2 and its appendix) and its `main_dino.py`.
 /// The parts are nested as the library builds them: the `backbone`, the `head` on it, the `loss` over the
 /// head's outputs, the `augmentation` that makes the crops, and the `compute` settings; each value is
 /// stored once, each default written once in the part that owns it (the head's input width is the

@@ -2,7 +2,7 @@ import DINO
 import Foundation
 
 // snippet.knn
-/// DINO's weighted k-NN evaluation (the paper's §4.1 and Appendix, the reference's `eval_knn.py`): features are
+/// DINO's weighted k-NN evaluation (the paper's §3.2 on evaluation protocols, the reference's `eval_knn.py`): features are
 /// L2-normalised; each test image's `k` most cosine-similar training images vote for their class with
 /// weight `exp(similarity / T)`, `T = 0.07`; the prediction is the class with the largest vote.
 public enum KNNClassifier {

@@ -13,12 +13,23 @@ public enum Checkpoint {
     /// The metadata entry holding each tensor's CRC-32C (hexadecimal, by name).
     public static let checksumKey = "tensor_crc32c"
 
-    /// The tensors of a checkpoint, each checked against its CRC-32C when the file records them (files
-    /// written elsewhere, without checksums, load unchecked). Throws a message naming the corrupt tensor.
-    public static func verifiedTensors(_ url: URL) throws -> [String: Tensor] {
+    /// The tensors of a checkpoint, each checked against its CRC-32C. A checkpoint of this trainer (its
+    /// metadata holds a configuration) always records them: one without is refused unless
+    /// `allowUnverified` (`--allow-unverified`); files written elsewhere (a timm export) load unchecked.
+    /// Throws a message naming the file and the corrupt tensor.
+    public static func verifiedTensors(_ url: URL, allowUnverified: Bool = false) throws -> [String: Tensor] {
         let metadata = try SafeTensors.readMetadata(url)
         let tensors = try SafeTensors.read(url)
-        guard let json = metadata[checksumKey] else { return tensors }
+        guard let json = metadata[checksumKey] else {
+            guard metadata["configuration"] == nil || allowUnverified else {
+                throw DataError("""
+                    \(url.path): a checkpoint of this trainer without its tensors' checksums (\(checksumKey)); every \
+                    checkpoint it writes has them, so the file was changed after it was written. Pass --allow-unverified \
+                    to load it unchecked, or use another checkpoint
+                    """)
+            }
+            return tensors
+        }
         guard let expected = try? JSONDecoder().decode([String: String].self, from: Data(json.utf8)) else {
             throw DataError("\(url.path): its \(checksumKey) metadata is not a JSON object of hexadecimal checksums")
         }
@@ -70,12 +81,13 @@ public enum Checkpoint {
     /// Restores a checkpoint into a model, optimiser and loss built from the same options. Throws a
     /// message naming the file and the first parameter that does not fit when it was written for another
     /// architecture.
-    public static func load(from url: URL, model: inout DINOViT, optimizer: inout AdamW, loss: inout DINOLoss) throws -> TrainingState {
+    public static func load(from url: URL, model: inout DINOViT, optimizer: inout AdamW, loss: inout DINOLoss,
+                            allowUnverified: Bool = false) throws -> TrainingState {
         let metadata = try SafeTensors.readMetadata(url)
         guard metadata["format"] == format, let stateJSON = metadata["state"], let stepsJSON = metadata["optimizer_steps"] else {
             throw DataError("\(url.path): not a checkpoint of this trainer (no \(format) metadata)")
         }
-        let tensors = try verifiedTensors(url)
+        let tensors = try verifiedTensors(url, allowUnverified: allowUnverified)
         func part(_ prefix: String) -> [String: Tensor] {
             tensors.reduce(into: [:]) { if $1.key.hasPrefix(prefix) { $0[String($1.key.dropFirst(prefix.count))] = $1.value } }
         }
@@ -115,11 +127,11 @@ public enum Checkpoint {
         return state
     }
 
-    /// The teacher's backbone of a checkpoint, its tensors verified, into a backbone of the checkpoint's
-    /// architecture.
-    public static func teacherBackbone(of url: URL, into backbone: inout VisionTransformer) throws {
+    /// The teacher's backbone of a checkpoint, its tensors verified (see `verifiedTensors`), into a
+    /// backbone of the checkpoint's architecture.
+    public static func teacherBackbone(of url: URL, into backbone: inout VisionTransformer, allowUnverified: Bool = false) throws {
         let prefix = "teacher.backbone."
-        let tensors = try verifiedTensors(url).reduce(into: [String: Tensor]()) {
+        let tensors = try verifiedTensors(url, allowUnverified: allowUnverified).reduce(into: [String: Tensor]()) {
             if $1.key.hasPrefix(prefix) { $0[String($1.key.dropFirst(prefix.count))] = $1.value }
         }
         do { try backbone.load(tensors) } catch let error as ParameterError {

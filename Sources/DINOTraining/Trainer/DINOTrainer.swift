@@ -40,10 +40,11 @@ public final class DINOTrainer {
     public var checkpointURL: URL { log.folder.appendingPathComponent("checkpoint.safetensors") }
 
     /// A trainer for `configuration` on `train` (k-NN: `test` queries against the `bank`), resumed from
-    /// `resume` when given; `quiet` prints nothing. With a `communicator` of several ranks, this process
-    /// trains its share of every batch and only rank 0 prints and writes files.
+    /// `resume` when given (refused without its checksums unless `allowUnverified`); `quiet` prints nothing.
+    /// With a `communicator` of several ranks, this process trains its share of every batch and only rank 0
+    /// prints and writes files.
     public init(configuration: TrainingConfiguration, train: ImageDataset, test: ImageDataset, bank: ImageDataset,
-                resume: URL? = nil, quiet: Bool = false, communicator: Communicator = .single) throws {
+                resume: URL? = nil, allowUnverified: Bool = false, quiet: Bool = false, communicator: Communicator = .single) throws {
         try configuration.validate()
         try MemoryEstimate.check(configuration)
         guard configuration.batchSize % communicator.size == 0 else {
@@ -82,7 +83,7 @@ public final class DINOTrainer {
                                       epochs: configuration.epochs, iterationsPerEpoch: iterations)
         teacherMomenta = CosineSchedule(base: configuration.teacherMomentum, final: 1, epochs: configuration.epochs, iterationsPerEpoch: iterations)
         if let resume {
-            state = try Checkpoint.load(from: resume, model: &model, optimizer: &optimizer, loss: &criterion)
+            state = try Checkpoint.load(from: resume, model: &model, optimizer: &optimizer, loss: &criterion, allowUnverified: allowUnverified)
             do { try state.validate(epochs: configuration.epochs, batchesPerEpoch: iterations) } catch let error as DataError {
                 throw DataError("\(resume.path): \(error)")
             }
