@@ -40,7 +40,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode(interrupted.exitStatus)
     } catch {
         let rank = world.size > 1 ? "rank \(world.rank) of \(world.size): " : ""
-        try? FileHandle.standardError.write(contentsOf: Data("error: \(rank)\(error)\n".utf8))
+        // Our errors say what was wrong; one from the system (a file it could not open) is put in our words.
+        let domain = (error as NSError).domain
+        let message = [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(domain) ? describeSystemError(error, path: "a file") : "\(error)"
+        try? FileHandle.standardError.write(contentsOf: Data("error: \(rank)\(message)\n".utf8))
         if world.size > 1 { world.abortAll(status: 1) }
         throw ExitCode.failure
     }

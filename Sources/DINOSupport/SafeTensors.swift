@@ -23,7 +23,7 @@ public enum SafeTensors {
     public static func read<T: SafeTensorsStorable>(_ url: URL, stripping prefix: String = "", as _: T.Type) throws -> [String: T] {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafeTensorsError(url, "cannot be read: \(error.localizedDescription)")
+            throw SafeTensorsError(message: describeSystemError(error, path: url.path))
         }
         var tensors = [String: T]()
         for (name, tensor) in try decode(data, file: url, as: T.self) {
@@ -36,7 +36,7 @@ public enum SafeTensors {
     public static func readMetadata(_ url: URL) throws -> [String: String] {
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafeTensorsError(url, "cannot be read: \(error.localizedDescription)")
+            throw SafeTensorsError(message: describeSystemError(error, path: url.path))
         }
         return try header(data, file: url)["__metadata__"] as? [String: String] ?? [:]
     }
@@ -54,7 +54,7 @@ public enum SafeTensors {
             }
             return object
         } catch let error as SafeTensorsError { throw error } catch {
-            throw SafeTensorsError(file, "header is not valid JSON: \(error.localizedDescription)")
+            throw SafeTensorsError(file, "header is not valid JSON; the file is damaged or not a safetensors file")
         }
     }
 
@@ -162,4 +162,6 @@ public struct SafeTensorsError: Error, CustomStringConvertible {
     /// The file and what was wrong with it.
     public let description: String
     init(_ file: URL, _ reason: String) { description = "\(file.path): \(reason)" }
+    /// An error with a whole message, which names its file.
+    init(message: String) { description = message }
 }

@@ -257,7 +257,12 @@ import Testing
             Case(name: "features --split validation", command: "\(trainer) features --checkpoint '\(f.checkpoint.path)' --output '\(root)/f.safetensors' --split validation",
                  status: 1, message: "--split must be train or test, got 'validation'"),
             Case(name: "features of a missing checkpoint", command: "\(trainer) features --checkpoint '\(root)/none.safetensors' --output '\(root)/f.safetensors'",
-                 status: 1, message: "none.safetensors"),
+                 status: 1, message: "none.safetensors does not exist"),
+            // A folder where a file should be: the system's error, in our words.
+            Case(name: "features of a folder named as the checkpoint", command: "\(trainer) features --checkpoint '\(root)/folders' --output '\(root)/f.safetensors'",
+                 status: 1, message: "folders is a folder, expected a file"),
+            Case(name: "evaluate a folder named as the checkpoint", command: "\(trainer) evaluate --checkpoint '\(root)/folders' --threads 1",
+                 status: 1, message: "folders is a folder, expected a file"),
             Case(name: "features into a folder that does not exist", command: "\(trainer) features --checkpoint '\(f.checkpoint.path)' --output '\(root)/no/such/f.safetensors' --threads 1",
                  status: 1, message: "no/such/f.safetensors"),
             Case(name: "--n-last-blocks 0", command: "\(synthetic) --n-last-blocks 0", status: 1,
@@ -288,7 +293,7 @@ import Testing
     }
 
     /// How many cases the table holds.
-    static let caseCount = 80
+    static let caseCount = 82
 
     @Test func everyBadInputIsAMessageAndLosesNothing() throws {
         let fixtures = try Self.prepare()
@@ -302,6 +307,9 @@ import Testing
             let outcome = try CommandLineTests.shell(item.command)
             #expect(outcome.status == item.status, "\(item.name): expected exit \(item.status), got \(outcome.status): \(outcome.error)")
             #expect(outcome.error.contains(item.message), "\(item.name): expected the message to contain \"\(item.message)\", got: \(outcome.error)")
+            // Never Foundation's own text: it names neither the cause nor the remedy.
+            #expect(!outcome.error.contains("Error Domain=") && !outcome.error.contains("NSCocoaErrorDomain"),
+                    "\(item.name): the system's words reached the user: \(outcome.error)")
             let after = Self.snapshot(fixtures.root)
             let changed = before.keys.filter { after[$0] != before[$0] }.sorted()
             let added = after.keys.filter { before[$0] == nil }.sorted()

@@ -14,7 +14,7 @@ public final class RunFolderLock: Sendable {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw DataError("cannot create the output folder \(folder.path) (\((error as NSError).localizedDescription))")
+            throw DataError("cannot create the output folder: \(describeSystemError(error, path: folder.path))")
         }
         let path = folder.appendingPathComponent(".lock").path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

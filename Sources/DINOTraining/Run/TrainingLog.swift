@@ -128,7 +128,7 @@ public final class TrainingLog: @unchecked Sendable {
         do {
             try metrics.write(contentsOf: data + Data("\n".utf8))
         } catch {
-            throw DataError("\(folder.appendingPathComponent("metrics.jsonl").path) cannot be written (\((error as NSError).localizedDescription))")
+            throw DataError("\(describeSystemError(error, path: folder.appendingPathComponent("metrics.jsonl").path)); the run's metrics cannot be written")
         }
     }
 
