@@ -63,7 +63,9 @@ import Testing
     }
 
     @Test func truncatedFiles() throws {
-        expectError(try file("", lengthOverride: 0).deletingLastPathComponent().appendingPathComponent("missing.safetensors"), "cannot be read")
+        expectError(try file("", lengthOverride: 0).deletingLastPathComponent().appendingPathComponent("missing.safetensors"), "missing.safetensors does not exist")
+        // A folder where the file should be: said in our words, not Foundation's.
+        expectError(folder, "is a folder, expected a file")
         let tiny = folder.appendingPathComponent("tiny.safetensors")
         try Data([1, 2, 3]).write(to: tiny)
         expectError(tiny, "shorter than the 8-byte header length")
