@@ -70,7 +70,8 @@ struct DataParallelTests {
         #expect(parallel.status == 0, "\(parallel.output)\n\(parallel.error)")
         let (lossesOne, lossesTwo) = (try Self.stepLosses(one), try Self.stepLosses(two))
         #expect(lossesOne.count == 3 && lossesTwo.count == 3, "expected 3 steps each, got \(lossesOne) and \(lossesTwo)")
-        for (a, b) in zip(lossesOne, lossesTwo) { #expect(abs(a - b) <= 1e-5 * abs(a), "expected the loss \(a), got \(b) on 2 ranks") }
+        // Measured on the 2-core Zen 4 (Haswell kernels): the losses within 4.0e-8 of each other, relative.
+        for (a, b) in zip(lossesOne, lossesTwo) { #expect(abs(a - b) <= 1e-6 * abs(a), "expected the loss \(a), got \(b) on 2 ranks") }
         // Negative control: successive steps' losses differ far beyond that tolerance.
         #expect(abs(lossesOne[0] - lossesOne[1]) > 1e-3 * lossesOne[0])
         // The evaluation's features, computed half on each rank and gathered, vote as one process's do.
@@ -85,11 +86,12 @@ struct DataParallelTests {
                       try SafeTensors.read(two.appendingPathComponent("checkpoint.safetensors")))
         #expect(Set(a.keys) == Set(b.keys))
         let worst = try Self.largestDifference(one.appendingPathComponent("checkpoint.safetensors"), two.appendingPathComponent("checkpoint.safetensors"))
-        // Measured: 2e-6 at most (qkv weights), the centre within 2e-9.
-        #expect(worst.difference < 1e-4, "expected every weight within 1e-4 of one process's, got \(worst.difference) in \(worst.name)")
-        // The centre agrees within 1e-6, and it moved away from zero, so the agreement says something.
+        // Measured on the 2-core Zen 4 (Haswell kernels): every weight within 5.0e-6 (head.mlp.2), the
+        // centre within 3.7e-9; the bounds leave a factor of 10 and 27 for other kernels' sums.
+        #expect(worst.difference < 5e-5, "expected every weight within 5e-5 of one process's, got \(worst.difference) in \(worst.name)")
+        // The centre agrees within 1e-7, and it moved away from zero, so the agreement says something.
         let center = try #require(a["dino_loss.center"]), otherCenter = try #require(b["dino_loss.center"])
-        #expect(zip(center.scalars, otherCenter.scalars).allSatisfy { abs($0 - $1) < 1e-6 })
+        #expect(zip(center.scalars, otherCenter.scalars).allSatisfy { abs($0 - $1) < 1e-7 })
         #expect(center.scalars.contains { abs($0) > 1e-3 }, "the centre moved in three steps")
     }
 
