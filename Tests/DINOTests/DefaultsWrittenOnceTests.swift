@@ -67,6 +67,7 @@ import Testing
         // Where each setting may be written: the files of the types that hold one of that name (the loss's
         // K follows the head's, and both are the same setting).
         let homes = Dictionary(grouping: settings, by: \.name).mapValues { Set($0.map { "\($0.owner).swift" }) }
+        let declaration = Self.declaration  // built once per file, not once per line
         for (number, line) in text.components(separatedBy: "\n").enumerated() {
             let code = line.components(separatedBy: "//").first ?? line
             for match in code.matches(of: declaration) {
