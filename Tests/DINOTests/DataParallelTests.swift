@@ -7,6 +7,24 @@ import Testing
 /// `mpirun`, where the system has it.
 let mpirun = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
 
+/// Built without the `MPI` trait, a trainer that `mpirun` starts refuses, saying how to build with MPI,
+/// instead of training alone into one folder from every process. Runs in CI's build without Open MPI.
+@Suite(.enabled(if: !Communicator.isAvailable, "built with the MPI trait: the refusal is for builds without it"),
+       .enabled(if: mpirun != nil, "mpirun is not installed (Tools/install-deps.sh installs openmpi-bin)"))
+struct WithoutMPITests {
+    @Test func underMPIRunTheTrainerSaysHowToBuildWithMPI() throws {
+        let folder = try CommandLineTests.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outcome = try CommandLineTests.shell(DataParallelTests.launch(2) + CommandLineTests.tinyTraining(folder))
+        #expect(outcome.status != 0)
+        #expect(outcome.error.contains("built without Open MPI") && outcome.error.contains("swift build"), "\(outcome.error)")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoint.safetensors").path))
+        // Without mpirun the same build trains on one process.
+        let alone = try CommandLineTests.shell(CommandLineTests.tinyTraining(folder))
+        #expect(alone.status == 0, "\(alone.error)")
+    }
+}
+
 /// Data-parallel training is DINO on the global batch: three steps on 2 ranks (`mpirun -np 2`, each
 /// rank half of every batch of 16) against 1 process on the same batches give the same losses, weights
 /// and centre within rounding (the ranks' products have other shapes, and their sums another order).
