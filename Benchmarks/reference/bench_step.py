@@ -2,8 +2,8 @@
 steps on pre-made crops), plus teacher feature extraction and the sgemm peak. Run by
 Benchmarks/compare_b1.sh beside our step benchmark; alone:
 
-    pip install torch torchvision timm lightly safetensors
-    python3 Benchmarks/reference/bench_step.py --threads 2,1
+    py=$(Tools/torch-venv.sh | tail -1)   # torch, timm, safetensors in a cached environment
+    $py Benchmarks/reference/bench_step.py --threads 2,1
 
 B1: ViT 192-d, depth 6, 3 heads, patch 4; 2 global crops of 28², 6 local crops of 12²; head
 2048 / 256 / 4096; batch 64; DropPath 0.1 on the student (dino_torch.py).
@@ -63,10 +63,11 @@ def main():
     print(f"FLOPs per image per training step (analytic): {flops / 1e9:.3f} G")
     for threads in [int(t) for t in args.threads.split(",")]:
         torch.set_num_threads(threads)
-        student, teacher = dino_torch.dino_model(28, 4, 1, 192, 6, 3, 4096, 2048, 256, drop_path_rate=0.1)
-        trainer = dino_torch.Trainer(student, teacher, 4096, precision=args.precision)
+        config = dino_torch.arguments(["--precision", args.precision, "--batch-size", str(args.batch)])  # B1
+        student, teacher = dino_torch.dino_model(config)
+        trainer = dino_torch.DINO(student, teacher, config, per_epoch=2)
         crops = [torch.randn(args.batch, 1, 28, 28) for _ in range(2)] + [torch.randn(args.batch, 1, 12, 12) for _ in range(6)]
-        step = median_seconds(lambda: trainer.step(crops, 5e-4, 0.04, 0.996, 1), args.steps, 2)
+        step = median_seconds(lambda: trainer.step(crops, 1, 1), args.steps, 2)
         a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
         peak = 2 * 2048 ** 3 / median_seconds(lambda: torch.mm(a, b), 20, 3) / 1e9
         images = torch.randn(1000, 1, 28, 28)

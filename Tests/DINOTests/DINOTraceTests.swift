@@ -43,11 +43,13 @@ import Testing
     /// the sum of the learning rates so far (AdamW's first steps move an element whose gradient is near
     /// its ε by an unsteady fraction of the learning rate), plus two float32 spacings of the value itself
     /// (a teacher weight near 1 that moves by 5e-6 cannot be resolved finer than 1.2e-7). Measured on the
-    /// 2-core Zen 4 under every OpenBLAS kernel of `Tools/kernel-matrix.sh`: the worst element, a qkv
-    /// weight whose gradient is near AdamW's ε, differs by 1.2e-3 of the learning rate on Haswell and
-    /// 3.05e-3 on Prescott; with a floor of 5e-3 the worst element uses 0.61 of its bound (Prescott, fast
-    /// path), 0.23 on Haswell, 0.41 on the reference path (`DINO_TRACE_REPORT=1` prints the share).
-    static let updateTolerance = (relative: Float(1e-3), floorPerLearningRate: Float(5e-3))
+    /// 2-core Zen 4 with the fixture the book's script wrote on 2026-12-06, under nine OpenBLAS kernels
+    /// (`OPENBLAS_CORETYPE` = Haswell, SkylakeX, Cooperlake, Zen, Sandybridge, Nehalem, Core2, Atom,
+    /// Prescott) and `DINO_KERNELS=generic`: the worst element used 0.53 of
+    /// its bound (SkylakeX and Cooperlake, fast path), 0.43 on Haswell, 0.39 on the reference path
+    /// (`DINO_TRACE_REPORT=1` prints the share). The fixture before it, made with lightly's head and
+    /// loss, held a qkv weight whose gradient sat near AdamW's ε and needed a floor of 5e-3.
+    static let updateTolerance = (relative: Float(1e-4), floorPerLearningRate: Float(2e-4))
 
     /// The elements of `actual` whose move from `start` differs from `expected`'s by more than
     /// `updateTolerance` allows, and the largest share of its bound any element used.
@@ -62,6 +64,40 @@ import Testing
             if !(share <= 1) { failures += 1 }
         }
         return (failures, worst, example)
+    }
+
+    /// Every parameter of the student and the teacher, named `student.NAME` and `teacher.NAME`.
+    static func parameters(of model: DINOViT) -> [(name: String, tensor: Tensor)] {
+        model.student.namedParameters.map { ("student." + $0.name, $0.tensor) } + model.teacher.namedParameters.map { ("teacher." + $0.name, $0.tensor) }
+    }
+
+    /// Expects every parameter (`student.NAME`, `teacher.NAME`) to have moved from `initial[NAME]` as the
+    /// reference's did (`expected(role.NAME)`), within `updateTolerance`; returns the largest share of its
+    /// bound any element used.
+    static func expectNetworksMatch(_ parameters: [(name: String, tensor: Tensor)], expected: (String) throws -> Tensor,
+                                    initial: [String: Tensor], learningRateSum: Float, label: String) throws -> Float {
+        var worstShare: Float = 0
+        for (fullName, value) in parameters {
+            let role = String(fullName.prefix { $0 != "." }), name = String(fullName.drop { $0 != "." }.dropFirst())
+            var expected = try expected(fullName)
+            var actual = value
+            // The key third of `qkv.bias` has an exactly zero gradient (softmax ignores a constant
+            // added to every score): both sides hand AdamW rounding noise, which its first step turns
+            // into a move of ±lr. Those elements are held to the learning rates instead.
+            if name.hasSuffix("attn.qkv.bias") {
+                let bound = (role == "student" ? 2 : 0.05) * learningRateSum  // the teacher follows by 1 − λ ≤ 1%
+                let third = actual.count / 3
+                for element in third..<2 * third {
+                    #expect(abs(actual.scalars[element] - expected.scalars[element]) <= bound, "\(label) \(role).\(name)[\(element)]")
+                    (actual.scalars[element], expected.scalars[element]) = (0, 0)
+                }
+            }
+            let start = try #require(initial[name], "no initial value of \(name)")
+            let (failures, worst, example) = updateFailures(actual, expected, from: start, learningRateSum: learningRateSum)
+            worstShare = max(worstShare, worst)
+            #expect(failures == 0, "\(label) \(role).\(name): \(failures) elements moved unlike PyTorch's; worst: \(example)")
+        }
+        return worstShare
     }
 
     func initialWeights() throws -> [String: Tensor] {
@@ -86,26 +122,9 @@ import Testing
                         Tensor(Array(schedule[0..<3])), absolute: 1e-9, relative: 1e-6, "\(prefix)schedule")
             assertClose(Tensor([Float(values["loss"] ?? .nan)]), try data[prefix + "loss"], absolute: 1e-5, relative: 1e-5, "\(prefix)loss")
             assertClose(trainer.criterion.center.value, try data[prefix + "center"], absolute: 1e-6, relative: 1e-4, "\(prefix)center")
-            for (role, network) in [("student", trainer.model.student), ("teacher", trainer.model.teacher)] {
-                for (name, value) in network.namedParameters {
-                    var expected = try data[prefix + role + "." + name]
-                    var actual = value
-                    // The key third of `qkv.bias` has an exactly zero gradient (softmax ignores a constant
-                    // added to every score): both sides hand AdamW rounding noise, which its first step turns
-                    // into a move of ±lr. Those elements are held to the learning rates instead.
-                    if name.hasSuffix("attn.qkv.bias") {
-                        let bound = (role == "student" ? 2 : 0.05) * learningRateSum  // the teacher follows by 1 − λ ≤ 1%
-                        for element in 16..<32 {
-                            #expect(abs(actual.scalars[element] - expected.scalars[element]) <= bound, "\(prefix)\(role).\(name)[\(element)]")
-                            (actual.scalars[element], expected.scalars[element]) = (0, 0)
-                        }
-                    }
-                    let start = try #require(initial[name], "no initial value of \(name)")
-                    let (failures, worst, example) = Self.updateFailures(actual, expected, from: start, learningRateSum: learningRateSum)
-                    worstShare = max(worstShare, worst)
-                    #expect(failures == 0, "\(prefix)\(role).\(name) on the \(path) path: \(failures) elements moved unlike PyTorch's; worst: \(example)")
-                }
-            }
+            let worst = try Self.expectNetworksMatch(Self.parameters(of: trainer.model), expected: { try data[prefix + $0] }, initial: initial,
+                                                     learningRateSum: learningRateSum, label: "\(prefix) on the \(path) path")
+            worstShare = max(worstShare, worst)
         }
         if ProcessInfo.processInfo.environment["DINO_TRACE_REPORT"] != nil {
             print("trace, \(path) path: the worst update used \(worstShare) of its bound")

@@ -1,15 +1,15 @@
 """Three full DINO training steps in PyTorch (timm + lightly), for Tests/DINOTests/DINOTraceTests.swift.
 
-The model and the step are Benchmarks/reference/dino_torch.py: timm's ViT (DINO's position-embedding
-interpolation for the local crops), lightly's DINO head and loss, AdamW with DINO's two parameter groups,
-per-parameter clipping at 3.0, the last layer frozen in epoch 0, the EMA teacher and the centre. The
-schedules are DINO's utils.cosine_scheduler, per iteration, for a run of 2 epochs of 2 steps; the trace
-takes the first 3 steps (2 in epoch 0, 1 in epoch 1). DropPath is 0, so that both sides draw nothing.
+The model and the step are the book's PyTorch DINO, Benchmarks/reference/dino_torch.py: timm's ViT (DINO's
+position-embedding interpolation for the local crops), the authors' head and loss, AdamW with DINO's two
+parameter groups, per-parameter clipping at 3.0, the last layer frozen in epoch 0, the EMA teacher and the
+centre. The schedules are DINO's cosine_scheduler, per iteration, for a run of 2 epochs of 2 steps; the
+trace takes the first 3 steps (2 in epoch 0, 1 in epoch 1). DropPath is 0, so that both sides draw nothing.
 
-Regenerate from the repository root with:
+Regenerate from the repository root with (CI regenerates it and compares: Tools/check-trace-fixture.py):
 
-    pip install torch timm lightly safetensors
-    python3 Tests/Fixtures/make_dino_trace.py
+    py=$(Tools/torch-venv.sh | tail -1)
+    $py Tests/Fixtures/make_dino_trace.py [OUTPUT]
 
 Writes dino_trace.safetensors (F32) next to this script:
   init.{name}                the student's parameters before step 0 (our names: backbone.…, head.mlp.…)
@@ -23,7 +23,6 @@ Writes dino_trace.safetensors (F32) next to this script:
 import pathlib
 import sys
 
-import numpy as np
 import torch
 from safetensors.torch import save_file
 
@@ -31,44 +30,36 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "Benchmarks
 import dino_torch  # noqa: E402
 
 # The configuration DINOTraceTests builds on the Swift side; change both together.
-IMAGE, LOCAL, PATCH, DIM, DEPTH, HEADS = 8, 4, 4, 16, 2, 2
-OUT, HIDDEN, BOTTLENECK, BATCH, STEPS_PER_EPOCH, EPOCHS = 24, 32, 8, 3, 2, 2
-BASE_LR, MIN_LR, WD, WD_END, MOMENTUM = 0.04, 1e-3, 0.04, 0.4, 0.99
-
-
-def cosine_scheduler(base, final, epochs, per_epoch, warmup_epochs=0, start_warmup=0.0):
-    """The authors' utils.cosine_scheduler."""
-    warmup = np.linspace(start_warmup, base, warmup_epochs * per_epoch) if warmup_epochs > 0 else np.array([])
-    iterations = np.arange(epochs * per_epoch - warmup_epochs * per_epoch)
-    schedule = final + 0.5 * (base - final) * (1 + np.cos(np.pi * iterations / len(iterations)))
-    return np.concatenate((warmup, schedule))
+IMAGE, LOCAL, BATCH, STEPS_PER_EPOCH = 8, 4, 3, 2
+CONFIGURATION = ["--image-size", "8", "--patch-size", "4", "--dim", "16", "--depth", "2", "--heads", "2", "--out-dim", "24",
+                 "--hidden-dim", "32", "--bottleneck-dim", "8", "--local-size", "4", "--local-crops", "2", "--batch-size", "3",
+                 "--epochs", "2", "--warmup-epochs", "0", "--lr", "0.04", "--min-lr", "1e-3", "--momentum-teacher", "0.99",
+                 "--drop-path-rate", "0"]
 
 
 def main():
     torch.manual_seed(0)
-    student, teacher = dino_torch.dino_model(IMAGE, PATCH, 1, DIM, DEPTH, HEADS, OUT, HIDDEN, BOTTLENECK,
-                                             drop_path_rate=0.0, freeze_last_layer=1)
+    config = dino_torch.arguments(CONFIGURATION)
+    student, teacher = dino_torch.dino_model(config)
     with torch.no_grad():  # timm starts the CLS token at std 1e-6; give it DINO's 0.02 so that it matters
         student.backbone.cls_token.normal_(std=0.02)
         teacher.backbone.cls_token.copy_(student.backbone.cls_token)
-    trainer = dino_torch.Trainer(student, teacher, OUT, clip=3.0)
-    lrs = cosine_scheduler(BASE_LR * BATCH / 256, MIN_LR, EPOCHS, STEPS_PER_EPOCH)
-    wds = cosine_scheduler(WD, WD_END, EPOCHS, STEPS_PER_EPOCH)
-    momenta = cosine_scheduler(MOMENTUM, 1, EPOCHS, STEPS_PER_EPOCH)
-    out = {"init." + n: p.detach().clone() for n, p in student.named_like_ours().items()}
+    dino = dino_torch.DINO(student, teacher, config, STEPS_PER_EPOCH)
+    out = {"init." + n: p.detach().clone() for n, p in student.named_parameters()}
     for step in range(3):
         epoch = step // STEPS_PER_EPOCH
         crops = [torch.randn(BATCH, 1, IMAGE, IMAGE) for _ in range(2)] + [torch.randn(BATCH, 1, LOCAL, LOCAL) for _ in range(2)]
-        loss = trainer.step(crops, float(lrs[step]), float(wds[step]), float(momenta[step]), epoch)
+        loss = dino.step(crops, step, epoch).item()
         prefix = f"step{step}."
         out.update({prefix + f"crop{v}": c for v, c in enumerate(crops)})
-        out[prefix + "schedule"] = torch.tensor([lrs[step], wds[step], momenta[step], epoch], dtype=torch.float32)
+        out[prefix + "schedule"] = torch.tensor([dino.lrs[step], dino.wds[step], dino.momenta[step], epoch], dtype=torch.float32)
         out[prefix + "loss"] = torch.tensor([loss])
-        out.update({prefix + "student." + n: p.detach().clone() for n, p in student.named_like_ours().items()})
-        out.update({prefix + "teacher." + n: p.detach().clone() for n, p in teacher.named_like_ours().items()})
-        out[prefix + "center"] = trainer.loss.center.detach().reshape(1, OUT).clone()
+        out.update({prefix + "student." + n: p.detach().clone() for n, p in student.named_parameters()})
+        out.update({prefix + "teacher." + n: p.detach().clone() for n, p in teacher.named_parameters()})
+        out[prefix + "center"] = dino.loss.center.detach().clone()
         print(f"step {step}: loss {loss:.6f}")
-    save_file({k: v.float().contiguous() for k, v in out.items()}, str(pathlib.Path(__file__).with_name("dino_trace.safetensors")))
+    output = sys.argv[1] if len(sys.argv) > 1 else str(pathlib.Path(__file__).with_name("dino_trace.safetensors"))
+    save_file({k: v.float().contiguous() for k, v in out.items()}, output)
 
 
 if __name__ == "__main__":
