@@ -109,6 +109,7 @@ class BackboneWithHead(nn.Module):
 # snippet.end
 
 
+# snippet.torch-model
 def dino_model(a):
     """Student and teacher: timm's ViT (CLS feature after the final norm) and the head; the teacher starts
     as the student's copy, without DropPath, and never gets a gradient."""
@@ -116,12 +117,14 @@ def dino_model(a):
         backbone = vision_transformer.VisionTransformer(
             img_size=a.image_size, patch_size=a.patch_size, in_chans=1, num_classes=0, embed_dim=a.dim, depth=a.depth,
             num_heads=a.heads, mlp_ratio=4, qkv_bias=True, drop_path_rate=drop_path_rate, dynamic_img_size=True)
+        nn.init.trunc_normal_(backbone.cls_token, std=0.02)  # DINO's; timm starts it at 1e-6
         return BackboneWithHead(backbone, DINOHead(a.dim, a.out_dim, a.hidden_dim, a.bottleneck_dim, a.norm_last_layer))
     student, teacher = make(a.drop_path_rate), make(0.0)
     teacher.load_state_dict(student.state_dict())
     for p in teacher.parameters():
         p.requires_grad = False
     return student, teacher
+# snippet.end
 
 
 # snippet.torch-loss

@@ -41,9 +41,6 @@ def main():
     torch.manual_seed(0)
     config = dino_torch.arguments(CONFIGURATION)
     student, teacher = dino_torch.dino_model(config)
-    with torch.no_grad():  # timm starts the CLS token at std 1e-6; give it DINO's 0.02 so that it matters
-        student.backbone.cls_token.normal_(std=0.02)
-        teacher.backbone.cls_token.copy_(student.backbone.cls_token)
     dino = dino_torch.DINO(student, teacher, config, STEPS_PER_EPOCH)
     out = {"init." + n: p.detach().clone() for n, p in student.named_parameters()}
     for step in range(3):

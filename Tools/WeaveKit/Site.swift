@@ -42,7 +42,7 @@ public struct Site: Sendable {
     /// The pages in reading order: the contents, the chapters, then the appendices.
     public func pages() throws -> [Page] {
         let chapters = try Weaver(root: root).chapterFolders().map(Weaver.pageName)
-        let order = ["README.md"] + chapters + Self.appendices
+        let order = ["README.md"] + chapters + Weaver.wovenSources + Self.appendices
         return try order.map { source in
             let text = try read("book/" + source)
             let heading = text.components(separatedBy: "\n").first { $0.hasPrefix("# ") }.map { String($0.dropFirst(2)) } ?? source
