@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs our B1 step benchmark and the PyTorch reference's side by side, in one run on this machine, and
 # prints the ratios. Run nothing else meanwhile; the figures are medians over clean steps.
-#   Benchmarks/compare_b1.sh                     # needs: pip install torch torchvision timm lightly safetensors
-# The PyTorch reference (timm + lightly) is Benchmarks/reference/. On a CPU with AVX512_BF16 it then
+#   Benchmarks/compare_b1.sh                     # the PyTorch environment comes from Tools/torch-venv.sh
+# The PyTorch reference (the book's script: timm's ViT, the authors' head and loss) is Benchmarks/reference/. On a CPU with AVX512_BF16 it then
 # measures the mixed-precision rows too: our --precision bf16 against PyTorch's bf16 autocast and
 # against our fp32 step; elsewhere it says so and measures fp32 only.
 set -euo pipefail
@@ -10,14 +10,14 @@ cd "$(dirname "$0")/.."
 reference=Benchmarks/reference
 out="${TMPDIR:-/tmp}/dino-compare-$$"
 mkdir -p "$out"
-python3 -c "import torch, timm, lightly" 2>/dev/null || { echo "install the reference first: pip install torch torchvision timm lightly safetensors"; exit 1; }
+python=$(Tools/torch-venv.sh | tail -1) || { echo "could not make the PyTorch environment (Tools/torch-venv.sh)"; exit 1; }
 
 swift build -c release --product step-benchmark >/dev/null
 echo "== ours (Swift) =="
 /usr/bin/time -v .build/release/step-benchmark --threads 2,1 --json >"$out/ours.txt" 2>"$out/ours.time"
 cat "$out/ours.txt" | grep -v '^{'
 echo "== PyTorch reference =="
-/usr/bin/time -v python3 "$reference/bench_step.py" --threads 2,1 >"$out/torch.txt" 2>"$out/torch.time"
+/usr/bin/time -v "$python" "$reference/bench_step.py" --threads 2,1 >"$out/torch.txt" 2>"$out/torch.time"
 grep -E "^threads=|^inference|^FLOPs" "$out/torch.txt"
 
 python3 - "$out" <<'PY'
@@ -52,7 +52,7 @@ if grep -qw avx512_bf16 /proc/cpuinfo; then
   echo "== bf16: ours (--precision bf16) and PyTorch (torch.autocast bfloat16) =="
   /usr/bin/time -v .build/release/step-benchmark --threads 2,1 --json --precision bf16 --reference-batch 0 >"$out/ours-bf16.txt" 2>"$out/ours-bf16.time"
   grep -v '^{' "$out/ours-bf16.txt"
-  /usr/bin/time -v python3 "$reference/bench_step.py" --threads 2,1 --precision bf16 >"$out/torch-bf16.txt" 2>"$out/torch-bf16.time"
+  /usr/bin/time -v "$python" "$reference/bench_step.py" --threads 2,1 --precision bf16 >"$out/torch-bf16.txt" 2>"$out/torch-bf16.time"
   grep -E "^threads=|^precision" "$out/torch-bf16.txt"
   python3 - "$out" <<'PY'
 import json, re, sys

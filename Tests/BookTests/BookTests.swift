@@ -1,4 +1,5 @@
 import Foundation
+import Ink
 import Testing
 @testable import WeaveKit
 
@@ -125,6 +126,20 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(converted.sections[1].text.contains("See the loss, with \\tau_t"), "the search reads the TeX: \(converted.sections[1].text)")
         // Negative control: a link to something that is not a page is left alone.
         #expect(site.convert("[code](../Sources/DINO/x.swift)").html.contains(#"href="../Sources/DINO/x.swift""#))
+    }
+
+    @Test func aLineStartingWithCodeContinuesItsParagraph() {
+        let html = Site(root: repositoryRoot).convert("In PyTorch,\n`trunc_normal_` cuts.\n\n```\nx\n`y`\n```").html
+        #expect(html.contains("<p>In PyTorch, <code>trunc_normal_</code> cuts.</p>"), "\(html)")
+        #expect(html.contains("x\n`y`"), "code blocks are left alone: \(html)")
+        // Negative control: Ink alone ends the paragraph there.
+        #expect(!MarkdownParser().html(from: "In PyTorch,\n`trunc_normal_` cuts.").contains("In PyTorch, <code>"))
+    }
+
+    @Test func pythonSnippetsQuoteTheBooksPyTorchScript() throws {
+        let code = try Weaver(root: repositoryRoot).pythonSnippet(named: "torch-loss")
+        #expect(code.hasPrefix("class DINOLoss(nn.Module):") && !code.contains("snippet."))
+        #expect(throws: WeaveError.self) { try Weaver(root: repositoryRoot).pythonSnippet(named: "no-such-snippet") }
     }
 
     @Test func anchorsFollowTheCodeHosts() {

@@ -105,12 +105,29 @@ public struct Site: Sendable {
         return report
     }
 
+    /// The Markdown with every prose line that starts with a code span joined to the line before it: Ink
+    /// ends a paragraph at such a line, where Markdown continues it. Code blocks and tables are left alone.
+    static func joiningCodeSpanLines(_ markdown: String) -> String {
+        var lines = [String](), inFence = false
+        for line in markdown.components(separatedBy: "\n") {
+            if line.hasPrefix("```") { inFence.toggle() }
+            let continues = !inFence && line.hasPrefix("`") && !line.hasPrefix("```")
+            if continues, let previous = lines.last, !previous.isEmpty,
+               !previous.hasPrefix("```"), !previous.hasPrefix("|"), !previous.hasPrefix("#"), !previous.hasPrefix("    ") {
+                lines[lines.count - 1] = previous + " " + line
+            } else {
+                lines.append(line)
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// A Markdown page as HTML: equations as KaTeX sources, headings with anchors, `.md` links as
     /// `.html`, figures with captions; and its sections as plain text for the search.
     func convert(_ markdown: String) -> (html: String, equations: Int, figures: Int, internalLinks: Int,
                                         sections: [(anchor: String, title: String, text: String)]) {
         let math = MathExtraction(markdown)
-        var html = MarkdownParser().html(from: math.markdown)
+        var html = MarkdownParser().html(from: Self.joiningCodeSpanLines(math.markdown))
         // Headings get the anchors code hosts give them, so links into a section work in both.
         var sections = [(anchor: String, title: String, text: String)]()
         var used = [String: Int]()
