@@ -77,6 +77,7 @@ let tools: [Target] = [
     .executableTarget(name: "KernelBenchmark", dependencies: ["DINO", "VectorKernels", commandLine],
                       path: "Benchmarks/KernelBenchmark"),
     .executableTarget(name: "StepBenchmark", dependencies: ["DINO", "DINOTraining", commandLine], path: "Benchmarks/StepBenchmark"),
+    .executableTarget(name: "AllReduceBenchmark", dependencies: ["DINO", "DINODistributed", commandLine], path: "Benchmarks/AllReduceBenchmark"),
     .target(name: "Exercises", dependencies: ["DINO", "DINOTraining", "DINODistributed"], path: "Exercises/\(exerciseSide)"),
 ]
 
@@ -109,6 +110,7 @@ let package = Package(
         .executable(name: "weave", targets: ["weave"]),
         .executable(name: "kernel-benchmark", targets: ["KernelBenchmark"]),
         .executable(name: "step-benchmark", targets: ["StepBenchmark"]),
+        .executable(name: "all-reduce-benchmark", targets: ["AllReduceBenchmark"]),
     ] + chapters.map { .executable(name: $0.product, targets: [$0.module]) },
     traits: [
         .trait(name: "MPI", description: """

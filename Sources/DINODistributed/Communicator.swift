@@ -67,6 +67,8 @@ public final class Communicator: Sendable {
     public func sum(_ values: inout [Float]) throws {
         guard usesMPI, size > 1, !values.isEmpty else { return }
         #if MPI
+        let watch = CollectiveDeadline.shared.begin("summing \(values.count) values", rank: rank, size: size)
+        defer { CollectiveDeadline.shared.end(watch) }
         // MPI counts in Int32: a larger buffer goes in pieces.
         let piece = Int(Int32.max)
         try values.withUnsafeMutableBufferPointer { buffer in
@@ -84,6 +86,8 @@ public final class Communicator: Sendable {
     public func sum(_ value: Double) throws -> Double {
         guard usesMPI, size > 1 else { return value }
         #if MPI
+        let watch = CollectiveDeadline.shared.begin("summing a value", rank: rank, size: size)
+        defer { CollectiveDeadline.shared.end(watch) }
         var (input, output) = (value, 0.0)
         try check(MPI_Allreduce(&input, &output, 1, dino_mpi_double(), dino_mpi_sum(), dino_mpi_comm_world()), "summing a value across ranks")
         return output

@@ -148,8 +148,11 @@ import Testing
     @Test func aCheckpointOfTheFlatFormatStillReads() throws {
         let file = URL(fileURLWithPath: "/runs/quick/checkpoint.safetensors")
         let c = try TrainingConfiguration.decoded(fromCheckpointJSON: Self.flatJSON, file: file)
-        // The quick preset is what that version saved: the same options, nested.
-        #expect(c == (try TrainingConfiguration.preset("quick")))
+        // The quick preset as that version saved it (the preset has changed since): the same options, nested.
+        var quickThen = try TrainingConfiguration.preset("quick")
+        (quickThen.trainSubset, quickThen.epochs, quickThen.batchSize, quickThen.head.outputDimension) = (4096, 7, 64, 4096)
+        (quickThen.augmentation.blurProbabilities, quickThen.evalEvery, quickThen.compute.precision) = ([1, 0.1, 0.5], 0, .fp32)
+        #expect(c == quickThen)
         #expect(c.backbone.channels == 1)  // the flat format's `channels` applied to folders only
         let missing = Self.flatJSON.replacingOccurrences(of: "\"lr\":0.001,", with: "")
         expectMessage([file.path, "saved configuration cannot be read", "lr"]) {

@@ -33,10 +33,14 @@ struct WithoutMPITests {
        .enabled(if: mpirun != nil, "mpirun is not installed (Tools/install-deps.sh installs openmpi-bin)"))
 struct DataParallelTests {
     static func train(_ folder: URL, ranks: Int, epochs: Int = 1, extra: String = "") throws -> CommandLineTests.Outcome {
-        let options = "--dataset synthetic --train-subset 48 --eval-test-subset 8 --depth 1 --patch-size 7 --out-dim 32 "
+        try CommandLineTests.shell(launch(ranks) + "$BIN/ch09-trainer train " + options(folder, epochs: epochs) + " " + extra)
+    }
+
+    /// The training options of these tests: a tiny model on 48 synthetic images, 3 steps an epoch.
+    static func options(_ folder: URL, epochs: Int = 1) -> String {
+        "--dataset synthetic --train-subset 48 --eval-test-subset 8 --depth 1 --patch-size 7 --out-dim 32 "
             + "--global-crop-size 28 --local-crops-number 2 --local-crop-size 14 --batch-size 16 --epochs \(epochs) --warmup-epochs 0 "
-            + "--drop-path-rate 0 --threads 1 --output-dir '\(folder.path)' " + extra
-        return try CommandLineTests.shell(launch(ranks) + "$BIN/ch09-trainer train " + options)
+            + "--drop-path-rate 0 --threads 1 --output-dir '\(folder.path)'"
     }
 
     /// `mpirun` for `ranks` processes (nothing for one). Root may run it only when told so (CI containers
