@@ -18,7 +18,7 @@
  `Configuration/` and `Trainer/` (the step and the loop), `Evaluation/` (k-NN, the linear probe, the
  attention maps), `Persistence/` (checkpoints) and `Run/` (the run folder's lock, signals, the log).
  */
-// weave: time 60 min (35 reading and running, 25 for the exercises), plus 7 min for the quick training run
+// weave: time 60 min (35 reading and running, 25 for the exercises), plus 9 min for the quick training run
 // weave: run swift run ch09-trainer walkthrough
 import DINO
 import DINOTraining
@@ -293,8 +293,15 @@ func oneTrainingStep(_ out: Notebook) throws {
 
  Here a miniature model trains for three epochs on 64 synthetic images: far too little to learn
  anything (its k-NN stays at the random initialisation's), but every part of the loop runs. The
- `quick` preset on Fashion-MNIST is where the features visibly improve. The full runs write
- `metrics.jsonl`, `loss.svg`, `knn.svg`, `knn-time.svg`, `monitor.svg` and `attention.png` to their output folder.
+ `quick` preset on Fashion-MNIST is where the features visibly improve: in 8 minutes on the 2-core
+ development machine (2 800 steps of 32 images, bf16 products) its k-NN rises from the untrained network's
+ 54.05% to 60.60, 65.90, 66.90 and 66.50% after its four epochs, and its linear probe ends at 76.90%
+ (`Benchmarks/results/quick-preset.md`, with the run's epoch records):
+
+ ![k-NN top-1 of the quick preset against minutes, beside the raw pixels](figures/runs/quick-knn-time.svg)
+
+ The full runs write `metrics.jsonl`, `loss.svg`, `knn.svg`, `knn-time.svg`, `monitor.svg` and
+ `attention.png` to their output folder.
  */
 func theLoopAndWhatItMeasures(_ out: Notebook) throws {
     let trainer = try miniatureTrainer(epochs: 3, folder: "loop")
