@@ -54,6 +54,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: help("n-last-blocks")) var nLastBlocks: Int?
     @Option(help: help("avgpool-patchtokens")) var avgpoolPatchtokens: Bool?
     @Option(help: help("knn-features")) var knnFeatures: String?
+    @Option(help: help("overlap-communication")) var overlapCommunication: Bool?
 
     /// One row of the table: a flag, what it does to a configuration, and its help with the default.
     struct Row: Sendable {
@@ -168,6 +169,10 @@ struct TrainingOptions: ParsableArguments {
         Row("knn-features", "k-NN on the last class token (cls, as DINO's eval_knn) or on the linear probe's features (probe).",
             shown: { ($0.knnOnProbeFeatures ?? false) ? "probe" : "cls" }) { options, c in
             if let text = options.knnFeatures { c.knnOnProbeFeatures = try knnReadsProbeFeatures(text) }
+        },
+        Row("overlap-communication", "Under mpirun: sum gradients in buckets during the backward pass, as DDP (true), or after it (false).",
+            shown: { shown($0.overlapCommunication ?? true) }) { options, c in
+            if let overlap = options.overlapCommunication { c.overlapCommunication = overlap }
         },
     ]
 

@@ -82,6 +82,49 @@ public final class Communicator: Sendable {
         #endif
     }
 
+    /// A sum under way (`MPI_Iallreduce`): `test` moves it on, `wait` finishes it.
+    public struct Request {
+        #if MPI
+        var handle: MPI_Request?
+        #endif
+    }
+
+    /// Starts summing `values` in place across the ranks without waiting (`MPI_Iallreduce`). The
+    /// buffer must stay where it is, untouched, until `wait` returns.
+    public func startSum(_ values: UnsafeMutableBufferPointer<Float>) throws -> Request {
+        var request = Request()
+        guard usesMPI, size > 1, !values.isEmpty else { return request }
+        #if MPI
+        guard values.count <= Int(Int32.max) else {
+            throw TrainingError("a bucket of \(values.count) values is larger than MPI counts (\(Int32.max)); use smaller buckets")
+        }
+        var handle: MPI_Request? = dino_mpi_request_null()
+        try check(MPI_Iallreduce(dino_mpi_in_place(), values.baseAddress, Int32(values.count), dino_mpi_float(), dino_mpi_sum(),
+                                 dino_mpi_comm_world(), &handle), "starting a sum of \(values.count) values")
+        request.handle = handle
+        #endif
+        return request
+    }
+
+    /// Lets MPI progress `request` (Open MPI moves a non-blocking sum on only inside its calls).
+    public func test(_ request: inout Request) throws {
+        #if MPI
+        guard request.handle != dino_mpi_request_null() else { return }
+        var done: Int32 = 0
+        try check(MPI_Test(&request.handle, &done, dino_mpi_status_ignore()), "polling a sum")
+        #endif
+    }
+
+    /// Waits until `request`'s sum is complete.
+    public func wait(_ request: inout Request) throws {
+        #if MPI
+        guard request.handle != dino_mpi_request_null() else { return }
+        let watch = CollectiveDeadline.shared.begin("waiting for a bucket's sum", rank: rank, size: size)
+        defer { CollectiveDeadline.shared.end(watch) }
+        try check(MPI_Wait(&request.handle, dino_mpi_status_ignore()), "waiting for a sum")
+        #endif
+    }
+
     /// `value` summed over all ranks.
     public func sum(_ value: Double) throws -> Double {
         guard usesMPI, size > 1 else { return value }

@@ -19,7 +19,7 @@ import Testing
         "global-crop-size": "64", "local-crop-size": "32", "global-crops-scale": "0.5,1", "local-crops-number": "3",
         "local-crops-scale": "0.1,0.3", "gaussian-blur": "0,0,0", "solarization-prob": "0.5", "color-jitter-strength": "0.5",
         "seed": "7", "threads": "1", "path": "reference", "precision": "bf16", "output-dir": "/runs/x", "saveckp-freq": "2",
-        "checkpoint-every-iterations": "5", "eval-every": "2", "n-last-blocks": "2", "avgpool-patchtokens": "true",
+        "checkpoint-every-iterations": "5", "eval-every": "2", "n-last-blocks": "2", "avgpool-patchtokens": "true", "overlap-communication": "false",
         "knn-features": "probe",
     ]
 

@@ -29,10 +29,10 @@ struct ClusterSimulationTests {
         let (one, two) = (try CommandLineTests.folder(), try CommandLineTests.folder())
         defer { for folder in [one, two] { try? FileManager.default.removeItem(at: folder) } }
         let before = try Self.namespacesLeft()
-        let single = try DataParallelTests.train(one, ranks: 1)
+        let alone = try DataParallelTests.train(one, ranks: 1)
         let options = DataParallelTests.options(two)
         let cluster = try CommandLineTests.shell("DINO_CLUSTER_BINARY=\"$BIN/ch09-trainer\" '\(Self.script)' 2 --bandwidth 1gbit -- \(options)")
-        #expect(single.status == 0, "\(single.error)")
+        #expect(alone.status == 0, "\(alone.error)")
         #expect(cluster.status == 0, "\(cluster.output)\n\(cluster.error)")
         #expect(cluster.error.contains("2 machines (10.77.0.1-2), links 1gbit"), "\(cluster.error)")
         let (lossesOne, lossesTwo) = (try DataParallelTests.stepLosses(one), try DataParallelTests.stepLosses(two))
@@ -40,6 +40,15 @@ struct ClusterSimulationTests {
         for (a, b) in zip(lossesOne, lossesTwo) { #expect(abs(a - b) <= 1e-6 * abs(a), "expected the loss \(a), got \(b) on 2 machines") }
         let worst = try DataParallelTests.largestDifference(one.appendingPathComponent("checkpoint.safetensors"), two.appendingPathComponent("checkpoint.safetensors"))
         #expect(worst.difference < 5e-5, "expected every weight within 5e-5 of one process's, got \(worst.difference) in \(worst.name)")
+        // The gradients summed in buckets during the backward pass (the default) or in one all-reduce
+        // after it: on 2 ranks every sum is a + b either way, so the weights are the same bits.
+        let single = try CommandLineTests.folder()
+        defer { try? FileManager.default.removeItem(at: single) }
+        let oneBucket = try CommandLineTests.shell("DINO_CLUSTER_BINARY=\"$BIN/ch09-trainer\" '\(Self.script)' 2 --bandwidth 1gbit -- "
+            + DataParallelTests.options(single) + " --overlap-communication false")
+        #expect(oneBucket.status == 0, "\(oneBucket.error)")
+        let same = try DataParallelTests.largestDifference(two.appendingPathComponent("checkpoint.safetensors"), single.appendingPathComponent("checkpoint.safetensors"))
+        #expect(same.difference == 0, "overlapped and single all-reduce differ by \(same.difference) in \(same.name)")
         // The ranks talked over the bridge: each step logged its all-reduce, and nothing is left behind.
         let steps = try String(contentsOf: two.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
         #expect(steps.contains("all_reduce_seconds"))

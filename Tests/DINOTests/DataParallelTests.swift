@@ -84,6 +84,23 @@ struct DataParallelTests {
             .filter { $0["type"] as? String == "step" }.compactMap { $0["loss"] as? Double }
     }
 
+    @Test func bucketsSummedDuringTheBackwardPassGiveTheSingleAllReducesWeights() throws {
+        let (overlapped, oneBucket) = (try CommandLineTests.folder(), try CommandLineTests.folder())
+        defer { for folder in [overlapped, oneBucket] { try? FileManager.default.removeItem(at: folder) } }
+        let first = try Self.train(overlapped, ranks: 2, extra: "--overlap-communication true")
+        let second = try Self.train(oneBucket, ranks: 2, extra: "--overlap-communication false")
+        #expect(first.status == 0 && second.status == 0, "\(first.error)\n\(second.error)")
+        // On 2 ranks every element is a + b in both, and the same division: the same bits.
+        let worst = try Self.largestDifference(overlapped.appendingPathComponent("checkpoint.safetensors"), oneBucket.appendingPathComponent("checkpoint.safetensors"))
+        #expect(worst.difference == 0, "expected the same weights, got a difference of \(worst.difference) in \(worst.name)")
+        // Negative control: one process's run (other sums of the batch) differs, so equality says something.
+        let alone = try CommandLineTests.folder()
+        defer { try? FileManager.default.removeItem(at: alone) }
+        #expect(try Self.train(alone, ranks: 1).status == 0)
+        let other = try Self.largestDifference(alone.appendingPathComponent("checkpoint.safetensors"), oneBucket.appendingPathComponent("checkpoint.safetensors"))
+        #expect(other.difference > 0)
+    }
+
     @Test func twoRanksTrainAsOneProcessOnTheGlobalBatch() throws {
         let (one, two) = (try CommandLineTests.folder(), try CommandLineTests.folder())
         defer { for folder in [one, two] { try? FileManager.default.removeItem(at: folder) } }

@@ -8,7 +8,7 @@ public struct MultiCropPass: Sendable {
     /// Each group's saved forward values.
     public let saved: [VisionTransformer.Saved]
     /// Each group's token count `1 + N`.
-    let tokenCounts: [Int]
+    public let tokenCounts: [Int]
 
     /// Runs `model` once per resolution group of `crops` and returns the CLS features `(V·B, D)`.
     public static func forward(

@@ -32,11 +32,14 @@ public struct VisionTransformer: Equatable, Sendable, Parameterized {
 
     /// What backward needs from every layer.
     public struct Saved: Sendable {
-        let embedding: TokenEmbedding.Saved
+        /// The token embedding's saved values.
+        public let embedding: TokenEmbedding.Saved
         /// Each block's saved values, first to last (the last one's attention weights are the maps).
         public let blocks: [Block.Saved]
-        let norm: LayerNorm.Saved
-        let tokenShape: [Int]
+        /// The final LayerNorm's saved values.
+        public let norm: LayerNorm.Saved
+        /// The tokens' shape `(B, T, D)`.
+        public let tokenShape: [Int]
     }
 
     // snippet.vit-forward

@@ -100,6 +100,9 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Whether k-NN reads the linear probe's features (`true`) or the last class token alone, as DINO's
     /// `eval_knn.py` does (`nil` or `false`).
     public var knnOnProbeFeatures: Bool?
+    /// Whether ranks sum the gradients in buckets during the backward pass, as `DistributedDataParallel`
+    /// does (`nil` or `true`), or in one all-reduce after it (`false`); the result is the same (chapter 10).
+    public var overlapCommunication: Bool?
 
     /// The linear probe's readout: the one given, else DINO's for small ViTs, the class tokens of the last
     /// 4 blocks (all of them in a shallower backbone).

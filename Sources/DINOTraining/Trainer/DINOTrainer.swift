@@ -174,9 +174,22 @@ public final class DINOTrainer {
         clock.lap("loss")
         // Backward through the student only, then clipping, the frozen last layer, AdamW, EMA, centre.
         let (featureGradient, headGradient) = model.student.head.backward(result.studentGradient, saved: headSaved)
-        var gradients = BackboneWithHead(backbone: pass.backward(model.student.backbone, featureGradient: featureGradient), head: headGradient)
-        clock.lap("backward")
-        try averageGradients(&gradients, across: communicator)  // chapter 10; nothing alone
+        var gradients: BackboneWithHead
+        if communicator.size > 1, configuration.overlapCommunication ?? true {
+            // Chapter 10: each part's gradients summed across the ranks while the backward pass goes on.
+            let averaging = OverlappedAveraging(across: communicator)
+            try averaging.send(headGradient, prefix: "head.")
+            let backbone = try pass.backwardHandingOver(model.student.backbone, featureGradient: featureGradient) { part, prefix in
+                try averaging.send(part, prefix: "backbone." + prefix)
+            }
+            gradients = BackboneWithHead(backbone: backbone, head: headGradient)
+            clock.lap("backward")
+            try averaging.finish(into: &gradients)
+        } else {
+            gradients = BackboneWithHead(backbone: pass.backward(model.student.backbone, featureGradient: featureGradient), head: headGradient)
+            clock.lap("backward")
+            try averageGradients(&gradients, across: communicator)  // chapter 10; nothing alone
+        }
         clock.lap("all_reduce")
         let norms = configuration.gradientClip > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.gradientClip) : [:]
         if let bad = norms.first(where: { !$0.value.isFinite }) {
