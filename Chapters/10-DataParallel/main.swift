@@ -223,9 +223,28 @@ func whatItCosts(_ out: Notebook) throws {
  so the compute shrinks as 1.6/N s while the all-reduce above stays near 55 ms at 10 Gb/s. At 16
  machines it is half the compute (100 ms); at 64, twice the compute (25 ms): the machines would mostly
  talk. A larger model is worse: ViT-S/16 with K = 65 536 sends 176 MB per step, about 270 ms at 10 Gb/s,
- and wants 100 Gb/s links. DDP hides part of the cost by starting the all-reduce of the last layers'
- gradients while the backward pass still computes the first layers' (gradient buckets); this trainer
- sends one bucket after the backward pass, the simplest correct order.
+ and wants 100 Gb/s links.
+
+ DDP hides part of that cost. The backward pass finishes the gradients in reverse order of the forward
+ pass: the head's first, then the backbone's final norm, then the blocks from the last to the first, the
+ token embedding last. DDP cuts the gradients into **buckets** in that order and starts each bucket's
+ all-reduce as soon as its gradients are complete, while the backward pass computes the earlier layers'.
+ Our trainer does the same under `mpirun` (`--overlap-communication`, on by default; `false` sends one
+ bucket after the backward pass): each part is summed with a non-blocking `MPI_Iallreduce`, the open
+ sums are polled with `MPI_Test` between blocks (this Open MPI moves a sum on only inside its calls), and
+ the average is taken, before clipping as always, when the last bucket arrives:
+
+ @snippet(overlapped-averaging)
+
+ A part's gradient is complete only when every resolution group of multi-crop has passed back through
+ it, so the hand-over happens in the last group's pass, after the earlier groups' gradients are added:
+
+ @snippet(handing-over)
+
+ The result is the single all-reduce's: each element is still the sum of the same N numbers, divided by
+ N. With two ranks that sum is a + b, the same bits in any bucket (a test checks the weights bit for bit,
+ in one process group and across simulated machines); with more ranks MPI may add them in another order
+ for buckets of other sizes, a difference of rounding.
 
  ## 6. Across a network, simulated on one machine
 
@@ -287,6 +306,14 @@ func acrossANetwork(_ out: Notebook) throws {
  this step's table say what a real cluster's measurements would give `CommunicationCost` in place of its
  guesses.
 
+ And the overlap of section 5, measured the same way (`sudo Benchmarks/cluster_overlap.sh 20 1gbit`, B1
+ on 2 simulated machines, one thread each, `Benchmarks/results/cluster-overlap.md`): at 1 Gb/s summing
+ each part as it is ready shortens the step's wait for its sums by about 50 ms of 310, but the step
+ itself stays within the runs' spread (1.39–1.45 s against 1.39–1.49 s). Here the two machines share two
+ cores, so the network work that overlap moves into the backward pass takes its cycles from it; between
+ real machines it would not. Overlap pays where communication is a large share of the step and the
+ machines have cycles to spare for it.
+
  ## 7. Launching on several machines
 
  `mpirun` starts the same binary on every machine listed in a hostfile (one line per machine, with
@@ -299,7 +326,11 @@ func acrossANetwork(_ out: Notebook) throws {
 
  On a cluster with Slurm, `srun -N 4 --ntasks-per-node 2 …/ch09-trainer train …` starts the ranks
  instead. A rank that fails names itself and stops the others (`MPI_Abort`): the others would otherwise
- wait for it forever in their next sum; a rank that is killed makes `mpirun` stop the rest. Rank 0
+ wait for it forever in their next sum; a rank that is killed makes `mpirun` stop the rest. A machine
+ whose network link is cut is subtler: TCP keeps the others waiting for minutes. Each rank therefore
+ bounds its wait in a sum by `DINO_COMMUNICATION_DEADLINE` seconds (600 by default, longer than the
+ evaluations the other ranks wait through) and then stops the run with a message (`CollectiveDeadline`;
+ a test cuts a simulated machine's link and sees the run stop within a minute, its checkpoint whole). Rank 0
  writes every checkpoint, and a checkpoint holds nothing per rank (the batches, the shares and every
  random draw follow from the seed), so `--resume` continues a run on any number of ranks.
 

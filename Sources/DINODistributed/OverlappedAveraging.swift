@@ -67,45 +67,44 @@ public final class OverlappedAveraging {
     }
 }
 
+// snippet.end
+
+// snippet.handing-over
 extension MultiCropPass {
     /// `backward(_:featureGradient:)` that hands each part of the backbone to `ready` as soon as its
     /// gradient is complete: the final norm, the blocks from last to first, the token embedding (named as
     /// in the whole backbone). A part is complete in the last resolution group's pass, once the earlier
-    /// groups' gradients for it are added. Returns the same gradient as `backward`.
-    public func backwardHandingOver(_ model: VisionTransformer, featureGradient: Tensor,
+    /// groups' gradients for it are added; during the earlier groups' passes `progress` is called after
+    /// every block, so that the sums already sent move on. Returns the same gradient as `backward`.
+    public func backwardHandingOver(_ model: VisionTransformer, featureGradient: Tensor, progress: () throws -> Void,
                                     ready: (_ part: any Parameterized, _ prefix: String) throws -> Void) throws -> VisionTransformer {
-        var earlier: VisionTransformer?
+        var total = model  // each part replaced by its gradient, summed over the groups
         var row = 0
         for (index, saved) in self.saved.enumerated() {
             let rows = saved.tokenShape[0]
             let tokenGradient = VisionTransformer.classTokenGradient(featureGradient.rows(row..<row + rows), tokenCount: tokenCounts[index])
             row += rows
-            guard index == self.saved.count - 1 else {
-                let parameters = model.backward(tokenGradient, saved: saved).parameters
-                if earlier == nil { earlier = parameters } else { earlier?.addParameters(of: parameters) }
-                continue
-            }
-            // The last group: the backbone's backward written out, each part handed over when complete.
-            var total = model
+            let (first, last) = (index == 0, index == self.saved.count - 1)
+            // The backbone's backward written out (as `VisionTransformer.backward`), part by part.
             var (tokens, norm) = model.norm.backward(tokenGradient.reshaped([-1, model.configuration.dimension]), saved: saved.norm)
-            if let earlier { norm.addParameters(of: earlier.norm) }
+            if !first { norm.addParameters(of: total.norm) }
             total.norm = norm
-            try ready(norm, "norm.")
+            if last { try ready(norm, "norm.") }
             tokens = tokens.reshaped(saved.tokenShape)
             for block in model.blocks.indices.reversed() {
                 var (input, parameters) = model.blocks[block].backward(tokens, saved: saved.blocks[block])
-                if let earlier { parameters.addParameters(of: earlier.blocks[block]) }
+                if !first { parameters.addParameters(of: total.blocks[block]) }
                 total.blocks[block] = parameters
-                try ready(parameters, "blocks.\(block).")
+                if last { try ready(parameters, "blocks.\(block).") } else { try progress() }
                 tokens = input
             }
             var embedding = model.embedding.backward(tokens, saved: saved.embedding).parameters
-            if let earlier { embedding.addParameters(of: earlier.embedding) }
+            if !first { embedding.addParameters(of: total.embedding) }
             total.embedding = embedding
-            try ready(embedding, "")
-            return total
+            if last { try ready(embedding, "") }
         }
-        throw TrainingError("a multi-crop pass without crops has no gradient")
+        guard !self.saved.isEmpty else { throw TrainingError("a multi-crop pass without crops has no gradient") }
+        return total
     }
 }
 // snippet.end

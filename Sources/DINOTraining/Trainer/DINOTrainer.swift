@@ -179,7 +179,7 @@ public final class DINOTrainer {
             // Chapter 10: each part's gradients summed across the ranks while the backward pass goes on.
             let averaging = OverlappedAveraging(across: communicator)
             try averaging.send(headGradient, prefix: "head.")
-            let backbone = try pass.backwardHandingOver(model.student.backbone, featureGradient: featureGradient) { part, prefix in
+            let backbone = try pass.backwardHandingOver(model.student.backbone, featureGradient: featureGradient, progress: averaging.poll) { part, prefix in
                 try averaging.send(part, prefix: "backbone." + prefix)
             }
             gradients = BackboneWithHead(backbone: backbone, head: headGradient)
