@@ -164,6 +164,9 @@ extension DINOCommand {
                 if c.compute.precision == .bf16, let note = MatrixPrecision.bf16Note { try sayOnce(note) }
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil, allowUnverified: allowUnverified, communicator: world)
+                if let dump = ProcessInfo.processInfo.environment["DINO_GRADIENT_DUMP"], world.rank == 0 {
+                    trainer.gradientObserver = gradientDump(to: URL(fileURLWithPath: dump))
+                }
                 if !resume && world.rank == 0 { _ = try ComputeSettings.$current.withValue(c.compute) { try trainer.baselines() } }
                 try trainer.fit()
                 try sayOnce("done: checkpoint, teacher_backbone.safetensors, metrics.jsonl, loss.svg, knn.svg, knn-time.svg, monitor.svg, attention.png in \(c.outputDir)")
@@ -294,5 +297,18 @@ struct TeacherUnderEvaluation {
     /// `body` on the fast path, with these cores: this command's entry point binds its compute settings.
     func computing<Result>(_ body: () throws -> Result) rethrows -> Result {
         try ComputeSettings.$current.withValue(ComputeSettings(path: .fast, threads: threads)) { try body() }
+    }
+}
+
+/// `DINO_GRADIENT_DUMP=FILE`: rank 0 writes the first step's gradients, averaged across the ranks and then
+/// clipped (`averaged.NAME`, `clipped.NAME`), to FILE, so that a data-parallel run can be checked against
+/// one process on the same global batch (`DataParallelTests`).
+func gradientDump(to url: URL) -> (String, BackboneWithHead) throws -> Void {
+    var written = [(name: String, tensor: Tensor)]()
+    return { stage, gradients in
+        let count = gradients.namedParameters.count
+        guard written.count < 2 * count else { return }
+        written += gradients.namedParameters.map { (stage + "." + $0.name, $0.tensor) }
+        if written.count == 2 * count { try SafeTensors.write(written, to: url) }
     }
 }

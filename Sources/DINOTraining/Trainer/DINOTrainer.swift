@@ -36,6 +36,11 @@ public final class DINOTrainer {
     /// backward, optimiser with clipping, EMA and centre): what the step benchmark reports.
     public private(set) var lastStepPhases: [String: Double] = [:]
 
+    /// Called with the step's gradients after the ranks' average (`"averaged"`) and after clipping
+    /// (`"clipped"`): how a data-parallel run's gradients are compared with one process's
+    /// (`DINO_GRADIENT_DUMP`, `DataParallelTests`). Nil: nothing is called.
+    public var gradientObserver: ((_ stage: String, _ gradients: BackboneWithHead) throws -> Void)?
+
     /// `checkpoint.safetensors` in the output folder.
     public var checkpointURL: URL { log.folder.appendingPathComponent("checkpoint.safetensors") }
 
@@ -191,7 +196,9 @@ public final class DINOTrainer {
             try averageGradients(&gradients, across: communicator)  // chapter 10; nothing alone
         }
         clock.lap("all_reduce")
+        try gradientObserver?("averaged", gradients)
         let norms = configuration.gradientClip > 0 ? clipGradientsPerParameter(&gradients, maximum: configuration.gradientClip) : [:]
+        try gradientObserver?("clipped", gradients)
         if let bad = norms.first(where: { !$0.value.isFinite }) {
             try checkFinite(bad.value, "the gradient of student.\(bad.key)", iteration: iteration)
         }
