@@ -42,7 +42,9 @@ func reportingErrors(_ body: () throws -> Void) throws {
         let rank = world.size > 1 ? "rank \(world.rank) of \(world.size): " : ""
         // Our errors say what was wrong; one from the system (a file it could not open) is put in our words.
         let domain = (error as NSError).domain
-        let message = [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(domain) ? describeSystemError(error, path: "a file") : "\(error)"
+        let text = "\(error)"
+        let fromSystem = [NSCocoaErrorDomain, NSPOSIXErrorDomain].contains(domain) || text.contains("Error Domain=")
+        let message = fromSystem ? describeSystemError(error, path: "a file") : text
         try? FileHandle.standardError.write(contentsOf: Data("error: \(rank)\(message)\n".utf8))
         if world.size > 1 { world.abortAll(status: 1) }
         throw ExitCode.failure

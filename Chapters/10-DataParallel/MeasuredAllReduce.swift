@@ -1,3 +1,4 @@
+import DINO
 import Foundation
 
 /// The all-reduce times that `Benchmarks/cluster_all_reduce.sh` recorded across simulated machines, and
@@ -20,14 +21,14 @@ struct MeasuredAllReduce {
         guard let data = try? Data(contentsOf: url),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
               let runs = json["runs"] as? [[String: Any]] else {
-            throw ChapterError("cannot read \(url.path): run `sudo Benchmarks/cluster_all_reduce.sh` to measure it")
+            throw DataError("cannot read \(url.path): run `sudo Benchmarks/cluster_all_reduce.sh` to measure it")
         }
         let rates = ["1gbit": (1e9, "1 Gb/s"), "10gbit": (10e9, "10 Gb/s")]
         return MeasuredAllReduce(date: json["date"] as? String ?? "?", cpu: json["cpu"] as? String ?? "?", runs: try runs.map { run in
             guard let machines = run["machines"] as? Int, let bandwidth = run["bandwidth"] as? String,
                   let result = run["result"] as? [String: Any], let bytes = result["bytes"] as? Int,
                   let seconds = result["median_seconds"] as? Double else {
-                throw ChapterError("\(url.path): a run lacks machines, bandwidth, bytes or median_seconds")
+                throw DataError("\(url.path): a run lacks machines, bandwidth, bytes or median_seconds")
             }
             return Run(machines: machines, bytes: bytes, seconds: seconds, link: rates[bandwidth]?.1 ?? bandwidth,
                        isRing: run["algorithm"] as? String == "ring", bitsPerSecond: rates[bandwidth]?.0)
@@ -50,10 +51,4 @@ struct MeasuredAllReduce {
         // A latency cannot be negative: where the best line asks for one, the bandwidth term alone is fitted.
         return latency >= 0 ? (1 / a, latency) : (sxx / sxt, 0)
     }
-}
-
-/// A chapter step that cannot go on, with what to do.
-struct ChapterError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

@@ -25,14 +25,15 @@ public final class OverlappedAveraging {
     /// Starts summing `part`'s gradients (named with `prefix`, as in the whole model) across the ranks.
     public func send<Part: Parameterized>(_ part: Part, prefix: String) throws {
         guard communicator.size > 1 else { return }
-        var part = part, names = [(name: String, count: Int)](), flat = [Float]()
-        part.visitParameters(prefix: prefix) { name, gradient in
-            names.append((name, gradient.count))
-            flat += gradient.scalars
-        }
+        var part = part, names = [(name: String, count: Int)]()
+        part.visitParameters(prefix: prefix) { name, gradient in names.append((name, gradient.count)) }
         // The buffer must not move while MPI owns it: allocated here, freed in `finish`.
-        let values = UnsafeMutableBufferPointer<Float>.allocate(capacity: flat.count)
-        _ = values.initialize(from: flat)
+        let values = UnsafeMutableBufferPointer<Float>.allocate(capacity: names.reduce(0) { $0 + $1.count })
+        var offset = 0
+        part.visitParameters(prefix: prefix) { _, gradient in
+            for (index, value) in gradient.scalars.enumerated() { values[offset + index] = value }
+            offset += gradient.count
+        }
         buckets.append((names, values, try communicator.startSum(values)))
         try poll()
     }
@@ -46,23 +47,23 @@ public final class OverlappedAveraging {
     public func finish<Model: Parameterized>(into gradients: inout Model) throws {
         guard communicator.size > 1 else { return }
         defer { for bucket in buckets { bucket.values.deallocate() }; buckets = [] }
-        var averaged = [String: ArraySlice<Float>]()
-        let scale = 1 / Float(communicator.size)
+        var place = [String: (bucket: Int, offset: Int, count: Int)]()  // where each parameter's sum is
         for index in buckets.indices {
             try communicator.wait(&buckets[index].request)
             var offset = 0
             for (name, count) in buckets[index].names {
-                averaged[name] = ArraySlice(buckets[index].values[offset..<offset + count].map { $0 * scale })
+                place[name] = (index, offset, count)
                 offset += count
             }
         }
+        let scale = 1 / Float(communicator.size)
         var missing = [String]()
         gradients.visitParameters(prefix: "") { name, gradient in
-            guard let values = averaged.removeValue(forKey: name), values.count == gradient.count else { missing.append(name); return }
-            gradient.scalars = Array(values)
+            guard let (bucket, offset, count) = place.removeValue(forKey: name), count == gradient.count else { missing.append(name); return }
+            for index in 0..<count { gradient.scalars[index] = buckets[bucket].values[offset + index] * scale }
         }
-        guard missing.isEmpty, averaged.isEmpty else {
-            throw TrainingError("overlapped averaging: no bucket held \(missing.prefix(3)), and \(averaged.keys.sorted().prefix(3)) belonged to no parameter")
+        guard missing.isEmpty, place.isEmpty else {
+            throw TrainingError("overlapped averaging: no bucket held \(missing.prefix(3)), and \(place.keys.sorted().prefix(3)) belonged to no parameter")
         }
     }
 }
