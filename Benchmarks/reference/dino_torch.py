@@ -249,16 +249,29 @@ def train(a):
     test_images, test_labels = fashion_mnist(a.data_path, "test", a.eval_test_subset)
     normalized = lambda x: (x - 0.2860) / 0.3530
     started = time.monotonic()
+    metrics = open(a.metrics, "w") if a.metrics and rank == 0 else None
     for epoch in range(a.epochs):
         if distributed:
             sampler.set_epoch(epoch)
         for batch, crops in enumerate(loader):
             loss = dino.step(crops, epoch * len(loader) + batch, epoch)
+        stop = torch.zeros(1)
         if rank == 0:
             knn = knn_accuracy(teacher, normalized(images[:a.eval_train_subset]), labels[:a.eval_train_subset],
                                normalized(test_images), test_labels)
-            print(json.dumps({"epoch": epoch + 1, "loss": round(loss.item(), 4), "knn_top1": knn,
-                              "minutes": round((time.monotonic() - started) / 60, 2)}), flush=True)
+            elapsed = time.monotonic() - started  # evaluation included, as the Swift trainer's elapsed_seconds
+            record = {"type": "epoch", "epoch": epoch + 1, "iteration": (epoch + 1) * len(loader), "loss": round(loss.item(), 4),
+                      "knn_top1": knn, "elapsed_seconds": round(elapsed, 2)}
+            print(json.dumps(record), flush=True)
+            if metrics:
+                metrics.write(json.dumps(record) + "\n")
+                metrics.flush()
+            # A race ends at its target accuracy or its time limit, whichever comes first.
+            stop[0] = (a.stop_at_knn > 0 and knn >= a.stop_at_knn) or (a.time_limit_minutes > 0 and elapsed >= 60 * a.time_limit_minutes)
+        if distributed:
+            dist.broadcast(stop, 0)
+        if stop.item():
+            break
     if rank == 0:
         save_file({n: p.contiguous() for n, p in teacher.backbone.state_dict().items()}, a.output)
 
@@ -316,6 +329,9 @@ def arguments(argv=None):
     p.add_argument("--data-path", default="/usr/share/datasets/fashion-mnist")
     p.add_argument("--replay", help="run the steps a Swift run exported (PyTorchBridgeTests) instead of training")
     p.add_argument("--output", default="teacher_backbone.safetensors")
+    p.add_argument("--metrics", help="also write each epoch's record (k-NN, elapsed seconds) as a JSON line to this file")
+    p.add_argument("--stop-at-knn", type=float, default=0, help="stop after the first epoch whose k-NN top-1 (%%) reaches this")
+    p.add_argument("--time-limit-minutes", type=float, default=0, help="stop after the first epoch that ends past this")
     return p.parse_args(argv)
 
 

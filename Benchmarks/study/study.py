@@ -6,9 +6,15 @@ the table reads their metrics.jsonl.
     swift build -c release --product ch09-trainer
     python3 Benchmarks/study/study.py run baseline
     python3 Benchmarks/study/study.py run momentum-0.99 --momentum-teacher 0.99
-    python3 Benchmarks/study/study.py table      # the Markdown table in Benchmarks/results/recipe-study.md
+    python3 Benchmarks/study/study.py table      # the Markdown table of the committed study runs
     python3 Benchmarks/study/study.py curves     # each run's charts into Benchmarks/results/recipe-study/
-    python3 Benchmarks/study/study.py curve runs/fashion   # the fashion preset's run, epoch by epoch
+    python3 Benchmarks/study/study.py record runs/fashion fashion-2026-12-06   # commit a run's epoch records
+    python3 Benchmarks/study/study.py curve Benchmarks/results/runs/fashion-2026-12-06   # a run, epoch by epoch
+
+A run's figures are published from its records: `record` copies the baselines and epoch lines of its
+metrics.jsonl (not the step lines) into Benchmarks/results/runs/NAME/, with the study row's options, and
+`table` and `curve` read them there, so every published table regenerates from committed files. The study
+runs of 2026-12-03 and 12-04 predate this: their epoch records were not kept, and recipe-study.md says so.
 
 The baseline is B1's recipe (`--preset b1`: ViT-Tiny depth 6, patch 4, K = 4096, 2 global crops of
 28² and 6 local of 12², 7 680 training images, 10 epochs) in bfloat16 products where the CPU has them,
@@ -29,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS = ROOT / "runs" / "study"
+RECORDS = ROOT / "Benchmarks" / "results" / "runs"
 TRAINER = ROOT / ".build" / "release" / "ch09-trainer"
 BASELINE = ["--preset", "b1", "--precision", "bf16", "--eval-every", "5"]
 
@@ -59,6 +66,7 @@ def run(name, changes):
         status = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
     if status != 0:
         sys.exit(f"error: the run exited with status {status}; see {folder / 'train.log'}")
+    record(folder, f"study-{name}")  # the row's records, to commit with the table
 
 
 def records(folder):
@@ -80,10 +88,32 @@ def percent(value):
     return "—" if value is None else f"{value:.2f}"
 
 
+def record(folder, name):
+    """Copies a run's baselines and epoch records (and a study row's options) to RECORDS/name."""
+    folder, target = Path(folder), RECORDS / name
+    if not (folder / "metrics.jsonl").exists():
+        sys.exit(f"error: {folder / 'metrics.jsonl'} does not exist; expected the output folder of a run")
+    kept = []
+    for line in (folder / "metrics.jsonl").read_text().splitlines():
+        try:
+            kind = json.loads(line).get("type")
+        except json.JSONDecodeError:
+            continue  # a line cut by a kill, or edited by hand
+        if kind in ("baselines", "epoch"):
+            kept.append(line)
+    if not any('"type":"epoch"' in line.replace(" ", "") for line in kept):
+        sys.exit(f"error: {folder / 'metrics.jsonl'} holds no finished epoch; nothing to record")
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "metrics.jsonl").write_text("\n".join(kept) + "\n")
+    if (folder / "study.json").exists():
+        shutil.copyfile(folder / "study.json", target / "study.json")
+    print(target.relative_to(ROOT) / "metrics.jsonl")
+
+
 def table():
-    folders = sorted(p.parent for p in RUNS.glob("*/study.json"))
+    folders = sorted(p.parent for p in RECORDS.glob("*/study.json"))
     if not folders:
-        sys.exit(f"error: no study runs in {RUNS}; start one with: {sys.argv[0]} run baseline")
+        sys.exit(f"error: no committed study runs in {RECORDS.relative_to(ROOT)}; run one ({sys.argv[0]} run baseline), then {sys.argv[0]} record runs/study/baseline study-baseline")
     rows, pixels = [], {}
     for folder in folders:
         study = json.loads((folder / "study.json").read_text())
@@ -149,10 +179,15 @@ def main():
     commands.add_parser("table", help="the Markdown table of every run so far")
     commands.add_parser("curves", help="copy each run's charts into Benchmarks/results/recipe-study/")
     one = commands.add_parser("curve", help="one run's k-NN against steps and minutes, epoch by epoch")
-    one.add_argument("folder", help="the run's output folder, e.g. runs/fashion")
+    one.add_argument("folder", help="the run's output folder or its record, e.g. Benchmarks/results/runs/fashion-2026-12-06")
+    keep = commands.add_parser("record", help="commit a run's epoch records under Benchmarks/results/runs/NAME")
+    keep.add_argument("folder", help="the run's output folder, e.g. runs/fashion")
+    keep.add_argument("name", help="the record's name, e.g. fashion-2026-12-06 (or study-NAME for a study row)")
     arguments = parser.parse_args()
     if arguments.command == "run":
         run(arguments.name, arguments.changes)
+    elif arguments.command == "record":
+        record(arguments.folder, arguments.name)
     elif arguments.command == "curve":
         curve(arguments.folder)
     elif arguments.command == "curves":

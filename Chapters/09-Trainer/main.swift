@@ -142,6 +142,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  (10 epochs on 7 680 images; 60 000 training images as the bank and the probe's training set, 10 000
  queries):
 
+ <!-- from: Benchmarks/results/b1-quality.md -->
  | features | k-NN top-1 (k = 20) | linear probe |
  |---|---|---|
  | raw normalised pixels | 85.69% | 84.75% |
@@ -152,6 +153,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  class tokens add to the last one's. Both still trail the pixels they started from. (This is B1 trained
  in float32; the study below trains it with bfloat16 products, and its baseline row ends at 66.71%, not
  66.67%: the two precisions round differently from the first step on.)
+ <!-- from: Benchmarks/results/b1-quality.md, Benchmarks/results/recipe-study.md -->
 
  How the probe is trained differs from `eval_linear.py`, which trains its linear layer for 100 epochs
  by SGD (momentum 0.9, a cosine schedule) on augmented crops of the training images. Ours trains a
@@ -169,11 +171,15 @@ func oneTrainingStep(_ out: Notebook) throws {
  augmentations change (where the crop falls, its brightness, its contrast); telling a shirt from a
  pullover comes later. A short run is between the two: it has given up pixel detail the k-NN needed and
  not yet learned the classes in its place. DINO trains ImageNet for 100 to 800 epochs; B1 is 1 200 steps.
+ <!-- from: Benchmarks/results/b1-quality.md -->
 
  How far a CPU budget gets is measured by a study that changes one option of B1 at a time, each run
  1 200 steps (about 29 minutes on 2 cores in bf16), evaluated as above
- (`Benchmarks/results/recipe-study.md`, with the command of every row):
+ (`Benchmarks/results/recipe-study.md`, with the command of every row). Those runs' epoch records were
+ not kept, so the figures of this section are unrecorded: they stand in the study's notes and charts
+ (`Benchmarks/results/recipe-study/`), not in files a script can read again. <!-- unrecorded: the study runs' epoch records were not kept -->
 
+ <!-- unrecorded: the study runs' epoch records were not kept -->
  | change from B1 | k-NN | linear probe | minutes | h(P_t) |
  |---|---|---|---|---|
  | none | 66.71% | 73.63% | about 29 (76.8 recorded: paused and shared; see the study's note) | 7.48 |
@@ -197,7 +203,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  garment but cost time (epochs are about 8% faster without it). Two seeds of the same run differ by
  0.2 points: larger local crops change the figures by no more than that; a smaller K gains half a point
  of k-NN and nothing on the probe. Dropping the local crops costs the most, 3.5 points of k-NN and 4.2
- of probe, for epochs only a third shorter: multi-crop is worth its price, as the paper's ablation found.
+ of probe, for epochs only a third shorter: multi-crop is worth its price, as the paper's ablation found. <!-- unrecorded: the study runs' epoch records were not kept -->
 
  The largest change is the patch. With 7-pixel patches a global crop is a 4×4 grid, 17 tokens instead
  of 50, so an epoch costs a third, and the features are better: 72.5% k-NN. Read the untrained figure
@@ -205,11 +211,12 @@ func oneTrainingStep(_ out: Notebook) throws {
  ones), since a random linear map of a larger patch keeps more of the pixels, and here the pixels are
  worth 85.7%. Training added 2.6 points to it, against 6.5 to the 4-pixel model, and had stopped gaining
  by mid-run on 7 680 images. Larger patches start closer to the pixels; more data and more steps must
- carry them past.
+ carry them past. <!-- unrecorded: the study runs' epoch records were not kept -->
 
  The options the first table does not reach were measured from the 7-pixel model instead: the same
- 1 200 steps in about 11 minutes rather than 27, and the model the preset below trains:
+ 1 200 steps in about 11 minutes rather than 27, and the model the preset below trains: <!-- unrecorded: the study runs' epoch records were not kept -->
 
+ <!-- unrecorded: the study runs' epoch records were not kept -->
  | change from the 7-pixel model | k-NN | linear probe | minutes | h(P_t) |
  |---|---|---|---|---|
  | none | 72.48% | 77.71% | 10.4 | 7.51 |
@@ -240,44 +247,56 @@ func oneTrainingStep(_ out: Notebook) throws {
  warm-up gains 0.3 at most. And twice the images for the same steps is no better than the same images
  twice: a run this short lacks steps, not images. (Five times the images scored lower, but that row
  changed more than the images: the warm-up and the last layer's freeze count in epochs, and with two
- epochs they take half the run.)
+ epochs they take half the run.) <!-- unrecorded: the study runs' epoch records were not kept -->
 
  ### The `fashion` preset, and what closes the gap
 
  `--preset fashion` puts the study's findings together: B1's model with 7-pixel patches (local crops
  of 14²), batch 32, the faster teacher (λ from 0.99), K = 1 024 and no blur, on all 60 000 training
- images for 12 epochs (22 500 steps), with bfloat16 products where the CPU has them. On 2 cores it
- took 1 h 31 min, an evaluation on the full split after every epoch included
- (`Benchmarks/results/recipe-study.md`):
+ images for 12 epochs (22 500 steps), with bfloat16 products where the CPU has them. On 2 cores its run
+ of 2026-12-06 took 48.9 minutes, an evaluation on the full split after every epoch included; its epoch
+ records are in `Benchmarks/results/runs/fashion-2026-12-06/`, and the table is
+ `python3 Benchmarks/study/study.py curve Benchmarks/results/runs/fashion-2026-12-06`:
+ <!-- from: Benchmarks/results/runs/fashion-2026-12-06 -->
 
- | epoch | steps | minutes | k-NN top-1 | linear probe |
- |---|---|---|---|---|
- | 1 | 1 875 | 7.3 | 76.21% | |
- | 2 | 3 750 | 14.7 | 77.01% | |
- | 3 | 5 625 | 21.8 | 78.53% | |
- | 4 | 7 500 | 29.2 | 80.01% | |
- | 6 | 11 250 | 43.9 | 81.94% | |
- | 8 | 15 000 | 59.1 | 83.11% | |
- | 10 | 18 750 | 74.4 | 83.37% | |
- | 12 | 22 500 | 91.1 | **83.17%** | **85.23%** |
+ <!-- table: python3 Benchmarks/study/study.py curve Benchmarks/results/runs/fashion-2026-12-06 -->
+ | epoch | steps | minutes | k-NN top-1 (%) | linear probe (%) | h(P_t) | KL |
+ |---|---|---|---|---|---|---|
+ | 1 | 1875 | 4.1 | 76.21 | — | 3.561 | 1.021 |
+ | 2 | 3750 | 8.2 | 77.01 | — | 3.191 | 0.627 |
+ | 3 | 5625 | 12.2 | 78.54 | — | 3.145 | 0.836 |
+ | 4 | 7500 | 16.2 | 80.01 | — | 2.693 | 0.955 |
+ | 5 | 9375 | 20.2 | 81.22 | — | 2.164 | 1.032 |
+ | 6 | 11250 | 24.0 | 81.94 | — | 1.806 | 1.096 |
+ | 7 | 13125 | 27.9 | 82.45 | — | 1.553 | 1.107 |
+ | 8 | 15000 | 32.0 | 83.11 | — | 1.296 | 1.119 |
+ | 9 | 16875 | 36.2 | 83.13 | — | 1.060 | 1.119 |
+ | 10 | 18750 | 40.5 | 83.37 | — | 0.883 | 1.103 |
+ | 11 | 20625 | 44.5 | 83.23 | — | 0.840 | 1.098 |
+ | 12 | 22500 | 48.9 | 83.17 | 85.18 | 0.833 | 1.091 |
 
- It passes the untrained model (69.9%) in its first epoch and 80% in its fourth, and ends at 83.17%
- k-NN and 85.23% linear probe: 2.5 points short of the pixels' k-NN (85.7%), but its linear probe is past
- the pixels' (84.8%): the first figure in this book above the pixels it started from. It is one seed:
- on 10 000 test images an accuracy near 85% has a standard error of √(0.85 · 0.15 / 10 000) ≈ 0.36
- points, so 0.48 points above the pixels is about 1.3 standard errors, suggestive rather than settled. The first version of this preset, with B1's 4-pixel patches at batch 64, ended
- at 75.8% after 1 h 50 min: the larger patches made each step three times cheaper and the smaller batch
- doubled the steps, so the same time bought four times the steps (22 500 against 5 622), and the
- larger patches started from better random features. What closes the gap is, above all, more steps.
- Over epochs 2 to 8, before the cosine tail, k-NN gained 3.1 points for each doubling of the steps; if that held, the pixels'
- 85.7% would take some 26 000 steps before the schedule's tail, so a
- run of about 40 000 (21 epochs, 2.7 hours here). Such trends bend
- down as they go (here epochs 9 to 12, on the cosine tail, added 0.06 points), so read that as the
- least it would take.
- The study's second table points at cheaper steps to try first: four blocks instead of six scored
- better at 1 200 steps for a fifth less time (8.4 minutes against 10.4), so two hours with
- `--depth 4` would buy about 19 epochs, near the 21 the extrapolation asks for. That is a measurement
- still to make, not a promise.
+ It passes the untrained model (69.93%) in its first epoch, 80% in its fourth (16.2 minutes) and 83% in
+ its eighth (32.0 minutes), and ends at 83.17% k-NN and 85.18% linear probe: 2.5 points short of the
+ pixels' k-NN (85.69%), but its linear probe is past the pixels' (84.74%), the first figure in this book
+ above the pixels it started from. It is one seed: on 10 000 test images an accuracy near 85% has a
+ standard error of √(0.85 · 0.15 / 10 000) ≈ 0.36 points, so 0.44 points above the pixels is about 1.2
+ standard errors, suggestive rather than settled. The first version of this preset, with B1's 4-pixel
+ patches at batch 64, ended at 75.8% after 1 h 50 min (`Benchmarks/results/recipe-study.md`): the larger
+ patches made each step three times cheaper and the smaller batch doubled the steps, so the same time
+ bought four times the steps (22 500 against 5 622), and the larger patches started from better random
+ features. What closes the gap is, above all, more steps.
+ <!-- from: Benchmarks/results/runs/fashion-2026-12-06, Benchmarks/results/recipe-study.md -->
+
+ Over epochs 2 to 8, before the cosine tail, k-NN gained 3.1 points for each doubling of the steps; if
+ that held, the pixels' k-NN would take some 26 000 steps before the schedule's tail, so a run of about
+ 40 000 steps (21 epochs; at this run's 4.1 minutes an epoch, under an hour and a half). Such trends bend
+ down as they go (here epochs 9 to 12, on the cosine tail, added 0.06 points), so read that as the least
+ it would take; two hours hold about 29 epochs. The same 12 epochs took 1 h 31 min on 2026-12-04, with
+ the same accuracies to 0.01 points: the steps have since become faster, not different. Whether the
+ schedule's end or an ever sharper teacher (h(P_t) 0.83 of log K = 6.93 at the end) is what flattens the
+ curve from epoch 8 is the next measurement. The study's second table points at cheaper steps too: four
+ blocks instead of six scored better at 1 200 steps for a fifth less time (an unrecorded study figure).
+ <!-- from: Benchmarks/results/runs/fashion-2026-12-06, Benchmarks/results/recipe-study.md -->
 
  The collapse monitor shows the last layer's freeze at work. During the first epoch, while the head's
  last layer keeps its random weights and the learning rate warms up, the teacher sharpens and the
@@ -296,7 +315,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  `quick` preset on Fashion-MNIST is where the features visibly improve: in 8 minutes on the 2-core
  development machine (2 800 steps of 32 images, bf16 products) its k-NN rises from the untrained network's
  54.05% to 60.60, 65.90, 66.90 and 66.50% after its four epochs, and its linear probe ends at 76.90%
- (`Benchmarks/results/quick-preset.md`, with the run's epoch records):
+ (`Benchmarks/results/quick-preset.md`, with the run's epoch records): <!-- from: Benchmarks/results/runs/quick-2026-12-06 -->
 
  ![k-NN top-1 of the quick preset against minutes, beside the raw pixels](figures/runs/quick-knn-time.svg)
 

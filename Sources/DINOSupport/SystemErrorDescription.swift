@@ -38,3 +38,15 @@ public func describeSystemError(_ error: Error, path: String) -> String {
     if errno != 0 { return "\(file): \(String(cString: strerror(errno)))" }
     return "\(file) cannot be read or written (the system gave no reason)"
 }
+
+/// Why the file at `path` cannot be read, in our words (missing, a folder, permission denied), or nil
+/// when it can. Root reads every file, so "permission denied" only shows for other users.
+public func unreadableFileReason(_ path: String) -> String? {
+    // Non-blocking, so that a named pipe in the file's place cannot hang the check.
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+    guard descriptor >= 0 else { return describeSystemError(NSError(domain: NSPOSIXErrorDomain, code: Int(errno)), path: path) }
+    defer { close(descriptor) }
+    var status = stat()
+    if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { return "\(path) is a folder, expected a file" }
+    return nil
+}

@@ -5,10 +5,21 @@ import Foundation
 /// exactly as it was. Plain POSIX calls, so every error is seen where it happens.
 public func writeAtomically(_ data: Data, to url: URL) throws {
     let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+        throw DataError("\(url.path) is a folder, expected a file: move the folder away or name another file")
+    }
     func failure(_ what: String) -> Error {
-        let reason = String(cString: strerror(errno))
+        let code = errno
         unlink(temporary.path)
-        return DataError("\(url.path) could not be written (\(what): \(reason)); any previous file is unchanged")
+        let remedy = switch code {
+        case EACCES, EPERM: "check the folder's owner and mode"
+        case ENOSPC, EDQUOT: "free some space"
+        case ENOENT, ENOTDIR: "create the folder first"
+        case EROFS: "write to another file system"
+        default: "check the disk"
+        }
+        return DataError("\(url.path) could not be written (\(what): \(String(cString: strerror(code)))); \(remedy); any previous file is unchanged")
     }
     let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else { throw failure("creating \(temporary.lastPathComponent)") }

@@ -148,7 +148,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
             // 7-pixel patches (a 4×4 grid: better features at a third of the cost), local crops of 14² to
             // fit them, batch 32 (twice the steps for the same time), a faster teacher (λ from 0.99),
             // K = 1024, and no Gaussian blur, which teaches 28² images nothing and costs 8% of an epoch.
-            // 12 epochs of 1 875 steps took 1 h 31 min on 2 cores in bfloat16 products, evaluations included
+            // 12 epochs of 1 875 steps took 49 min on 2 cores in bfloat16 products, evaluations included
             // (83.2% k-NN, 85.2% linear probe). Where the CPU lacks the bf16 kernel it runs in float32 (the
             // portable bf16 path would be slower still), and its first line says which.
             (c.backbone.patchSize, c.augmentation.localCropSize, c.batchSize) = (7, 14, 32)

@@ -21,8 +21,16 @@ public enum FashionMNIST {
     /// missing, and what was wrong when it is corrupt.
     public static func load(_ split: Split, folder: String = defaultFolder) throws -> ImageDataset {
         let prefix = split == .train ? "train" : "t10k"
-        let images = try IDX.read(findFile(folder: folder, name: "\(prefix)-images-idx3-ubyte"), expectedDimensions: 3)
-        let labels = try IDX.read(findFile(folder: folder, name: "\(prefix)-labels-idx1-ubyte"), expectedDimensions: 1)
+        let (imagesPath, labelsPath) = (try findFile(folder: folder, name: "\(prefix)-images-idx3-ubyte"),
+                                        try findFile(folder: folder, name: "\(prefix)-labels-idx1-ubyte"))
+        for path in [imagesPath, labelsPath] { if let reason = unreadableFileReason(path) { throw DataError(reason) } }
+        // The files open: what is wrong now is their content, and a fresh copy is the remedy.
+        let images: IDX.Contents, labels: IDX.Contents
+        do {
+            (images, labels) = (try IDX.read(imagesPath, expectedDimensions: 3), try IDX.read(labelsPath, expectedDimensions: 1))
+        } catch let error as DataError {
+            throw DataError("\(error); reinstall the dataset (`apt-get install --reinstall dataset-fashion-mnist`) or pass --data-path a good copy")
+        }
         guard images.dimensions[0] == labels.dimensions[0] else {
             throw DataError("\(folder): \(images.dimensions[0]) images but \(labels.dimensions[0]) labels in the \(split.rawValue) split")
         }
@@ -88,7 +96,7 @@ public enum IDX {
 
     /// The file's bytes, gunzipped when it is gzip.
     static func decompress(_ path: String) throws -> [UInt8] {
-        guard FileManager.default.isReadableFile(atPath: path) else { throw DataError("\(path): cannot be read") }
+        if let reason = unreadableFileReason(path) { throw DataError(reason) }
         guard let file = gzopen(path, "rb") else { throw DataError("\(path): cannot be opened") }
         defer { gzclose(file) }
         var result = [UInt8]()

@@ -21,7 +21,8 @@ public enum ImageCodecs {
     /// Decodes the PNG or JPEG file at `path` to `channels` channels (grey images are repeated to RGB,
     /// colour images averaged to grey by the codec); throws naming the file when it is not a readable image.
     public static func decode(_ path: String, channels: Int) throws -> Image {
-        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path): cannot be read") }
+        if let reason = unreadableFileReason(path) { throw DataError(reason) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw DataError("\(path) cannot be read (the system gave no reason)") }
         return try decode([UInt8](data), name: path, channels: channels)
     }
 

@@ -18,7 +18,10 @@ public final class RunFolderLock: Sendable {
         }
         let path = folder.appendingPathComponent(".lock").path
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw DataError("cannot open \(path) (\(String(cString: strerror(errno))))") }
+        guard descriptor >= 0 else {
+            let reason = describeSystemError(NSError(domain: NSPOSIXErrorDomain, code: Int(errno)), path: path)
+            throw DataError("\(reason); it is the run folder's lock: if no run is using the folder, remove it and run again, or pass another --output-dir")
+        }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let holder = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(descriptor)
@@ -30,7 +33,7 @@ public final class RunFolderLock: Sendable {
         let pid = Array("\(getpid())\n".utf8)
         if ftruncate(descriptor, 0) != 0 || pwrite(descriptor, pid, pid.count, 0) != pid.count {
             close(descriptor)
-            throw DataError("cannot write \(path) (\(String(cString: strerror(errno))))")
+            throw DataError("\(path), the run folder's lock, cannot be written (\(String(cString: strerror(errno)))); check the disk and the file's owner")
         }
         self.descriptor = descriptor
     }

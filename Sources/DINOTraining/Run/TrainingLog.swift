@@ -29,40 +29,67 @@ public final class TrainingLog: @unchecked Sendable {
         guard writesFiles else { metrics = nil; return }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let url = folder.appendingPathComponent("metrics.jsonl")
+        func refusal(_ reason: String) -> DataError {
+            DataError("\(reason); the run cannot keep its metrics there: fix or move the file (the run's other files are intact) and run again")
+        }
         if !FileManager.default.fileExists(atPath: url.path) { _ = FileManager.default.createFile(atPath: url.path, contents: nil) }
-        var earlier = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        if let reason = unreadableFileReason(url.path) { throw refusal(reason) }
+        let earlierBytes: Data
+        do { earlierBytes = try Data(contentsOf: url) } catch { throw refusal(describeSystemError(error, path: url.path)) }
+        var earlier = Self.lines(of: earlierBytes)
+        // A kill in the middle of a line left it unfinished: a resumed run drops it and logs that step again.
+        var cutShort = earlierBytes.last.map { $0 != UInt8(ascii: "\n") } ?? false
         if let resumedAtIteration {
             let kept = Self.records(in: earlier, through: resumedAtIteration)
-            if kept != earlier {
-                try writeAtomically(Data(kept.utf8), to: url)
-                earlier = kept
+            if kept != earlier || cutShort {
+                try writeAtomically(kept.reduce(Data()) { $0 + $1 + Data("\n".utf8) }, to: url)
+                (earlier, cutShort) = (kept, false)
             }
         }
-        let handle = try FileHandle(forWritingTo: url)
-        try handle.seekToEnd()
-        // A kill in the middle of a line left it unfinished: the next record starts a line of its own.
-        if !earlier.isEmpty && !earlier.hasSuffix("\n") { try handle.write(contentsOf: Data("\n".utf8)) }
+        let handle: FileHandle
+        do {
+            handle = try FileHandle(forWritingTo: url)
+            try handle.seekToEnd()
+            if cutShort { try handle.write(contentsOf: Data("\n".utf8)) }  // the next record starts a line of its own
+        } catch { throw refusal(describeSystemError(error, path: url.path)) }
         metrics = handle
-        readEarlierRecords(earlier)
+        let unreadable = readEarlierRecords(earlier)
+        if !unreadable.isEmpty, !quiet {
+            // Not ours to delete: an edited line stays in the file, and only the charts leave it out.
+            let numbers = unreadable.prefix(5).map(String.init).joined(separator: ", ") + (unreadable.count > 5 ? ", …" : "")
+            try? FileHandle.standardError.write(contentsOf: Data("""
+                warning: \(url.path): line\(unreadable.count > 1 ? "s" : "") \(numbers) \(unreadable.count > 1 ? "are not JSON records" : "is not a JSON record") \
+                (edited?); kept in the file as \(unreadable.count > 1 ? "they are" : "it is"), left out of the charts
+
+                """.utf8))
+        }
     }
 
     deinit { try? metrics?.close() }
 
-    /// The lines of `text` that a run resumed at `iteration` keeps: those of no iteration (the baselines)
-    /// and those of iterations up to it; a line cut by a kill is dropped too.
-    static func records(in text: String, through iteration: Int) -> String {
-        text.split(separator: "\n").filter { line in
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return false }
-            guard let logged = (object["iteration"] as? NSNumber)?.doubleValue else { return true }
-            return logged <= Double(iteration)
-        }.map { $0 + "\n" }.joined()
+    /// The finished lines of `bytes`, each without its newline: an unfinished last line is left out.
+    static func lines(of bytes: Data) -> [Data] {
+        var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Data($0) }
+        if !lines.isEmpty { lines.removeLast() }  // after the last newline: empty, or a line a kill cut short
+        return lines.filter { !$0.isEmpty }
     }
 
-    /// The records a resumed run wrote before, so that its charts show the whole run. A line that does
-    /// not parse (the last one, cut by a kill) is skipped.
-    private func readEarlierRecords(_ text: String) {
-        for line in text.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+    /// The lines a run resumed at `iteration` keeps: those of no iteration (the baselines) and those of
+    /// iterations up to it; a line that is not a JSON record (edited by hand) is kept as it is.
+    static func records(in lines: [Data], through iteration: Int) -> [Data] {
+        lines.filter { line in
+            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return true }
+            guard let logged = (object["iteration"] as? NSNumber)?.doubleValue else { return true }
+            return logged <= Double(iteration)
+        }
+    }
+
+    /// Reads the records a resumed run wrote before, so that its charts show the whole run; returns the
+    /// (1-based) numbers of the lines that are not JSON records.
+    private func readEarlierRecords(_ lines: [Data]) -> [Int] {
+        var unreadable = [Int]()
+        for (index, line) in lines.enumerated() {
+            guard let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { unreadable.append(index + 1); continue }
             let values = object.compactMapValues { ($0 as? NSNumber)?.doubleValue }
             switch object["type"] as? String {
             case "step": steps.append(values)
@@ -71,6 +98,7 @@ public final class TrainingLog: @unchecked Sendable {
             default: continue
             }
         }
+        return unreadable
     }
 
     /// A line for the reader (clears the progress bar first); throws when standard output cannot be
@@ -102,7 +130,7 @@ public final class TrainingLog: @unchecked Sendable {
     public func epoch(_ values: [String: Double]) throws {
         epochs.append(values)
         try write(["type": "epoch"], values)
-        try writeCharts()
+        writeCharts()
     }
 
     /// The baselines measured at the start of a run: a JSON line, and the raw pixels' k-NN as the line
@@ -132,14 +160,25 @@ public final class TrainingLog: @unchecked Sendable {
         }
     }
 
-    /// `loss.svg`, `knn.svg` and `monitor.svg` from the values logged so far.
-    public func writeCharts() throws {
+    /// `loss.svg`, `knn.svg`, `knn-time.svg` and `monitor.svg` from the values logged so far.
+    public func writeCharts() {
         guard metrics != nil else { return }
         let charts = Self.charts(steps: self.steps, epochs: epochs, rawPixelsAccuracy: rawPixelsAccuracy)
-        try writeAtomically(Data(charts.loss.svg().utf8), to: folder.appendingPathComponent("loss.svg"))
-        try writeAtomically(Data(charts.knn.svg().utf8), to: folder.appendingPathComponent("knn.svg"))
-        try writeAtomically(Data(charts.knnOverTime.svg().utf8), to: folder.appendingPathComponent("knn-time.svg"))
-        try writeAtomically(Data(charts.monitor.svg().utf8), to: folder.appendingPathComponent("monitor.svg"))
+        for (name, chart) in [("loss.svg", charts.loss), ("knn.svg", charts.knn), ("knn-time.svg", charts.knnOverTime), ("monitor.svg", charts.monitor)] {
+            writePicture(named: name) { try writeAtomically(Data(chart.svg().utf8), to: $0) }
+        }
+    }
+
+    /// Writes a picture of the run (a chart, the attention map) into the folder with `draw`. A picture is
+    /// drawn from what the run keeps elsewhere, so one that cannot be written is a warning, not the end
+    /// of the run.
+    public func writePicture(named name: String, _ draw: (URL) throws -> Void) {
+        guard metrics != nil else { return }  // a rank that writes no files
+        do {
+            try draw(folder.appendingPathComponent(name))
+        } catch {
+            try? FileHandle.standardError.write(contentsOf: Data("warning: \(error); the run goes on without it\n".utf8))
+        }
     }
 
     /// The charts of a run: the loss per iteration with the validation loss per epoch, the k-NN accuracy

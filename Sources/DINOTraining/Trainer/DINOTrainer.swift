@@ -115,6 +115,9 @@ public final class DINOTrainer {
 
     private func runEpochs() throws {
         let c = configuration
+        // A finished run resumed has no step left; it writes its export if a failure at its end missed it.
+        let export = log.folder.appendingPathComponent("teacher_backbone.safetensors").path
+        if state.epoch >= c.epochs, unreadableFileReason(export) != nil { try writeTeacherBackbone() }
         while state.epoch < c.epochs {
             var values = try trainEpoch()
             let evaluationStart = Date()
@@ -132,7 +135,9 @@ public final class DINOTrainer {
             values["epoch"] = Double(state.epoch)
             values["iteration"] = Double(state.iteration)
             try saveCheckpoint(numbered: c.numberedCheckpointEvery > 0 && state.epoch % c.numberedCheckpointEvery == 0)
-            try log.epoch(values)
+            do { try log.epoch(values) } catch {
+                throw DataError("\(error); the checkpoint of epoch \(state.epoch) is saved: continue with --resume once the file is fixed")
+            }
             var summary = String(format: "epoch %d/%d done: loss %.4f, validation loss %.4f", state.epoch, c.epochs,
                                  values["loss"] ?? .nan, values["validation_loss"] ?? .nan)
             if let knn = values["knn_top1"] {
@@ -375,7 +380,7 @@ public final class DINOTrainer {
         try log.say("k-NN (\(knnFeatures), T = \(configuration.knnTemperature)): " + configuration.knnK.sorted().map {
             String(format: "k = %d: %.2f%% top-1, %.2f%% top-5", $0, values["knn_top1_k\($0)"] ?? .nan, values["knn_top5_k\($0)"] ?? .nan)
         }.joined(separator: "; "))
-        try writeAttentionMaps()
+        writeAttentionMaps()
         if let probe = values["linear_probe"] {
             try log.say(String(format: "linear probe on the frozen teacher's \(evaluation.probeReadout.description): %.2f%% top-1", probe))
         }
@@ -383,10 +388,10 @@ public final class DINOTrainer {
     }
 
     /// `attention.png`: the teacher's last-block CLS attention per head for the first 8 test images.
-    public func writeAttentionMaps() throws {
+    public func writeAttentionMaps() {
         let images = test.batch(Array(0..<min(8, test.count)))
         let maps = lastBlockCLSAttention(model.teacher.backbone, images: normalized(images))
-        try writeAttentionGrid(images: images, maps: maps, zoom: max(1, 112 / images.shape[2]), to: log.folder.appendingPathComponent("attention.png"))
+        log.writePicture(named: "attention.png") { try writeAttentionGrid(images: images, maps: maps, zoom: max(1, 112 / images.shape[2]), to: $0) }
     }
 
     /// The k-NN accuracy of two references, printed once at the start: raw normalised pixels, and the
@@ -410,6 +415,14 @@ public final class DINOTrainer {
             try Checkpoint.save(model: model, optimizer: optimizer, loss: criterion, state: state, configuration: configuration,
                                 to: log.folder.appendingPathComponent(String(format: "checkpoint%04d.safetensors", state.epoch)))
         }
+        do { try writeTeacherBackbone() } catch {
+            throw DataError("\(error); the checkpoint is saved (\(checkpointURL.path)): continue with --resume once the file is fixed")
+        }
+    }
+
+    /// `teacher_backbone.safetensors`: the teacher's backbone alone, under timm's names (rank 0).
+    func writeTeacherBackbone() throws {
+        guard communicator.rank == 0 else { return }
         try SafeTensors.write(model.teacher.backbone.namedParameters, metadata: ["format": "pt"],
                               to: log.folder.appendingPathComponent("teacher_backbone.safetensors"))
     }
