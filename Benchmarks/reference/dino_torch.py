@@ -274,6 +274,7 @@ def train(a):
             break
     if rank == 0:
         save_file({n: p.contiguous() for n, p in teacher.backbone.state_dict().items()}, a.output)
+    end(distributed)
 
 
 def replay(a):
@@ -306,6 +307,15 @@ def replay(a):
         out.update({prefix + "teacher." + n: p.detach().clone() for n, p in teacher.named_parameters()})
     if rank == 0:
         save_file({n: t.float().contiguous() for n, t in out.items()}, a.output)
+    end(distributed)
+
+
+def end(distributed):
+    """Every rank waits for the others, then leaves the process group: a rank that exits with gloo's
+    threads still running can abort ("terminate called without an active exception")."""
+    if distributed:
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def arguments(argv=None):

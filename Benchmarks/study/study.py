@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The recipe study on Fashion-MNIST: runs that each change one option of a stated baseline, and the
 table of what each reached. Every run is a release `ch09-trainer train` writing into runs/study/NAME;
-the table reads their metrics.jsonl.
+its epoch records are then copied to Benchmarks/results/runs/study-NAME/, which the table reads.
 
     swift build -c release --product ch09-trainer
     python3 Benchmarks/study/study.py run baseline
@@ -113,7 +113,7 @@ def record(folder, name):
 def table():
     folders = sorted(p.parent for p in RECORDS.glob("*/study.json"))
     if not folders:
-        sys.exit(f"error: no committed study runs in {RECORDS.relative_to(ROOT)}; run one ({sys.argv[0]} run baseline), then {sys.argv[0]} record runs/study/baseline study-baseline")
+        sys.exit(f"error: no committed study runs in {RECORDS.relative_to(ROOT)}; run one: {sys.argv[0]} run baseline (it records itself there)")
     rows, pixels = [], {}
     for folder in folders:
         study = json.loads((folder / "study.json").read_text())
