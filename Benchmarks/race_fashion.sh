@@ -33,7 +33,11 @@ if [[ $sides == *torch* ]]; then
   cp "runs/race-torch-$date/metrics.jsonl" "$records/race-torch-$date/metrics.jsonl"
 fi
 
-swift_record=$(ls -d "$records"/race-swift-* "$records"/fashion-* 2>/dev/null | sort | tail -1)
-torch_record=$(ls -d "$records"/race-torch-* 2>/dev/null | sort | tail -1)
+# The newest record of each side, by the date that ends its name (ours: a race run, else the fashion
+# preset's own run of the same recipe); a pattern that matches nothing is skipped.
+newest() { for d in "$@"; do if [ -d "$d" ]; then echo "${d: -10} $d"; fi; done | sort | tail -1 | cut -d' ' -f2; }
+swift_record=$(newest "$records"/race-swift-2* "$records"/fashion-2*)
+torch_record=$(newest "$records"/race-torch-2*)
+[ -n "$swift_record" ] && [ -n "$torch_record" ] || { echo "error: no record of one side under $records; run both: $0"; exit 1; }
 python3 Benchmarks/race.py "$swift_record" "$torch_record" --names "DINO in Swift,PyTorch (dino_torch.py)" \
     --chart book/figures/runs/race-fashion.svg

@@ -4,7 +4,8 @@ import DINOTraining
 import Foundation
 
 /// `swift run -c release step-benchmark`: the B1 training step, measured as the PyTorch reference's
-/// `bench_step.py` measures it, so the two can be compared side by side (`Benchmarks/compare_b1.sh`).
+/// `bench_step.py` measures it, so the two can be compared side by side (`Benchmarks/compare_b1.sh`);
+/// `--preset fashion` measures the `fashion` preset's step (7-pixel patches: 17 tokens a global crop).
 ///
 /// The pure step runs on pre-made random crops in the steady state (epoch 5: past the warm-up, the last
 /// layer trainable); steps during which other processes used the CPU are discarded, as the reference
@@ -12,15 +13,19 @@ import Foundation
 /// extraction, the sgemm peak between the steps, and the peak memory.
 @main
 struct StepBenchmark: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "step-benchmark", abstract: "Benchmark the B1 DINO training step.")
+    static let configuration = CommandConfiguration(commandName: "step-benchmark", abstract: "Benchmark the DINO training step (B1, or the fashion preset's).")
 
     @Option(help: "Thread counts, comma-separated.") var threads = "2,1"
     @Option(help: "Clean steps to take the median of.") var steps = 20
     @Option(help: "Warm-up steps, not timed.") var warmup = 3
-    @Option(help: "Transformer depth (B1: 6).") var depth = 6
-    @Option(help: "Images per step (B1: 64).") var batchSize = 64
+    @Option(help: "The shapes of the step: b1 (4-pixel patches, 12² local crops, K = 4 096, batch 64) or fashion (the preset's: 7-pixel patches, 14² local crops, K = 1 024, batch 32).")
+    var preset = "b1"
+    @Option(help: "Transformer depth (default: the preset's, 6).") var depth: Int?
+    @Option(help: "Images per step (default: the preset's).") var batchSize: Int?
     @Flag(help: "Also print one JSON object with every figure.") var json = false
-    @Flag(help: "Measure the pure step only (no pipeline, no feature extraction): for profiling.") var stepOnly = false
+    @Flag(help: "Measure the pure step only (no pipeline, no feature extraction).") var stepOnly = false
+    @Flag(help: "Take the steps and nothing else (no peak products between them, no pipeline, no features): the run to put under `perf record` (Benchmarks/profile_step.sh).")
+    var profile = false
     @Option(help: "Images per step for the reference-path comparison (0: skip it).") var referenceBatch = 8
     @Option(help: "Matrix-product precision: fp32 or bf16 (bfloat16 operands, float32 sums; on the AVX-512 kernel where the CPU has AVX512_BF16, else the portable path).")
     var precision = MatrixPrecision.fp32
@@ -31,36 +36,62 @@ struct StepBenchmark: ParsableCommand {
         try ComputeSettings.$current.withValue(ComputeSettings(path: .fast, precision: precision)) { try measure() }
     }
 
-    func measure() throws {
-        var c = try TrainingConfiguration.preset("b1")
-        (c.backbone.depth, c.batchSize, c.epochs, c.outputDir) = (depth, batchSize, 10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
-        defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
+    /// The preset's configuration on synthetic images, with the depth and batch asked for.
+    func configuration() throws -> TrainingConfiguration {
+        guard ["b1", "fashion"].contains(preset) else { throw ValidationError("unknown --preset '\(preset)'; expected b1 or fashion") }
+        var c = try TrainingConfiguration.preset(preset)
+        c.backbone.depth = depth ?? c.backbone.depth
+        c.batchSize = batchSize ?? c.batchSize
+        guard c.backbone.depth >= 1, c.batchSize >= 1, c.batchSize <= 4096 else {
+            throw ValidationError("--depth and --batch-size must be at least 1 (batch at most 4096); got \(c.backbone.depth) and \(c.batchSize)")
+        }
+        (c.epochs, c.outputDir) = (10, FileManager.default.temporaryDirectory.appendingPathComponent("dino-bench-\(getpid())").path)
         c.dataset = "synthetic"
         c.compute.precision = precision
+        return c
+    }
+
+    /// The side of each crop a step sees: the two globals, then the locals.
+    func cropSides(_ c: TrainingConfiguration) -> [Int] {
+        [c.globalCropSize, c.globalCropSize] + Array(repeating: c.augmentation.localCropSize, count: c.augmentation.localCropsNumber)
+    }
+
+    func measure() throws {
+        let c = try configuration()
+        defer { try? FileManager.default.removeItem(atPath: c.outputDir) }
+        let batchSize = c.batchSize
         let data = SyntheticShapes.make(count: batchSize * 10, size: 28, seed: 0)
         let flops = analyticFLOPsPerImage(c)
-        var report: [String: Any] = ["flops_per_image": flops, "config": "B1, depth \(depth), batch \(batchSize)", "precision": precision.rawValue]
-        print(String(format: "model FLOPs per image per training step (analytic, as the reference counts): %.3f G", flops / 1e9))
+        var report: [String: Any] = ["flops_per_image": flops, "config": "\(preset), depth \(c.backbone.depth), batch \(batchSize)", "precision": precision.rawValue]
+        print(String(format: "%@ step, depth %d, batch %d: model FLOPs per image per training step (analytic, as the reference counts): %.3f G",
+                     preset, c.backbone.depth, batchSize, flops / 1e9))
+        // The peak is that of the products the step runs: sgemm's, or the bfloat16 kernel's.
+        let peakName = precision == .bf16 ? "bf16 GEMM" : "sgemm"
         for count in threads.split(separator: ",").compactMap({ Int($0) }) {
             let trainer = try DINOTrainer(configuration: c, train: data, test: data, bank: data, quiet: true)
-            let (median, phases, clean, total, peak) = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { try pureSteps(trainer) }
+            let (median, phases, clean, total, peak) = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) {
+                try pureSteps(trainer, crops: cropSides(c))
+            }
             let imagesPerSecond = Double(batchSize) / median
             let gflops = flops * imagesPerSecond / 1e9
-            print(String(format: "threads %d: pure step %.3f s, %.1f img/s, %.1f GFLOPS = %.0f%% of the sgemm peak (%.1f GFLOPS, 2048³), clean steps %d/%d",
-                         count, median, imagesPerSecond, gflops, 100 * gflops / peak, peak, clean, total))
+            let ofPeak = profile ? "" : String(format: " = %.0f%% of the %@ peak (%.1f GFLOPS, 2048³)", 100 * gflops / peak, peakName, peak)
+            print(String(format: "threads %d: pure step %.3f s, %.1f img/s, %.1f GFLOPS%@, clean steps %d/%d",
+                         count, median, imagesPerSecond, gflops, ofPeak, clean, total))
             print("   phases (median s): " + phases.sorted { $0.key < $1.key }.map { String(format: "%@ %.3f", $0.key, $0.value) }.joined(separator: ", "))
-            if stepOnly { continue }
+            var figures: [String: Any] = ["step_s": median, "images_per_s": imagesPerSecond, "gflops": gflops, "phases_s": phases, "clean_steps": clean]
+            if !profile { figures.merge(["peak_gflops": peak, "peak": peakName, "fraction_of_peak": gflops / peak]) { $1 } }
+            report["threads_\(count)"] = figures
+            if stepOnly || profile { continue }
             let pipeline = try ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { try pipelineSteps(trainer) }
             let inference = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: count)) { featureExtraction(trainer) }
             print(String(format: "   full pipeline with augmentation: %.1f img/s (%.0f%% of the pure step); feature extraction: %.1f img/s",
                          Double(batchSize) / pipeline, 100 * median / pipeline, inference))
-            report["threads_\(count)"] = ["step_s": median, "images_per_s": imagesPerSecond, "gflops": gflops, "sgemm_peak_gflops": peak,
-                                          "fraction_of_peak": gflops / peak, "phases_s": phases, "clean_steps": clean,
-                                          "pipeline_images_per_s": Double(batchSize) / pipeline, "inference_images_per_s": inference]
+            figures.merge(["pipeline_images_per_s": Double(batchSize) / pipeline, "inference_images_per_s": inference]) { $1 }
+            report["threads_\(count)"] = figures
         }
-        if referenceBatch > 0 {
+        if referenceBatch > 0 && !profile {
             let trainer = try DINOTrainer(configuration: c, train: data, test: data, bank: data, quiet: true)
-            let (reference, fast) = try pathComparison(trainer)
+            let (reference, fast) = try pathComparison(trainer, crops: cropSides(c))
             print(String(format: "reference path: %.2f s per step of %d images; fast path on 1 thread: %.3f s: %.0f× as fast",
                          reference, referenceBatch, fast, reference / fast))
             report["reference_path"] = ["batch": referenceBatch, "reference_step_s": reference, "fast_step_s": fast, "speedup": reference / fast]
@@ -74,17 +105,20 @@ struct StepBenchmark: ParsableCommand {
         }
     }
 
-    /// The median pure-step time over `steps` clean steps, with the median of each phase, and the sgemm
-    /// peak (GFLOPS): the median over one 2048³ product after each clean step, so that the step and the
-    /// peak are measured over the same minutes (this machine's speed drifts by several percent within an
-    /// hour, and a peak measured before the steps moved the fraction by ±3% between runs).
-    func pureSteps(_ trainer: DINOTrainer) throws -> (Double, [String: Double], Int, Int, Double) {
+    /// The median pure-step time over `steps` clean steps, with the median of each phase, and the peak
+    /// of the step's products (GFLOPS; 0 under `--profile`): the median over one 2048³ product after each
+    /// clean step, so that the step and the peak are measured over the same minutes (this machine's speed
+    /// drifts by several percent within an hour, and a peak measured before the steps moved the fraction
+    /// by ±3% between runs). `crops`: each crop's side.
+    func pureSteps(_ trainer: DINOTrainer, crops: [Int]) throws -> (Double, [String: Double], Int, Int, Double) {
         var rng = SeededGenerator(seed: 1)
+        let batchSize = trainer.configuration.batchSize
         let batches = (0..<4).map { _ in
-            CropBatch(crops: [28, 28, 12, 12, 12, 12, 12, 12].map { Tensor.normal([batchSize, 1, $0, $0], using: &rng) }, indices: [])
+            CropBatch(crops: crops.map { Tensor.normal([batchSize, 1, $0, $0], using: &rng) }, indices: [])
         }
-        let (a, b) = (Tensor.normal([2048, 2048], using: &rng), Tensor.normal([2048, 2048], using: &rng))
-        _ = matmul(a, b)
+        // The 2048³ product that measures the peak; under --profile none (nor its random operands).
+        let (a, b) = profile ? (Tensor(zeros: [0]), Tensor(zeros: [0])) : (Tensor.normal([2048, 2048], using: &rng), Tensor.normal([2048, 2048], using: &rng))
+        if !profile { _ = matmul(a, b) }
         var peaks = [Double]()
         trainer.state.epoch = 5
         trainer.state.iteration = 5 * trainer.loader.batchesPerEpoch
@@ -99,20 +133,21 @@ struct StepBenchmark: ParsableCommand {
             if interference.otherCPUSeconds() <= 0.05 * Double(max(1, Int(seconds))) {
                 times.append(seconds)
                 for (name, value) in trainer.lastStepPhases { phases[name, default: []].append(value) }
+                if profile { continue }
                 let start = ContinuousClock.now
                 _ = matmul(a, b)
                 peaks.append(2 * pow(2048, 3) / Self.seconds(ContinuousClock.now - start) / 1e9)
             }
         }
         if times.isEmpty { throw ValidationError("every step was disturbed by other processes; run on an idle machine") }
-        return (Self.median(times), phases.mapValues(Self.median), times.count, total, Self.median(peaks))
+        return (Self.median(times), phases.mapValues(Self.median), times.count, total, peaks.isEmpty ? 0 : Self.median(peaks))
     }
 
     /// One B1 step of `referenceBatch` images on the reference path (the book's code) and the median of
     /// three on the fast path, one thread each: how much the fast path buys.
-    func pathComparison(_ trainer: DINOTrainer) throws -> (reference: Double, fast: Double) {
+    func pathComparison(_ trainer: DINOTrainer, crops: [Int]) throws -> (reference: Double, fast: Double) {
         var rng = SeededGenerator(seed: 3)
-        let batch = CropBatch(crops: [28, 28, 12, 12, 12, 12, 12, 12].map { Tensor.normal([referenceBatch, 1, $0, $0], using: &rng) }, indices: [])
+        let batch = CropBatch(crops: crops.map { Tensor.normal([referenceBatch, 1, $0, $0], using: &rng) }, indices: [])
         trainer.state.epoch = 5
         trainer.state.iteration = 5 * trainer.loader.batchesPerEpoch
         func timed() throws -> Double {
@@ -158,7 +193,7 @@ struct StepBenchmark: ParsableCommand {
     /// all crops, its backward (2× forward, no gradient for the input images), teacher forward on the
     /// globals, and the loss's products.
     func analyticFLOPsPerImage(_ c: TrainingConfiguration) -> Double {
-        let (d, p, hidden) = (192.0, Double(c.backbone.patchSize), 4 * 192.0)
+        let d = Double(c.backbone.dimension), p = Double(c.backbone.patchSize), hidden = Double(c.backbone.mlpRatio) * d
         func vit(_ side: Int) -> (patch: Double, total: Double) {
             let patches = pow(Double(side) / p, 2), tokens = patches + 1
             let patch = 2 * patches * p * p * d

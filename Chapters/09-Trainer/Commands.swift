@@ -198,6 +198,7 @@ extension DINOCommand {
                 guard url.resolvingSymlinksInPath().standardizedFileURL.path != outputURL.resolvingSymlinksInPath().standardizedFileURL.path else {
                     throw ValidationError("--output \(output) is the checkpoint being read; name another file for the features")
                 }
+                try checkWritableAtomically(outputURL)  // before the minutes of computing what goes there
                 let readout = FeatureReadout(lastBlocks: nLastBlocks, averagePooledPatches: avgpoolPatchtokens)
                 let teacher = try TeacherUnderEvaluation(checkpoint: checkpoint, threads: threads, readout: readout, allowUnverified: allowUnverified)
                 let dataset = split == "train" ? teacher.evaluation.bank : teacher.evaluation.test

@@ -4,25 +4,9 @@ import Foundation
 /// failure (a full disk, a missing folder) the temporary file is removed and the previous `url` is left
 /// exactly as it was. Plain POSIX calls, so every error is seen where it happens.
 public func writeAtomically(_ data: Data, to url: URL) throws {
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-    var isFolder: ObjCBool = false
-    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
-        throw DataError("\(url.path) is a folder, expected a file: move the folder away or name another file")
-    }
-    func failure(_ what: String) -> Error {
-        let code = errno
-        unlink(temporary.path)
-        let remedy = switch code {
-        case EACCES, EPERM: "check the folder's owner and mode"
-        case ENOSPC, EDQUOT: "free some space"
-        case ENOENT, ENOTDIR: "create the folder first"
-        case EROFS: "write to another file system"
-        default: "check the disk"
-        }
-        return DataError("\(url.path) could not be written (\(what): \(String(cString: strerror(code)))); \(remedy); any previous file is unchanged")
-    }
+    let temporary = try temporaryFile(beside: url)
     let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else { throw failure("creating \(temporary.lastPathComponent)") }
+    guard descriptor >= 0 else { throw writeFailure(url, temporary: temporary, "creating \(temporary.lastPathComponent)") }
     var written = 0
     let ok = data.withUnsafeBytes { buffer -> Bool in
         guard let start = buffer.baseAddress else { return true }  // nothing to write
@@ -33,8 +17,43 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
         }
         return true
     }
-    guard ok else { close(descriptor); throw failure("writing") }
-    guard fsync(descriptor) == 0 else { close(descriptor); throw failure("flushing") }
-    guard close(descriptor) == 0 else { throw failure("closing") }
-    guard rename(temporary.path, url.path) == 0 else { throw failure("renaming") }
+    guard ok else { close(descriptor); throw writeFailure(url, temporary: temporary, "writing") }
+    guard fsync(descriptor) == 0 else { close(descriptor); throw writeFailure(url, temporary: temporary, "flushing") }
+    guard close(descriptor) == 0 else { throw writeFailure(url, temporary: temporary, "closing") }
+    guard rename(temporary.path, url.path) == 0 else { throw writeFailure(url, temporary: temporary, "renaming") }
+}
+
+/// Fails with `writeAtomically`'s message where it would fail to begin (a folder in the file's place; its
+/// folder missing, read-only or not ours), and leaves nothing behind: for a command to call before it
+/// spends minutes computing what it will write.
+public func checkWritableAtomically(_ url: URL) throws {
+    let temporary = try temporaryFile(beside: url)
+    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw writeFailure(url, temporary: temporary, "creating \(temporary.lastPathComponent)") }
+    close(descriptor)
+    unlink(temporary.path)
+}
+
+/// The temporary file `writeAtomically` writes before renaming it to `url`; refuses a folder named `url`.
+private func temporaryFile(beside url: URL) throws -> URL {
+    var isFolder: ObjCBool = false
+    if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+        throw DataError("\(url.path) is a folder, expected a file: move the folder away or name another file")
+    }
+    return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+}
+
+/// The error for a failed step of writing `url` (read from `errno`, with what to do about it), after
+/// removing the temporary file.
+private func writeFailure(_ url: URL, temporary: URL, _ what: String) -> Error {
+    let code = errno
+    unlink(temporary.path)
+    let remedy = switch code {
+    case EACCES, EPERM: "check the folder's owner and mode"
+    case ENOSPC, EDQUOT: "free some space"
+    case ENOENT, ENOTDIR: "create the folder first"
+    case EROFS: "write to another file system"
+    default: "check the disk"
+    }
+    return DataError("\(url.path) could not be written (\(what): \(String(cString: strerror(code)))); \(remedy); any previous file is unchanged")
 }

@@ -8,8 +8,9 @@ import Testing
 /// - `<!-- from: PATH -->`: each figure of the block is recomputed from PATH, a run's folder under
 ///   `Benchmarks/results/runs/` (its `metrics.jsonl`: any value of its records, elapsed seconds for a
 ///   duration) or a committed Markdown record (any number in it, a duration as written).
-/// - `<!-- table: python3 Benchmarks/study/study.py ARGUMENTS -->`: the table that follows is that
-///   command's output, line for line (so the table regenerates from the committed records).
+/// - `<!-- table: python3 Benchmarks/study/study.py ARGUMENTS -->` (or `Benchmarks/race.py`): the table
+///   that follows is that command's output, line for line (so the table regenerates from the committed
+///   records).
 /// - `<!-- unrecorded: WHY -->`: the figures' records were not kept; the section says "unrecorded"
 ///   where the reader sees it.
 ///
@@ -140,8 +141,8 @@ import Testing
     /// The command's output, or nil where Python 3 is missing.
     static func run(_ command: String) throws -> String? {
         let arguments = command.split(separator: " ").map(String.init)
-        guard arguments.first == "python3", arguments.dropFirst().first == "Benchmarks/study/study.py" else {
-            throw RecordError("a table marker runs `python3 Benchmarks/study/study.py …`, got `\(command)`")
+        guard arguments.first == "python3", ["Benchmarks/study/study.py", "Benchmarks/race.py"].contains(arguments.dropFirst().first ?? "") else {
+            throw RecordError("a table marker runs `python3 Benchmarks/study/study.py …` or `python3 Benchmarks/race.py …`, got `\(command)`")
         }
         let process = Process(), output = Pipe()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

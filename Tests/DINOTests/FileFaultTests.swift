@@ -68,8 +68,7 @@ import Testing
         let folder = root.appendingPathComponent("case-\(index)")
         let template = root.appendingPathComponent("template")
         let manager = FileManager.default
-        guard let walker = manager.enumerator(atPath: template.path) else { throw DataError("cannot list \(template.path)") }
-        for case let path as String in walker {
+        for path in try everyPath(under: template) {
             let (from, to) = (template.path + "/" + path, folder.path + "/" + path)
             var isFolder: ObjCBool = false
             _ = manager.fileExists(atPath: from, isDirectory: &isFolder)
@@ -82,6 +81,12 @@ import Testing
             }
         }
         return folder
+    }
+
+    /// Every file and folder under `folder`, as paths relative to it, parents before their contents.
+    static func everyPath(under folder: URL) throws -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { throw DataError("cannot list \(folder.path)") }
+        return walker.compactMap { $0 as? String }
     }
 
     /// Replaces a file (never writing through a hard link) with `bytes`.
@@ -245,9 +250,8 @@ import Testing
 
     /// Hands the case's folder to the other user, and the broken file back to root with no access for others.
     static func handOver(_ folder: URL, keeping path: String) throws {
-        guard let walker = FileManager.default.enumerator(atPath: folder.path) else { return }
         chown(folder.path, 65534, 65534)
-        for case let relative as String in walker { chown(folder.path + "/" + relative, 65534, 65534) }
+        for relative in try everyPath(under: folder) { chown(folder.path + "/" + relative, 65534, 65534) }
         let kept = folder.path + "/" + path
         var isFolder: ObjCBool = false
         _ = FileManager.default.fileExists(atPath: kept, isDirectory: &isFolder)

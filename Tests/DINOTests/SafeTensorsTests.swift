@@ -118,4 +118,24 @@ import Testing
         try SafeTensors.write(tensors.map { (name: "module.backbone." + $0.key, tensor: $0.value) }, to: url)
         try model.load(safetensors: url)  // the DINO checkpoint prefix is understood
     }
+
+    /// `checkWritableAtomically` (what `features` calls before computing) fails where `writeAtomically`
+    /// would, with the same words, and leaves no file behind either way.
+    @Test func theUpFrontWriteCheckFailsAsTheWriteWouldAndLeavesNothing() throws {
+        func message(_ body: () throws -> Void) -> String? {
+            do { try body(); return nil } catch { return "\(error)" }
+        }
+        let writable = folder.appendingPathComponent("features.safetensors")
+        #expect(message { try checkWritableAtomically(writable) } == nil)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "the check leaves no file")
+        let aFolder = folder.appendingPathComponent("taken")
+        try FileManager.default.createDirectory(at: aFolder, withIntermediateDirectories: false)
+        let missingParent = folder.appendingPathComponent("missing/features.safetensors")
+        for (url, fragment) in [(aFolder, "is a folder, expected a file"), (missingParent, "create the folder first")] {
+            let check = message { try checkWritableAtomically(url) }
+            #expect(check?.contains(fragment) == true && check?.contains(url.path) == true, "check: \(check ?? "no error")")
+            #expect(check == message { try writeAtomically(Data([1]), to: url) }, "the same words as the write itself")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["taken"], "nothing else was left")
+    }
 }
