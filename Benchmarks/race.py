@@ -7,7 +7,7 @@ the Swift trainer writes them and as Benchmarks/reference/dino_torch.py --metric
 
 prints, for each run, the wall-clock minutes at which its k-NN top-1 first reached each threshold
 (">T" when it never did within its T minutes), and draws k-NN against minutes for every run beside the
-raw pixels' line. Minutes count from the start of the run to the end of the epoch's evaluation:
+raw pixels' line. Minutes count from the run's first step to the end of the epoch's evaluation:
 evaluation time counts, for both. Benchmarks/race_fashion.sh runs both sides of the race.
 """
 import argparse

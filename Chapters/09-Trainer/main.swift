@@ -316,7 +316,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  PyTorch DINO (`Benchmarks/reference/dino_torch.py`, the script of the line-for-line page: timm's ViT, the
  authors' head and loss, torchvision's augmentation, bf16 autocast) on the same machine, after ours and
  alone, until its first epoch at 83% k-NN, with the same evaluation after every epoch; minutes count
- from the start, evaluations included (`Benchmarks/race_fashion.sh torch`, record
+ from the first step, evaluations included (`Benchmarks/race_fashion.sh torch`, record
  `Benchmarks/results/race-fashion-2026-12-06.md`): <!-- from: Benchmarks/results/race-fashion-2026-12-06.md -->
 
  <!-- table: python3 Benchmarks/race.py Benchmarks/results/runs/fashion-2026-12-06 Benchmarks/results/runs/race-torch-2026-12-06 --names Swift,PyTorch -->
