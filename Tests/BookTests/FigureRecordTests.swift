@@ -1,3 +1,4 @@
+import DINOTestSupport
 import Foundation
 import Testing
 
@@ -150,10 +151,9 @@ import Testing
         process.currentDirectoryURL = repositoryRoot
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
+        guard let child = try? ChildProcess(starting: process) else { return nil }
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw RecordError("`\(command)` failed (status \(process.terminationStatus))") }
+        guard try child.status(within: 120) == 0 else { throw RecordError("`\(command)` failed (status \(process.terminationStatus))") }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -139,6 +139,27 @@ import Testing
         }
         #expect(Set(binders) == allowed, "bound outside a run's entry point: \(Set(binders).subtracting(allowed).sorted()); no longer bound: \(allowed.subtracting(binders).sorted())")
     }
+    /// Tests wait for the programs they start through `ChildProcess`, with a limit: Foundation's
+    /// `waitUntilExit()` can block for good on the test runner's threads, and a hung test hangs CI.
+    @Test func testsWaitForProgramsWithALimit() throws {
+        let pattern = try Regex(#"\.waitUntilExit\(|\btry \w+\.run\(\)"#)
+        var found = [String]()
+        for folder in ["Tests", "Exercises/Tests", "Sources/DINOTestSupport"] {
+            let base = Self.root.appendingPathComponent(folder)
+            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
+            for case let url as URL in walker where url.pathExtension == "swift" && url.lastPathComponent != "ChildProcess.swift" {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+                where (line.components(separatedBy: "//").first ?? "").contains(pattern) {
+                    found.append("\(folder)\(url.path.dropFirst(base.path.count)):\(number + 1)")
+                }
+            }
+        }
+        #expect(found.isEmpty, "start and await programs with ChildProcess (a limit, no run loop): \(found)")
+        // Negative controls: both forms are caught, ChildProcess's own start is not.
+        #expect(("process." + "waitUntilExit()").contains(pattern) && ("try " + "run.run()").contains(pattern))
+        #expect(!"let run = try ChildProcess(starting: process)".contains(pattern))
+    }
     /// Every BLAS call goes through `SystemBLAS.swift`, the one file that knows OpenBLAS from Accelerate:
     /// a Mac build then differs from a Linux one in that file and the manifest only.
     @Test func oneFileCallsTheBLAS() throws {

@@ -1,5 +1,6 @@
 import DINO
 import DINOTraining
+import DINOTestSupport
 import Foundation
 import Testing
 
@@ -16,22 +17,16 @@ import Testing
         .resolvingSymlinksInPath().deletingLastPathComponent()
 
     /// Runs `script` with bash, `$BIN` naming the executables' folder; output and errors go to files, so
-    /// that a full pipe never blocks the child.
-    static func shell(_ script: String) throws -> Outcome {
+    /// that a full pipe never blocks the child. Throws when it runs longer than `seconds` (it is stopped).
+    static func shell(_ script: String, seconds: Double = 900) throws -> Outcome {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("dino-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
         let (out, err) = (scratch.appendingPathComponent("out"), scratch.appendingPathComponent("err"))
         for file in [out, err] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = ["-c", script]
-        process.environment = ProcessInfo.processInfo.environment.merging(["BIN": binaries.path, "CI": "1"]) { $1 }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, output: try String(contentsOf: out, encoding: .utf8),
+        let process = try ChildProcess("/bin/bash", ["-c", script], environment: ["BIN": binaries.path, "CI": "1"],
+                                       output: try FileHandle(forWritingTo: out), error: try FileHandle(forWritingTo: err))
+        return Outcome(status: try process.status(within: seconds), output: try String(contentsOf: out, encoding: .utf8),
                        error: try String(contentsOf: err, encoding: .utf8))
     }
 
@@ -116,12 +111,9 @@ import Testing
     @Test func aSecondProcessOnOneFolderIsRefusedWithTheHoldersPID() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let first = Process()
-        first.executableURL = URL(fileURLWithPath: "/bin/bash")
-        first.arguments = ["-c", "exec " + Self.tinyTraining(folder, epochs: 3) + " >/dev/null 2>&1"]
-        first.environment = ProcessInfo.processInfo.environment.merging(["BIN": Self.binaries.path]) { $1 }
-        try first.run()
-        defer { if first.isRunning { first.terminate() }; first.waitUntilExit() }
+        let first = try ChildProcess("/bin/bash", ["-c", "exec " + Self.tinyTraining(folder, epochs: 3)],
+                                     environment: ["BIN": Self.binaries.path])
+        defer { _ = first.wait(seconds: 0) }  // stops it where it still runs
         // Wait (at most 20 s) until the first process holds the folder.
         let lockFile = folder.appendingPathComponent(".lock")
         var holder = ""
@@ -129,10 +121,10 @@ import Testing
             holder = ((try? String(contentsOf: lockFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
             if holder.isEmpty { Thread.sleep(forTimeInterval: 0.1) }
         }
-        #expect(holder == "\(first.processIdentifier)")
+        #expect(holder == "\(first.identifier)")
         let second = try Self.shell(Self.tinyTraining(folder, epochs: 3))
         #expect(second.status != 0)
-        #expect(second.error.contains("in use by another run (PID \(first.processIdentifier))"), "\(second.error)")
+        #expect(second.error.contains("in use by another run (PID \(first.identifier))"), "\(second.error)")
     }
 
     @Test func resumingACopyWritesIntoTheCopy() throws {
@@ -204,21 +196,17 @@ import Testing
     @Test func aSecondInterruptStopsAtOnceAndLeavesAWholeCheckpoint() throws {
         let folder = try Self.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = Process()
-        run.executableURL = Self.binaries.appendingPathComponent("ch09-trainer")
-        run.arguments = ["train", "--dataset", "synthetic", "--train-subset", "64", "--eval-test-subset", "16", "--depth", "1", "--patch-size", "7",
-                         "--out-dim", "32", "--global-crop-size", "28", "--local-crops-number", "2", "--local-crop-size", "14",
-                         "--batch-size", "16", "--epochs", "3", "--warmup-epochs", "0", "--threads", "1", "--checkpoint-every-iterations", "1",
-                         "--output-dir", folder.path]
-        (run.standardOutput, run.standardError) = (FileHandle.nullDevice, FileHandle.nullDevice)
-        try run.run()
+        let run = try ChildProcess(Self.binaries.appendingPathComponent("ch09-trainer").path, [
+            "train", "--dataset", "synthetic", "--train-subset", "64", "--eval-test-subset", "16", "--depth", "1", "--patch-size", "7",
+            "--out-dim", "32", "--global-crop-size", "28", "--local-crops-number", "2", "--local-crop-size", "14",
+            "--batch-size", "16", "--epochs", "3", "--warmup-epochs", "0", "--threads", "1", "--checkpoint-every-iterations", "1",
+            "--output-dir", folder.path])
         let metrics = folder.appendingPathComponent("metrics.jsonl")
         for _ in 0..<600 where ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").isEmpty { Thread.sleep(forTimeInterval: 0.1) }
-        kill(run.processIdentifier, SIGINT)
-        kill(run.processIdentifier, SIGINT)
+        kill(run.identifier, SIGINT)
+        kill(run.identifier, SIGINT)
         let stopped = Date()
-        run.waitUntilExit()
-        #expect(run.terminationStatus == 130)
+        #expect(try run.status(within: 120) == 130)
         #expect(Date().timeIntervalSince(stopped) < 10, "the second Ctrl-C should end the run at once")
         let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
         if FileManager.default.fileExists(atPath: checkpoint.path) {
@@ -236,21 +224,18 @@ import Testing
         defer { try? FileManager.default.removeItem(at: scratch) }
         let errors = scratch.appendingPathComponent("err")
         _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
-        let run = Process()
-        run.executableURL = Self.binaries.appendingPathComponent("ch09-trainer")
-        run.arguments = ["train", "--dataset", "synthetic", "--train-subset", "64", "--eval-test-subset", "16", "--depth", "1", "--patch-size", "7",
-                         "--out-dim", "32", "--global-crop-size", "28", "--local-crops-number", "2", "--local-crop-size", "14",
-                         "--batch-size", "16", "--epochs", "3", "--warmup-epochs", "0", "--threads", "1", "--output-dir", folder.path]
-        run.standardOutput = FileHandle.nullDevice
-        run.standardError = try FileHandle(forWritingTo: errors)
-        try run.run()
+        let run = try ChildProcess(Self.binaries.appendingPathComponent("ch09-trainer").path, [
+            "train", "--dataset", "synthetic", "--train-subset", "64", "--eval-test-subset", "16", "--depth", "1", "--patch-size", "7",
+            "--out-dim", "32", "--global-crop-size", "28", "--local-crops-number", "2", "--local-crop-size", "14",
+            "--batch-size", "16", "--epochs", "3", "--warmup-epochs", "0", "--threads", "1", "--output-dir", folder.path],
+            error: try FileHandle(forWritingTo: errors))
         // Wait (at most 60 s) for the first step's line in metrics.jsonl, then signal.
         let metrics = folder.appendingPathComponent("metrics.jsonl")
         for _ in 0..<600 where ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").isEmpty { Thread.sleep(forTimeInterval: 0.1) }
-        kill(run.processIdentifier, signal)
-        run.waitUntilExit()
+        kill(run.identifier, signal)
+        let ended = try run.status(within: 300)
         let message = try String(contentsOf: errors, encoding: .utf8)
-        #expect(run.terminationStatus == status, "\(message)")
+        #expect(ended == status, "\(message)")
         #expect(message.contains("checkpoint written to") && message.contains("train --resume --output-dir"), "\(message)")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("checkpoint.safetensors").path))
         // The run continues from there to its end.

@@ -1,6 +1,7 @@
 import DINO
 import DINOTraining
 import DINODistributed
+import DINOTestSupport
 import Foundation
 import Testing
 
@@ -171,16 +172,6 @@ struct DataParallelTests {
         #expect(center.scalars.contains { abs($0) > 1e-3 }, "the centre moved in three steps")
     }
 
-    /// Waits at most `seconds` for `process`; terminates it and returns false when it is still running.
-    static func wait(_ process: Process, seconds: Double) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
-        guard process.isRunning else { return true }
-        process.terminate()
-        process.waitUntilExit()
-        return false
-    }
-
     @Test func aRankThatFailsStopsEveryRankWithItsName() throws {
         // Rank 0 cannot use its output folder (it is a file); rank 1 would wait for it forever.
         let scratch = try CommandLineTests.folder()
@@ -199,13 +190,10 @@ struct DataParallelTests {
     func aRankThatIsKilledStopsEveryRankAndLeavesNoPartialCheckpoint() throws {
         let folder = try CommandLineTests.folder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let run = Process()
-        run.executableURL = URL(fileURLWithPath: "/bin/bash")
-        run.arguments = ["-c", "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 exec \(mpirun ?? "mpirun") -np 2 --oversubscribe --bind-to none "
+        let run = try ChildProcess("/bin/bash", ["-c", "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 exec \(mpirun ?? "mpirun") -np 2 --oversubscribe --bind-to none "
             + "'\(CommandLineTests.binaries.path)/ch09-trainer' train --dataset synthetic --train-subset 96 --eval-test-subset 8 --depth 1 "
             + "--patch-size 7 --out-dim 32 --global-crop-size 28 --local-crops-number 2 --local-crop-size 14 --batch-size 16 --epochs 3 "
-            + "--warmup-epochs 0 --checkpoint-every-iterations 2 --threads 1 --output-dir '\(folder.path)' >/dev/null 2>&1"]
-        try run.run()
+            + "--warmup-epochs 0 --checkpoint-every-iterations 2 --threads 1 --output-dir '\(folder.path)'"])
         // Wait (at most 90 s) for two steps, then kill rank 1 outright.
         let metrics = folder.appendingPathComponent("metrics.jsonl")
         for _ in 0..<450 where ((try? String(contentsOf: metrics, encoding: .utf8)) ?? "").components(separatedBy: "\"step\"").count < 3 {
@@ -219,8 +207,8 @@ struct DataParallelTests {
         }
         let victim = try #require(rankOne, "rank 1 of the run was not found")
         kill(victim, SIGKILL)
-        #expect(Self.wait(run, seconds: 60), "the run kept going (or hung) after rank 1 was killed")
-        #expect(run.terminationStatus != 0)
+        #expect(run.wait(seconds: 60), "the run kept going (or hung) after rank 1 was killed")
+        #expect(run.process.terminationStatus != 0)
         // Whatever checkpoint rank 0 had written is whole: renamed into place, every tensor's checksum right.
         let checkpoint = folder.appendingPathComponent("checkpoint.safetensors")
         if FileManager.default.fileExists(atPath: checkpoint.path) {

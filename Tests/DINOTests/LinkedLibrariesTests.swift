@@ -1,5 +1,6 @@
 import DINO
 import DINODistributed
+import DINOTestSupport
 import Foundation
 import Testing
 
@@ -35,9 +36,9 @@ struct LinkedLibrariesTests {
         process.arguments = ["-d", executable.path]
         let output = Pipe()
         (process.standardOutput, process.standardError) = (output, FileHandle.nullDevice)
-        try process.run()
+        let child = try ChildProcess(starting: process)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        _ = try child.status(within: 60)
         // `0x…01 (NEEDED)  Shared library: [libmpi.so.40]`
         return text.split(separator: "\n").filter { $0.contains("(NEEDED)") }.compactMap { line in
             guard let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]"), open < close else { return nil }

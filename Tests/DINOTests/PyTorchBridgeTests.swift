@@ -30,16 +30,9 @@ struct PyTorchBridgeTests {
 
     /// Runs `executable arguments`, output discarded, stopped after `seconds`; returns its status (−1: timed out).
     static func run(_ executable: String, _ arguments: [String], seconds: Double) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMP_NUM_THREADS"] = "1"
-        process.environment = environment
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        guard DataParallelTests.wait(process, seconds: seconds) else { return -1 }
-        return process.terminationStatus
+        let process = try ChildProcess(executable, arguments, environment: ["OMP_NUM_THREADS": "1"], error: FileHandle.standardError)
+        guard process.wait(seconds: seconds) else { return -1 }
+        return process.process.terminationStatus
     }
 
     static let (batch, steps, stepsPerEpoch) = (4, 4, 2)
