@@ -88,7 +88,7 @@ let tests: [Target] = [
     .testTarget(name: "DINOTests", dependencies: allLayers + ["DINOTestSupport", "Figures", "CRC32CKernel"], path: "Tests/DINOTests"),
     .testTarget(name: "ChapterTests", dependencies: allLayers + ["Figures", "Notebook"] + chapters.map { .target(name: $0.module) },
                 path: "Tests/ChapterTests"),
-    .testTarget(name: "BookTests", dependencies: ["WeaveKit", "DINOTestSupport", .product(name: "Ink", package: "Ink")], path: "Tests/BookTests"),
+    .testTarget(name: "BookTests", dependencies: ["WeaveKit", "DINOSupport", .product(name: "Ink", package: "Ink")], path: "Tests/BookTests"),
     .testTarget(name: "ExerciseTests", dependencies: allLayers + ["Exercises", "DINOTestSupport"], path: "Exercises/Tests"),
 ]
 

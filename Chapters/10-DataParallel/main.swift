@@ -154,11 +154,11 @@ func twoRanksForReal(_ out: Notebook) throws {
     process.environment = ProcessInfo.processInfo.environment.merging(["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }
     let output = Pipe()
     (process.standardOutput, process.standardError) = (output, FileHandle.nullDevice)
-    try process.run()
+    let ranks = try ChildProcess(starting: process)  // awaited with a limit: a stuck rank cannot hang us
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let status = try ranks.status(within: 300)
     out.print(text.trimmingCharacters(in: .whitespacesAndNewlines))
-    out.print("mpirun exit status:", process.terminationStatus)
+    out.print("mpirun exit status:", status)
 }
 
 /// What each rank does when `mpirun` starts this program: its half of section 2's batch, the sum of

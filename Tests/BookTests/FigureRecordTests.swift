@@ -1,4 +1,4 @@
-import DINOTestSupport
+import DINOSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,5 @@
 import DINO
 import DINOTraining
-import DINOTestSupport
 import Foundation
 import Testing
 

@@ -1,7 +1,6 @@
 import DINO
 import DINOTraining
 import DINODistributed
-import DINOTestSupport
 import Foundation
 import Testing
 

@@ -1,6 +1,5 @@
 import DINO
 import DINODistributed
-import DINOTestSupport
 import Foundation
 import Testing
 

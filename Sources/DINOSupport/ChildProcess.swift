@@ -1,11 +1,11 @@
 import Foundation
 
-/// A program a test runs, awaited through its termination handler and never for ever.
+/// A program started and awaited through its termination handler, never for ever.
 ///
-/// `Process.waitUntilExit()` spins the calling thread's run loop, and on the test runner's worker
-/// threads it can miss the child's end and block for good (a whole CI run once hung so). Here the end
-/// is a semaphore that the termination handler signals, registered before the start, and every wait has
-/// a limit: past it the child is stopped (SIGTERM, then SIGKILL) and the test learns it timed out.
+/// `Process.waitUntilExit()` spins the calling thread's run loop, and off the main thread (a test
+/// runner's workers, where the chapters and the command-line tests run) it can miss the child's end and
+/// block for good. Here the end is a semaphore that the termination handler signals, registered before
+/// the start, and every wait has a limit: past it the child is stopped (SIGTERM, then SIGKILL).
 public struct ChildProcess {
     /// The running process (its identifier, its status once ended).
     public let process: Process
