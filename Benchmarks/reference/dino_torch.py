@@ -311,11 +311,16 @@ def replay(a):
 
 
 def end(distributed):
-    """Every rank waits for the others, then leaves the process group: a rank that exits with gloo's
-    threads still running can abort ("terminate called without an active exception")."""
+    """Every rank waits for the others, leaves the process group, and exits at once. Python's own exit
+    would free the DDP reducer, whose process group joins gloo's thread while that thread waits for the
+    interpreter lock the exit holds: a deadlock (seen in CI with torch 2.13), or an abort ("terminate
+    called without an active exception") when the threads are left running. Everything is written by then."""
     if distributed:
         dist.barrier()
         dist.destroy_process_group()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def arguments(argv=None):

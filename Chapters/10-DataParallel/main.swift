@@ -154,9 +154,10 @@ func twoRanksForReal(_ out: Notebook) throws {
     process.environment = ProcessInfo.processInfo.environment.merging(["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }
     let output = Pipe()
     (process.standardOutput, process.standardError) = (output, FileHandle.nullDevice)
-    let ranks = try ChildProcess(starting: process)  // awaited with a limit: a stuck rank cannot hang us
+    // Awaited with a limit, so that a stuck rank cannot hang the chapter; the ranks print a few lines, far
+    // below a pipe's buffer, so the output is read once they have ended.
+    let status = try ChildProcess(starting: process).status(within: 300)
     let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    let status = try ranks.status(within: 300)
     out.print(text.trimmingCharacters(in: .whitespacesAndNewlines))
     out.print("mpirun exit status:", status)
 }

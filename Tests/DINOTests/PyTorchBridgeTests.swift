@@ -15,7 +15,7 @@ import Testing
 let torchPython: String? = {
     let environment = ProcessInfo.processInfo.environment
     for candidate in [environment["DINO_TORCH_PYTHON"], "/usr/bin/python3"].compactMap({ $0 })
-        where (try? PyTorchBridgeTests.run(candidate, ["-c", "import torch, timm, safetensors"], seconds: 120)) == 0 {
+        where (try? PyTorchBridgeTests.run(candidate, ["-c", "import torch, timm, safetensors"], seconds: 120))?.status == 0 {
         return candidate
     }
     return nil
@@ -28,11 +28,16 @@ struct PyTorchBridgeTests {
     static let script = Fixture.folder.deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Benchmarks/reference/dino_torch.py").path
 
-    /// Runs `executable arguments`, output discarded, stopped after `seconds`; returns its status (−1: timed out).
-    static func run(_ executable: String, _ arguments: [String], seconds: Double) throws -> Int32 {
-        let process = try ChildProcess(executable, arguments, environment: ["OMP_NUM_THREADS": "1"], error: FileHandle.standardError)
-        guard process.wait(seconds: seconds) else { return -1 }
-        return process.process.terminationStatus
+    /// Runs `executable arguments`, stopped after `seconds`: its status (−1: timed out) and the end of its
+    /// standard error. Output is discarded and errors go to a file, never to this process's own streams: a
+    /// rank left running would hold them open, and `swift test` waits for them to close.
+    static func run(_ executable: String, _ arguments: [String], seconds: Double) throws -> (status: Int32, errors: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("dino-bridge-errors-\(UUID().uuidString)")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let process = try ChildProcess(executable, arguments, environment: ["OMP_NUM_THREADS": "1"], error: try FileHandle(forWritingTo: log))
+        let status = process.wait(seconds: seconds) ? process.process.terminationStatus : -1
+        return (status, String(((try? String(contentsOf: log, encoding: .utf8)) ?? "").suffix(3000)))
     }
 
     static let (batch, steps, stepsPerEpoch) = (4, 4, 2)
@@ -137,8 +142,8 @@ struct PyTorchBridgeTests {
     /// Runs the book's script on an export, `launch` being how Python starts it; returns what it wrote.
     static func replay(_ python: String, _ launch: [String], _ export: URL, label: String, folder: URL) throws -> [String: Tensor] {
         let output = folder.appendingPathComponent("torch-\(UUID().uuidString).safetensors")
-        let status = try run(python, launch + ["--replay", export.path, "--output", output.path], seconds: 300)
-        try #require(status == 0, "\(label): the script exited with \(status) (-1: still running after 300 s)")
+        let (status, errors) = try run(python, launch + ["--replay", export.path, "--output", output.path], seconds: 300)
+        try #require(status == 0, "\(label): the script exited with \(status) (-1: still running after 300 s):\n\(errors)")
         return try SafeTensors.read(output)
     }
 
