@@ -38,6 +38,7 @@ public struct ChildProcess {
     /// Waits at most `seconds` for the child to end. Returns false when it was still running; it has
     /// then been stopped: SIGTERM (so `mpirun` can stop its ranks), and SIGKILL 10 s later.
     public func wait(seconds: Double) -> Bool {
+        defer { ended.signal() }  // the end stays signalled: a later wait returns at once, and signals nothing
         if ended.wait(timeout: .now() + seconds) == .success { return true }
         kill(process.processIdentifier, SIGTERM)
         if ended.wait(timeout: .now() + 10) == .timedOut {
@@ -61,6 +62,6 @@ public struct ChildProcessTimeout: Error, CustomStringConvertible {
 
     init(process: Process, seconds: Double) {
         let command = ([process.executableURL?.path ?? "?"] + (process.arguments ?? [])).joined(separator: " ")
-        description = "`\(command.prefix(300))` was still running after \(Int(seconds)) s and was stopped"
+        description = "`\(command.prefix(300))` was still running after \(String(format: "%g", seconds)) s and was stopped"
     }
 }
