@@ -341,7 +341,7 @@ func oneTrainingStep(_ out: Notebook) throws {
  there, without harm: the schedule's end, not the teacher, caps the curve.
  <!-- from: Benchmarks/results/runs/fashion-18ep-2026-12-06 -->
 
- Four blocks instead of six (`--depth 4`) made an epoch about a third cheaper and matched the six-block
+ Four blocks instead of six (`--depth 4`) made an epoch about a quarter cheaper and matched the six-block
  runs epoch for epoch; over 24 epochs (45 000 steps) they reached 83% in 25.8 minutes and ended at 84.74%
  k-NN, linear probe 86.63%, after 71.3 minutes: 0.95 points short of the pixels' k-NN, one seed.
  <!-- from: Benchmarks/results/runs/fashion-d4-24ep-2026-12-07 -->
