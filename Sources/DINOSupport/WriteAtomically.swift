@@ -4,9 +4,7 @@ import Foundation
 /// failure (a full disk, a missing folder) the temporary file is removed and the previous `url` is left
 /// exactly as it was. Plain POSIX calls, so every error is seen where it happens.
 public func writeAtomically(_ data: Data, to url: URL) throws {
-    let temporary = try temporaryFile(beside: url)
-    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else { throw writeFailure(url, temporary: temporary, "creating \(temporary.lastPathComponent)") }
+    let (temporary, descriptor) = try createTemporaryFile(beside: url)
     var written = 0
     let ok = data.withUnsafeBytes { buffer -> Bool in
         guard let start = buffer.baseAddress else { return true }  // nothing to write
@@ -27,20 +25,22 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
 /// folder missing, read-only or not ours), and leaves nothing behind: for a command to call before it
 /// spends minutes computing what it will write.
 public func checkWritableAtomically(_ url: URL) throws {
-    let temporary = try temporaryFile(beside: url)
-    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    guard descriptor >= 0 else { throw writeFailure(url, temporary: temporary, "creating \(temporary.lastPathComponent)") }
+    let (temporary, descriptor) = try createTemporaryFile(beside: url)
     close(descriptor)
     unlink(temporary.path)
 }
 
-/// The temporary file `writeAtomically` writes before renaming it to `url`; refuses a folder named `url`.
-private func temporaryFile(beside url: URL) throws -> URL {
+/// Creates (or empties) the temporary file `writeAtomically` writes before renaming it to `url`, and
+/// opens it for writing; refuses a folder named `url`.
+private func createTemporaryFile(beside url: URL) throws -> (url: URL, descriptor: Int32) {
     var isFolder: ObjCBool = false
     if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
         throw DataError("\(url.path) is a folder, expected a file: move the folder away or name another file")
     }
-    return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+    let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw writeFailure(url, temporary: temporary, "creating \(temporary.lastPathComponent)") }
+    return (temporary, descriptor)
 }
 
 /// The error for a failed step of writing `url` (read from `errno`, with what to do about it), after

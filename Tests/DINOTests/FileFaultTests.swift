@@ -70,9 +70,7 @@ import Testing
         let manager = FileManager.default
         for path in try everyPath(under: template) {
             let (from, to) = (template.path + "/" + path, folder.path + "/" + path)
-            var isFolder: ObjCBool = false
-            _ = manager.fileExists(atPath: from, isDirectory: &isFolder)
-            if isFolder.boolValue {
+            if isFolder(from) {
                 try manager.createDirectory(atPath: to, withIntermediateDirectories: true)
             } else if path.hasSuffix(".safetensors") {
                 try manager.linkItem(atPath: from, toPath: to)
@@ -81,6 +79,12 @@ import Testing
             }
         }
         return folder
+    }
+
+    /// Whether `path` names a folder.
+    static func isFolder(_ path: String) -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
     }
 
     /// Every file and folder under `folder`, as paths relative to it, parents before their contents.
@@ -253,12 +257,11 @@ import Testing
         chown(folder.path, 65534, 65534)
         for relative in try everyPath(under: folder) { chown(folder.path + "/" + relative, 65534, 65534) }
         let kept = folder.path + "/" + path
-        var isFolder: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: kept, isDirectory: &isFolder)
+        let keptIsFolder = isFolder(kept)
         // A copy of its own: the template's file, hard-linked, must stay readable for the other cases.
-        if !isFolder.boolValue { try replace(URL(fileURLWithPath: kept), with: try Data(contentsOf: URL(fileURLWithPath: kept))) }
+        if !keptIsFolder { try replace(URL(fileURLWithPath: kept), with: try Data(contentsOf: URL(fileURLWithPath: kept))) }
         chown(kept, 0, 0)
-        chmod(kept, isFolder.boolValue ? 0o755 : 0o600)
+        chmod(kept, keptIsFolder ? 0o755 : 0o600)
     }
 
     @Test func everyBrokenFileIsAMessageThatNamesItAndLosesNothing() throws {
