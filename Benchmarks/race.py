@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 THRESHOLDS = (75.0, 80.0, 83.0, 85.69)
-COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7")
+COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9")  # Okabe–Ito, told apart by colour-blind readers
 
 
 def records(folder):
@@ -64,6 +64,8 @@ def chart(runs, pixels, path):
                    f'<text x="{left - 6}" y="{sy(y) + 4:.1f}" text-anchor="end">{y}</text>')
     out.append(f'<text x="{(left + width - right) / 2}" y="{height - 16}" text-anchor="middle">minutes (evaluation included)</text>')
     out.append(f'<text transform="translate(18 {(top + height - bottom) / 2}) rotate(-90)" text-anchor="middle">k-NN top-1 (%)</text>')
+    if len(runs) > len(COLOURS):
+        sys.exit(f"error: a chart draws at most {len(COLOURS)} runs, got {len(runs)}")
     legend = []
     for (name, epochs), colour in zip(runs, COLOURS):
         line = " ".join(f"{sx(e['elapsed_seconds'] / 60):.1f},{sy(e['knn_top1']):.1f}" for e in epochs)
@@ -75,8 +77,8 @@ def chart(runs, pixels, path):
         legend.append((f"raw pixels ({pixels:.2f}%)", "#555555", ' stroke-dasharray="6 4"'))
     for index, (name, colour, dash) in enumerate(legend):
         y = height - bottom - 12 - 18 * (len(legend) - 1 - index)
-        out.append(f'<line x1="{width - right - 220}" y1="{y}" x2="{width - right - 200}" y2="{y}" stroke="{colour}" stroke-width="2"{dash}/>'
-                   f'<text x="{width - right - 194}" y="{y + 4}">{name}</text>')
+        out.append(f'<line x1="{width - right - 280}" y1="{y}" x2="{width - right - 260}" y2="{y}" stroke="{colour}" stroke-width="2"{dash}/>'
+                   f'<text x="{width - right - 254}" y="{y + 4}">{name}</text>')
     out.append("</svg>")
     Path(path).write_text("\n".join(out) + "\n")
 

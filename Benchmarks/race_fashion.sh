@@ -26,17 +26,18 @@ if [[ $sides == *torch* ]]; then
   grep -qw avx512_bf16 /proc/cpuinfo && precision=bf16  # as the preset: bf16 products where the CPU has them
   mkdir -p "runs/race-torch-$date" "$records/race-torch-$date"
   # The fashion preset's options under the script's names; the rest are B1's, as the preset's.
-  "$python" Benchmarks/reference/dino_torch.py --patch-size 7 --local-size 14 --batch-size 32 --momentum-teacher 0.99 \
-      --out-dim 1024 --blur 0 0 0 --train-subset 60000 --epochs 12 --precision "$precision" \
+  # (The race of 2026-12-06 ran the preset as it stood then: six blocks, 12 epochs.)
+  "$python" Benchmarks/reference/dino_torch.py --patch-size 7 --local-size 14 --depth 4 --batch-size 32 --momentum-teacher 0.99 \
+      --out-dim 1024 --blur 0 0 0 --train-subset 60000 --epochs 37 --precision "$precision" \
       --stop-at-knn 83 --time-limit-minutes 120 --metrics "runs/race-torch-$date/metrics.jsonl" \
       --output "runs/race-torch-$date/teacher_backbone.safetensors" | tee "runs/race-torch-$date.log"
   cp "runs/race-torch-$date/metrics.jsonl" "$records/race-torch-$date/metrics.jsonl"
 fi
 
 # The newest record of each side, by the date that ends its name (ours: a race run, else the fashion
-# preset's own run of the same recipe); a pattern that matches nothing is skipped.
+# preset's own run of the same recipe, four blocks over 37 epochs); a pattern that matches nothing is skipped.
 newest() { for d in "$@"; do if [ -d "$d" ]; then echo "${d: -10} $d"; fi; done | sort | tail -1 | cut -d' ' -f2; }
-swift_record=$(newest "$records"/race-swift-2* "$records"/fashion-2*)
+swift_record=$(newest "$records"/race-swift-2* "$records"/fashion-d4-37ep-2*)
 torch_record=$(newest "$records"/race-torch-2*)
 [ -n "$swift_record" ] && [ -n "$torch_record" ] || { echo "error: no record of one side under $records; run both: $0"; exit 1; }
 python3 Benchmarks/race.py "$swift_record" "$torch_record" --names "DINO in Swift,PyTorch (dino_torch.py)" \

@@ -20,7 +20,7 @@ struct StepBenchmark: ParsableCommand {
     @Option(help: "Warm-up steps, not timed.") var warmup = 3
     @Option(help: "The shapes of the step: b1 (4-pixel patches, 12² local crops, K = 4 096, batch 64) or fashion (the preset's: 7-pixel patches, 14² local crops, K = 1 024, batch 32).")
     var preset = "b1"
-    @Option(help: "Transformer depth (default: the preset's, 6).") var depth: Int?
+    @Option(help: "Transformer depth (default: the preset's: 6 for b1, 4 for fashion).") var depth: Int?
     @Option(help: "Images per step (default: the preset's).") var batchSize: Int?
     @Flag(help: "Also print one JSON object with every figure.") var json = false
     @Flag(help: "Measure the pure step only (no pipeline, no feature extraction).") var stepOnly = false

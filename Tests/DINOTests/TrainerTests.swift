@@ -47,10 +47,11 @@ func tinyTrainer(_ change: (inout TrainingConfiguration) -> Void = { _ in }, tra
         let b1 = try TrainingConfiguration.preset("b1")
         let fields: [Int] = [b1.backbone.depth, b1.backbone.patchSize, b1.head.outputDimension, b1.augmentation.localCropsNumber, b1.trainSubset ?? 0, b1.epochs, b1.warmupEpochs]
         #expect(fields == [6, 4, 4096, 6, 7680, 10, 1])
-        // The study's best recipe: the B1 model with 7-pixel patches, batch 32, the whole training set, λ from 0.99, K = 1024, no blur.
+        // The study's best recipe: the B1 model with 7-pixel patches and four blocks, batch 32, the whole training set
+        // for 37 epochs, λ from 0.99, K = 1024, no blur.
         let fashion = try TrainingConfiguration.preset("fashion")
-        #expect(fashion.backbone.patchSize == 7 && fashion.backbone.depth == b1.backbone.depth && fashion.augmentation.localCropSize == 14)
-        #expect(fashion.batchSize == 32 && fashion.trainSubset == nil && fashion.epochs == 12)
+        #expect(fashion.backbone.patchSize == 7 && fashion.backbone.depth == 4 && fashion.augmentation.localCropSize == 14)
+        #expect(fashion.batchSize == 32 && fashion.trainSubset == nil && fashion.epochs == 37)
         #expect(fashion.teacherMomentum == 0.99 && fashion.head.outputDimension == 1024 && fashion.augmentation.blurProbabilities == [0, 0, 0])
     }
 

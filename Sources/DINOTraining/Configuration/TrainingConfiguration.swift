@@ -124,7 +124,7 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public static func preset(_ name: String) throws -> TrainingConfiguration {
         var c = TrainingConfiguration()
         // All three train on Fashion-MNIST at 28×28 with the B1 model (ViT 192-d, depth 6, patch 4, head to 4096),
-        // `fashion` with larger patches.
+        // `quick` and `fashion` with fewer blocks, `fashion` with larger patches.
         c.dataset = "fashion-mnist"
         (c.backbone.patchSize, c.backbone.depth, c.head.outputDimension) = (4, 6, 4096)
         (c.globalCropSize, c.augmentation.localCropSize, c.augmentation.localCropsNumber) = (28, 12, 6)
@@ -146,13 +146,15 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case "fashion":
             // The recipe study's findings (Benchmarks/results/recipe-study.md) on the whole training set:
             // 7-pixel patches (a 4×4 grid: better features at a third of the cost), local crops of 14² to
-            // fit them, batch 32 (twice the steps for the same time), a faster teacher (λ from 0.99),
-            // K = 1024, and no Gaussian blur, which teaches 28² images nothing and costs 8% of an epoch.
-            // 12 epochs of 1 875 steps took 49 min on 2 cores in bfloat16 products, evaluations included
-            // (83.2% k-NN, 85.2% linear probe). Where the CPU lacks the bf16 kernel it runs in float32 (the
-            // portable bf16 path would be slower still), and its first line says which.
-            (c.backbone.patchSize, c.augmentation.localCropSize, c.batchSize) = (7, 14, 32)
-            (c.epochs, c.teacherMomentum, c.head.outputDimension, c.augmentation.blurProbabilities) = (12, 0.99, 1024, [0, 0, 0])
+            // fit them, four blocks (as good as six epoch for epoch, each epoch a quarter cheaper), batch 32
+            // (twice the steps for the same time), a faster teacher (λ from 0.99), K = 1024, and no Gaussian
+            // blur, which teaches 28² images nothing and costs 8% of an epoch. 37 epochs of 1 875 steps, the
+            // length that fits two hours on 2 cores in bfloat16 products, evaluations included; longer, the
+            // curve is flat (Benchmarks/results/records.md has the run and the shorter ones). Where the CPU
+            // lacks the bf16 kernel it runs in float32 (the portable bf16 path would be slower still), and
+            // its first line says which.
+            (c.backbone.patchSize, c.backbone.depth, c.augmentation.localCropSize, c.batchSize) = (7, 4, 14, 32)
+            (c.epochs, c.teacherMomentum, c.head.outputDimension, c.augmentation.blurProbabilities) = (37, 0.99, 1024, [0, 0, 0])
             c.compute.precision = MatrixPrecision.bf16KernelIsAvailable ? .bf16 : .fp32
             c.outputDir = "runs/fashion"
         default:
