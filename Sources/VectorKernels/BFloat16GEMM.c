@@ -140,9 +140,10 @@ static BF16 void pack(const float *source, ptrdiff_t ld, bool innerContiguous, b
 }
 
 /// acc (12 × 32) = packed A rows · packed B panel (pairs × 32), then written to C: `rows × columns` of
-/// it, as `alpha·acc + beta·C` (`beta` 0: C is not read). Row `r`'s pair `p` is `a[r·rowStride + p·pairStride]`.
+/// it, as `alpha·acc + beta·C` (`beta` 0: C is not read), or as `alpha·acc + bias` when `bias` (the
+/// panel's `columns` values) is given. Row `r`'s pair `p` is `a[r·rowStride + p·pairStride]`.
 static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride, ptrdiff_t pairStride, const uint32_t *b,
-                        float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta) {
+                        float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta, const float *bias) {
     __m512 acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < pairs; p++) {
@@ -158,10 +159,15 @@ static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride,
     const __mmask16 mask0 = columns >= 16 ? 0xFFFF : (__mmask16)((1u << columns) - 1);
     const __mmask16 mask1 = columns >= 32 ? 0xFFFF : columns <= 16 ? 0 : (__mmask16)((1u << (columns - 16)) - 1);
     const __m512 alphas = _mm512_set1_ps(alpha), betas = _mm512_set1_ps(beta);
+    const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(mask0, bias) : _mm512_setzero_ps();
+    const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(mask1, bias + 16) : _mm512_setzero_ps();
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *row = c + r * ldc;
         __m512 v0 = _mm512_mul_ps(acc[r][0], alphas), v1 = _mm512_mul_ps(acc[r][1], alphas);
-        if (beta != 0) {
+        if (bias) {
+            v0 = _mm512_add_ps(v0, bias0);
+            v1 = _mm512_add_ps(v1, bias1);
+        } else if (beta != 0) {
             v0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask0, row), betas, v0);
             v1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask1, row + 16), betas, v1);
         }
@@ -197,7 +203,8 @@ BF16 void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const flo
 }
 
 BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                                  ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc) {
+                                  ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc,
+                                  const float *bias) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     const ptrdiff_t panels = (n + NR - 1) / NR;
     if (!reserve(&packedA, &packedACapacity, (size_t)((KC / 2) * MC))) {
@@ -206,8 +213,9 @@ BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, pt
     const bool aContiguous = !transpose_a;
     for (ptrdiff_t k0 = 0; k0 < k; k0 += KC) {
         const ptrdiff_t pairs = blockPairs(k0, k);
-        // The first block writes alpha·AB + beta·C; later blocks add to it.
+        // The first block writes alpha·AB + beta·C (or + bias); later blocks add to it.
         const float blockBeta = k0 == 0 ? beta : 1;
+        const float *blockBias = k0 == 0 ? bias : NULL;
         const ptrdiff_t rowStride = aContiguous ? pairs : 1, pairStride = aContiguous ? 1 : MC;
         for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
             const ptrdiff_t blockRows = m - i0 < MC ? m - i0 : MC;
@@ -218,7 +226,7 @@ BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, pt
                 for (ptrdiff_t panel = 0; panel < panels; panel++) {
                     const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
                     kernel(pairs, packedA + r0 * rowStride, rowStride, pairStride, packed_b + panelOffset(k0 / KC, panel, panels),
-                           c + (i0 + r0) * ldc + j0, ldc, rows, columns, alpha, blockBeta);
+                           c + (i0 + r0) * ldc + j0, ldc, rows, columns, alpha, blockBeta, blockBias ? blockBias + j0 : NULL);
                 }
             }
         }
@@ -235,7 +243,7 @@ void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n
     }
     if (!reserve(&packedB, &packedBCapacity, dino_bf16_packed_b_count(n, k))) abort();
     dino_bf16_pack_b(transpose_b, n, k, b, ldb, packedB, 0, (n + NR - 1) / NR);
-    dino_bf16_gemm_packed_b(transpose_a, m, n, k, alpha, a, lda, packedB, beta, c, ldc);
+    dino_bf16_gemm_packed_b(transpose_a, m, n, k, alpha, a, lda, packedB, beta, c, ldc, NULL);
 }
 
 #else
@@ -250,7 +258,7 @@ void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b
 }
 
 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc) {
+                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc, const float *bias) {
     abort();  // never called: dino_bf16_available() is false
 }
 

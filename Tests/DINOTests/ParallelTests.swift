@@ -118,6 +118,49 @@ import Testing
         #expect(abs(c.scalars[0] - (expected.scalars[0] + 6 * start.scalars[0])) > 1e-2)
     }
 
+    @Test(arguments: [MatrixPrecision.fp32, .bf16], [1, 2])
+    func aBiasIsAddedToEveryRowOnEverySplit(precision: MatrixPrecision, threads: Int) {
+        /// `op(A)·op(B) + bias` on every row, through `BLAS.gemm`'s `bias` (a linear layer's forward pass).
+        func withBias(_ a: Tensor, _ b: Tensor, _ bias: Tensor, transposeA: Bool, transposeB: Bool) -> Tensor {
+            let (m, k) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+            let n = bias.count
+            var c = Tensor(zeros: [m, n])
+            ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: threads, precision: precision)) {
+                a.withBase { aBase in
+                    b.withBase { bBase in
+                        bias.withBase { biasBase in
+                            c.scalars.withUnsafeMutableBufferPointer { cBuffer in
+                                BLAS.gemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: aBase, lda: a.shape[1],
+                                          b: bBase, ldb: b.shape[1], c: cBuffer.baseAddress!, ldc: n, bias: biasBase)
+                            }
+                        }
+                    }
+                }
+            }
+            return c
+        }
+        // By hand, exact in bfloat16 too: [1 2; 3 4] · [5 6; 7 8]ᵀ + [10 20] = [27 43; 49 73].
+        let handA = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4]), handB = Tensor(shape: [2, 2], scalars: [5, 6, 7, 8])
+        #expect(withBias(handA, handB, Tensor([10, 20]), transposeA: false, transposeB: true).scalars == [27, 43, 49, 73])
+        // One call; row blocks (at two threads); the inner dimension split (k ≥ 4m); more than one
+        // 768-deep block of the bfloat16 kernel: the bias is added once on each.
+        var rng = SeededGenerator(seed: 36)
+        for (m, n, k, transposeA) in [(30, 40, 50, false), (1_000, 60, 48, false), (16, 64, 2_100, true), (30, 40, 800, false)] {
+            let a = Tensor.normal(transposeA ? [k, m] : [m, k], using: &rng), b = Tensor.normal([n, k], using: &rng)
+            let bias = Tensor.normal([n], using: &rng)
+            let biasRows = Tensor(shape: [m, n], scalars: Array((0..<m).map { _ in bias.scalars }.joined()))
+            let product = ComputeSettings.$current.withValue(ComputeSettings.current.with(threads: threads, precision: precision)) {
+                matmul(a, b, transposeA: transposeA, transposeB: true)
+            }
+            let result = withBias(a, b, bias, transposeA: transposeA, transposeB: true)
+            let label = "\(m)×\(n)×\(k), \(precision), \(threads) threads"
+            // Against the same product without the bias: the one addition's rounding apart (values up to ~200).
+            assertClose(result, product + biasRows, absolute: 1e-4, relative: 1e-5, label)
+            // Negative control: a bias added twice (once per slice or block) is a whole bias away.
+            #expect(compare(result, product + biasRows * 2, absolute: 1e-4, relative: 1e-5).failures > 0, "\(label): bias twice")
+        }
+    }
+
     @Test func sumOfSquaresByHandAndOnAnyThreadCount() {
         #expect(Tensor([3, 4]).sumOfSquares() == 25)
         #expect(Tensor([3, -4]).sumOfSquares() != 7)  // negative control: squares, not the square of the sum

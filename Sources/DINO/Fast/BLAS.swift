@@ -9,6 +9,8 @@ public enum BLAS {
     // snippet.gemm
     /// `C = alpha · op(A) · op(B) + beta · C` with `op(A)` of shape `(m, k)` and `op(B)` of `(k, n)`,
     /// all row-major; `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`).
+    /// With `bias` (`n` floats, and `beta` 0), `C = alpha · op(A) · op(B) + bias` on every row: a linear
+    /// layer's output, the bias written by each core into its own rows just before their product.
     ///
     /// Large products are split across `Parallel.threadCount` cores, each part a single-threaded
     /// `cblas_sgemm`. Most are split by rows of `C`, into more blocks than cores (`rowBlocks`). A weight
@@ -20,48 +22,59 @@ public enum BLAS {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
     ) {
+        precondition(bias == nil || beta == 0, "BLAS.gemm: a bias replaces beta · C")
         _ = Parallel.configureBLASOnce
         let precision = MatrixPrecision.current
         if precision == .bf16 && !MatrixPrecision.bf16KernelIsAvailable {
             gemmOnBFloat16Operands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
             return
         }
         gemm(precision: precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
     }
     // snippet.end
 
     /// `gemm` in `precision`, on the AVX-512 kernel for `bf16`.
     static func gemm(
         precision: MatrixPrecision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>? = nil
     ) {
         let large = m * n * k >= splitThreshold
         if large && k >= 4 * m {
             gemmSplittingInner(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, precision: precision)
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, precision: precision)
             return
         }
         let blocks = large ? rowBlocks(m: m, n: n) : [(first: 0, rows: m)]
         if precision == .bf16 {
             gemmBF16(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, blocks: blocks)
+                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, blocks: blocks)
             return
         }
         let (aPointer, bPointer, cPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c))
+        let biasPointer = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
         Parallel.forEachChunk(blocks.count) { part in
             let (firstRow, rows) = blocks[part]
             guard rows > 0 else { return }
             // Row i of op(A) starts at column i of A when A is stored transposed.
             let aSlice = aPointer.base + (transposeA ? firstRow : firstRow * lda)
+            let cSlice = cPointer.base + firstRow * ldc
+            // The bias goes into this block's rows while they are in this core's cache; BLAS adds to it.
+            if let biasPointer { fillRows(cSlice, count: rows, stride: ldc, with: biasPointer.base, width: n) }
             oneCoreGemm(precision, transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
-                        a: aSlice, lda: lda, b: bPointer.base, ldb: ldb, beta: beta, c: cPointer.base + firstRow * ldc, ldc: ldc)
+                        a: aSlice, lda: lda, b: bPointer.base, ldb: ldb, beta: biasPointer == nil ? beta : 1, c: cSlice, ldc: ldc)
         }
+    }
+
+    /// Copies `row` (`width` floats) into each of the `count` rows of `matrix`, `stride` apart.
+    static func fillRows(_ matrix: UnsafeMutablePointer<Float>, count: Int, stride: Int, with row: UnsafePointer<Float>, width: Int) {
+        for index in 0..<count { (matrix + index * stride).update(from: row, count: width) }
     }
 
     /// The portable bfloat16 path, for CPUs without the AVX-512 kernel: both operands rounded to bfloat16
@@ -70,7 +83,8 @@ public enum BLAS {
     /// the order of the sums. Arguments as in `gemm`.
     package static func gemmOnBFloat16Operands(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>? = nil
     ) {
         let roundedA = roundedToBFloat16(a, rows: transposeA ? k : m, columns: transposeA ? m : k, rowStride: lda)
         let roundedB = roundedToBFloat16(b, rows: transposeB ? n : k, columns: transposeB ? k : n, rowStride: ldb)
@@ -78,7 +92,7 @@ public enum BLAS {
             roundedB.withUnsafeBufferPointer { bBuffer in
                 guard let aBase = aBuffer.baseAddress, let bBase = bBuffer.baseAddress else { return }  // an empty product
                 gemm(precision: .fp32, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                     a: aBase, lda: lda, b: bBase, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                     a: aBase, lda: lda, b: bBase, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
             }
         }
     }
@@ -104,17 +118,19 @@ public enum BLAS {
     }
 
     /// `gemm` in bfloat16 over the same row blocks: op(B) is rounded and packed once, its panels split
-    /// across the cores, and shared by every block (each block would otherwise repack all of it).
+    /// across the cores, and shared by every block (each block would otherwise repack all of it). A
+    /// `bias` is added as the kernel writes `C`, which is then never read.
     static func gemmBF16(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        blocks: [(first: Int, rows: Int)]
+        bias: UnsafePointer<Float>?, blocks: [(first: Int, rows: Int)]
     ) {
         let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, dino_bf16_packed_b_count(n, k)))
         defer { packed.deallocate() }
         let (aPointer, bPointer, cPointer, packedPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c), SendablePointer(packed))
+        let biasPointer = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
         let panels = (n + 31) / 32
         let panelsPerPart = (panels + Parallel.threadCount - 1) / Parallel.threadCount
         Parallel.forEachChunk(blocks.count > 1 ? Parallel.threadCount : 1) { part in
@@ -125,7 +141,8 @@ public enum BLAS {
             let (firstRow, rows) = blocks[part]
             guard rows > 0 else { return }
             let aSlice = aPointer.base + (transposeA ? firstRow : firstRow * lda)
-            dino_bf16_gemm_packed_b(transposeA, rows, n, k, alpha, aSlice, lda, packedPointer.base, beta, cPointer.base + firstRow * ldc, ldc)
+            dino_bf16_gemm_packed_b(transposeA, rows, n, k, alpha, aSlice, lda, packedPointer.base, beta, cPointer.base + firstRow * ldc, ldc,
+                                    biasPointer?.base)
         }
     }
 
@@ -188,12 +205,12 @@ public enum BLAS {
 
     /// `gemm` with the inner dimension cut into `innerParts` equal slices, `op(A)·op(B) = Σ_s op(A)_s·op(B)_s`:
     /// each slice is a single-threaded product of its own columns of `op(A)` and rows of `op(B)`, so no
-    /// operand is packed twice. Slice 0 goes into `C` (with `beta`), the others into `(m, n)` partial
-    /// products that are then added to `C` in slice order.
+    /// operand is packed twice. Slice 0 goes into `C` (with `beta`, or onto the `bias` rows), the others
+    /// into `(m, n)` partial products that are then added to `C` in slice order.
     static func gemmSplittingInner(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, precision: MatrixPrecision
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, precision: MatrixPrecision
     ) {
         let parts = innerParts, slice = (k + innerParts - 1) / innerParts
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: (parts - 1) * m * n)
@@ -201,13 +218,18 @@ public enum BLAS {
         let (aPointer, bPointer, cPointer, partialPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c), SendablePointer(partials))
+        let biasPointer = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
         Parallel.forEachChunk(parts) { part in
             let first = part * slice, depth = max(0, min(slice, k - first))
             // Slice part of the inner dimension: columns of op(A), rows of op(B), wherever the storage puts them.
             let aSlice = aPointer.base + (transposeA ? first * lda : first)
             let bSlice = bPointer.base + (transposeB ? first : first * ldb)
-            let (target, targetBeta, targetStride) = part == 0
+            var (target, targetBeta, targetStride) = part == 0
                 ? (cPointer.base, beta, ldc) : (partialPointer.base + (part - 1) * m * n, Float(0), n)
+            if part == 0, let biasPointer {
+                fillRows(target, count: m, stride: ldc, with: biasPointer.base, width: n)
+                targetBeta = 1
+            }
             oneCoreGemm(precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: depth, alpha: alpha,
                         a: aSlice, lda: lda, b: bSlice, ldb: ldb, beta: targetBeta, c: target, ldc: targetStride)
         }

@@ -1,7 +1,8 @@
 
 extension Linear {
-    /// `forward` on the fast path: every row of `y` starts as `b` and BLAS adds `x·Wᵀ` to it (beta = 1),
-    /// one pass over the output instead of three (BLAS zeroing it, the product, adding the bias).
+    /// `forward` on the fast path: `gemm` writes `x·Wᵀ + b` in one pass over the output (each core puts
+    /// the bias into its own rows and BLAS adds the product; the bfloat16 kernel adds the bias as it
+    /// writes), instead of three (zeroing it, the product, adding the bias).
     func fastForward(_ input: Tensor) -> Tensor {
         guard let bias else { return BLAS.matmul(input, weight, transposeB: true) }
         guard input.shape[0] > 0 else { return Tensor(zeros: [0, outputSize]) }
@@ -9,9 +10,9 @@ extension Linear {
             weight.scalars.withUnsafeBufferPointer { w in
                 bias.scalars.withUnsafeBufferPointer { b in
                     Tensor(shape: [input.shape[0], outputSize]) { y in
-                        fillRows(y, count: input.shape[0], with: b.baseAddress!, width: outputSize)
                         BLAS.gemm(transposeA: false, transposeB: true, m: input.shape[0], n: outputSize, k: inputSize,
-                                  a: x.baseAddress!, lda: inputSize, b: w.baseAddress!, ldb: inputSize, beta: 1, c: y, ldc: outputSize)
+                                  a: x.baseAddress!, lda: inputSize, b: w.baseAddress!, ldb: inputSize, c: y, ldc: outputSize,
+                                  bias: b.baseAddress!)
                     }
                 }
             }
@@ -34,11 +35,4 @@ extension Linear {
                     "Linear.weightProductBackward: output gradient \(outputGradient.shape), expected \([input.shape[0], outputSize])")
         return (BLAS.matmul(outputGradient, weight), BLAS.matmul(outputGradient, input, transposeA: true))
     }
-}
-
-/// Copies `row` (`width` floats) into each of the `count` rows of `matrix`, rows split over the cores:
-/// a serial copy of a 10 240 × 576 output would leave the other core idle.
-func fillRows(_ matrix: UnsafeMutablePointer<Float>, count: Int, with row: UnsafePointer<Float>, width: Int) {
-    let (target, source) = (SendablePointer(matrix), SendablePointer(UnsafeMutablePointer(mutating: row)))
-    Parallel.forEachRow(count, width: width) { row in (target.base + row * width).initialize(from: source.base, count: width) }
 }

@@ -33,9 +33,11 @@ size_t dino_bf16_packed_b_count(ptrdiff_t n, ptrdiff_t k);
 void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b, ptrdiff_t ldb, uint32_t *packed,
                       ptrdiff_t first_panel, ptrdiff_t panel_count);
 
-/// `dino_bf16_gemm` with op(B) already packed by `dino_bf16_pack_b`.
+/// `dino_bf16_gemm` with op(B) already packed by `dino_bf16_pack_b`. When `bias` (`n` floats) is given,
+/// `C = alpha · op(A) · op(B) + bias` on every row and `beta` is ignored: a linear layer's output in one pass.
 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc);
+                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc,
+                             const float *bias);
 
 /// `value` rounded to bfloat16 (nearest, ties to even; NaN stays NaN) and back to float32: what the
 /// products see of an operand.
