@@ -139,11 +139,59 @@ static BF16 void pack(const float *source, ptrdiff_t ld, bool innerContiguous, b
     }
 }
 
+/// `eˣ` on sixteen lanes: `exp8` of VectorKernels.c operation for operation, so the same bits.
+static inline BF16 __m512 exp16(__m512 x) {
+    x = _mm512_min_ps(_mm512_set1_ps(88.0f), _mm512_max_ps(_mm512_set1_ps(-87.0f), x));
+    const __m512 shifter = _mm512_set1_ps(12582912.0f);
+    const __m512 shifted = _mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504f), shifter);
+    const __m512 n = _mm512_sub_ps(shifted, shifter);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+    __m512 p = _mm512_set1_ps(1.98756915e-4f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.39819995e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.33345190e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.16657959e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.66666655e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.00000012e-1f));
+    const __m512 expR = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+    __m512i exponent = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000));
+    exponent = _mm512_slli_epi32(_mm512_add_epi32(exponent, _mm512_set1_epi32(127)), 23);
+    return _mm512_mul_ps(expR, _mm512_castsi512_ps(exponent));
+}
+
+/// The sign bit flipped (`x ^ −0`).
+static inline BF16 __m512 negated(__m512 x) {
+    return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(x), _mm512_set1_epi32((int)0x80000000u)));
+}
+
+/// GELU and its slope on sixteen lanes: `gelu8` of VectorKernels.c operation for operation (erf from
+/// Abramowitz and Stegun 7.1.26), so a fused product gives the bits of the product and then `dino_gelu_rows`.
+static inline BF16 void gelu16(__m512 x, __m512 *value, __m512 *slope) {
+    const __m512 one = _mm512_set1_ps(1.0f);
+    const __m512 u = _mm512_mul_ps(x, _mm512_set1_ps(0.70710678f));
+    const __mmask16 negative = _mm512_cmp_ps_mask(u, _mm512_setzero_ps(), _CMP_LT_OQ);
+    const __m512 magnitude = _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(u), _mm512_set1_epi32(0x7FFFFFFF)));
+    const __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), magnitude, one));
+    __m512 p = _mm512_set1_ps(1.061405429f);
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
+    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
+    const __m512 gaussian = exp16(negated(_mm512_mul_ps(magnitude, magnitude)));
+    const __m512 erfMagnitude = _mm512_fnmadd_ps(_mm512_mul_ps(p, t), gaussian, one);
+    const __m512 erf = _mm512_mask_blend_ps(negative, erfMagnitude, negated(erfMagnitude));
+    const __m512 cdf = _mm512_fmadd_ps(_mm512_set1_ps(0.5f), erf, _mm512_set1_ps(0.5f));
+    *value = _mm512_mul_ps(x, cdf);
+    *slope = _mm512_fmadd_ps(_mm512_mul_ps(x, gaussian), _mm512_set1_ps(0.39894228f), cdf);
+}
+
 /// acc (12 × 32) = packed A rows · packed B panel (pairs × 32), then written to C: `rows × columns` of
 /// it, as `alpha·acc + beta·C` (`beta` 0: C is not read), or as `alpha·acc + bias` when `bias` (the
-/// panel's `columns` values) is given. Row `r`'s pair `p` is `a[r·rowStride + p·pairStride]`.
+/// panel's `columns` values) is given; then, when `slope` is given, GELU of that into C and its slope
+/// into `slope` (rows `ldc` apart too). Row `r`'s pair `p` is `a[r·rowStride + p·pairStride]`.
 static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride, ptrdiff_t pairStride, const uint32_t *b,
-                        float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta, const float *bias) {
+                        float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta, const float *bias,
+                        float *slope) {
     __m512 acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < pairs; p++) {
@@ -170,6 +218,13 @@ static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride,
         } else if (beta != 0) {
             v0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask0, row), betas, v0);
             v1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask1, row + 16), betas, v1);
+        }
+        if (slope) {
+            __m512 d0, d1;
+            gelu16(v0, &v0, &d0);
+            gelu16(v1, &v1, &d1);
+            _mm512_mask_storeu_ps(slope + r * ldc, mask0, d0);
+            _mm512_mask_storeu_ps(slope + r * ldc + 16, mask1, d1);
         }
         _mm512_mask_storeu_ps(row, mask0, v0);
         _mm512_mask_storeu_ps(row + 16, mask1, v1);
@@ -204,7 +259,7 @@ BF16 void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const flo
 
 BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                                   ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc,
-                                  const float *bias) {
+                                  const float *bias, float *gelu_slope) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     const ptrdiff_t panels = (n + NR - 1) / NR;
     if (!reserve(&packedA, &packedACapacity, (size_t)((KC / 2) * MC))) {
@@ -216,6 +271,7 @@ BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, pt
         // The first block writes alpha·AB + beta·C (or + bias); later blocks add to it.
         const float blockBeta = k0 == 0 ? beta : 1;
         const float *blockBias = k0 == 0 ? bias : NULL;
+        float *blockSlope = k0 + KC >= k ? gelu_slope : NULL;  // GELU once the sums are whole
         const ptrdiff_t rowStride = aContiguous ? pairs : 1, pairStride = aContiguous ? 1 : MC;
         for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
             const ptrdiff_t blockRows = m - i0 < MC ? m - i0 : MC;
@@ -226,7 +282,8 @@ BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, pt
                 for (ptrdiff_t panel = 0; panel < panels; panel++) {
                     const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
                     kernel(pairs, packedA + r0 * rowStride, rowStride, pairStride, packed_b + panelOffset(k0 / KC, panel, panels),
-                           c + (i0 + r0) * ldc + j0, ldc, rows, columns, alpha, blockBeta, blockBias ? blockBias + j0 : NULL);
+                           c + (i0 + r0) * ldc + j0, ldc, rows, columns, alpha, blockBeta, blockBias ? blockBias + j0 : NULL,
+                           blockSlope ? blockSlope + (i0 + r0) * ldc + j0 : NULL);
                 }
             }
         }
@@ -243,7 +300,7 @@ void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n
     }
     if (!reserve(&packedB, &packedBCapacity, dino_bf16_packed_b_count(n, k))) abort();
     dino_bf16_pack_b(transpose_b, n, k, b, ldb, packedB, 0, (n + NR - 1) / NR);
-    dino_bf16_gemm_packed_b(transpose_a, m, n, k, alpha, a, lda, packedB, beta, c, ldc, NULL);
+    dino_bf16_gemm_packed_b(transpose_a, m, n, k, alpha, a, lda, packedB, beta, c, ldc, NULL, NULL);
 }
 
 #else
@@ -258,7 +315,8 @@ void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b
 }
 
 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
-                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc, const float *bias) {
+                             ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc, const float *bias,
+                             float *gelu_slope) {
     abort();  // never called: dino_bf16_available() is false
 }
 

@@ -161,6 +161,29 @@ import Testing
         }
     }
 
+    @Test(arguments: [MatrixPrecision.fp32, .bf16], [1, 2])
+    func aLinearLayersGELURunsInItsProductOnEverySplit(precision: MatrixPrecision, threads: Int) {
+        // `forwardWithGELU` (GELU applied to each block as the product writes it) against the two passes
+        // it replaces: the product with its bias, then `geluWithSlope`. One call; row blocks (at two
+        // threads); the inner dimension split (k ≥ 4m); more than one 768-deep block of the bf16 kernel.
+        var rng = SeededGenerator(seed: 37)
+        for (m, n, k) in [(30, 40, 50), (1_000, 60, 48), (16, 40, 3_300), (30, 40, 800)] {
+            let layer = Linear(weight: Tensor.normal([n, k], std: 0.05, using: &rng), bias: Tensor.normal([n], using: &rng))
+            let x = Tensor.normal([m, k], using: &rng)
+            let settings = ComputeSettings.current.with(threads: threads, precision: precision)
+            let (fused, fusedSlope) = ComputeSettings.$current.withValue(settings) { layer.forwardWithGELU(x) }
+            let product: Tensor = ComputeSettings.$current.withValue(settings) { layer.weightProduct(x) }
+            let (values, slope) = ComputeSettings.$current.withValue(settings) { geluWithSlope(product, addingBias: layer.bias) }
+            let withoutBias = ComputeSettings.$current.withValue(settings) { geluWithSlope(product).output }
+            let label = "\(m)×\(n)×\(k), \(precision), \(threads) threads"
+            // The same products and the same GELU polynomial: the bias's addition order apart.
+            assertClose(fused, values, absolute: 1e-6, relative: 1e-5, "\(label): GELU(x·Wᵀ + b)")
+            assertClose(fusedSlope, slope, absolute: 1e-6, relative: 1e-5, "\(label): GELU′(x·Wᵀ + b)")
+            // Negative control: GELU without the bias is far off.
+            #expect(compare(fused, withoutBias, absolute: 1e-3, relative: 1e-3).failures > 0, "\(label): without the bias")
+        }
+    }
+
     @Test func sumOfSquaresByHandAndOnAnyThreadCount() {
         #expect(Tensor([3, 4]).sumOfSquares() == 25)
         #expect(Tensor([3, -4]).sumOfSquares() != 7)  // negative control: squares, not the square of the sum

@@ -10,7 +10,9 @@ public enum BLAS {
     /// `C = alpha · op(A) · op(B) + beta · C` with `op(A)` of shape `(m, k)` and `op(B)` of `(k, n)`,
     /// all row-major; `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`).
     /// With `bias` (`n` floats, and `beta` 0), `C = alpha · op(A) · op(B) + bias` on every row: a linear
-    /// layer's output, the bias written by each core into its own rows just before their product.
+    /// layer's output, the bias written by each core into its own rows just before their product. With
+    /// `geluSlope` (`(m, n)`, and `ldc == n`), C then becomes GELU of itself and `geluSlope` its slope
+    /// (`geluWithSlope`), each block's rows while they are still in the core's cache: an MLP's first layer.
     ///
     /// Large products are split across `Parallel.threadCount` cores, each part a single-threaded
     /// `cblas_sgemm`. Most are split by rows of `C`, into more blocks than cores (`rowBlocks`). A weight
@@ -22,18 +24,20 @@ public enum BLAS {
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
+        geluSlope: UnsafeMutablePointer<Float>? = nil
     ) {
         precondition(bias == nil || beta == 0, "BLAS.gemm: a bias replaces beta · C")
+        precondition(geluSlope == nil || ldc == n, "BLAS.gemm: GELU's slope is laid out as C, which must be dense")
         _ = Parallel.configureBLASOnce
         let precision = MatrixPrecision.current
         if precision == .bf16 && !MatrixPrecision.bf16KernelIsAvailable {
             gemmOnBFloat16Operands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
+                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope)
             return
         }
         gemm(precision: precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope)
     }
     // snippet.end
 
@@ -41,20 +45,22 @@ public enum BLAS {
     static func gemm(
         precision: MatrixPrecision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>? = nil
+        bias: UnsafePointer<Float>? = nil, geluSlope: UnsafeMutablePointer<Float>? = nil
     ) {
         let large = m * n * k >= splitThreshold
         if large && k >= 4 * m {
             gemmSplittingInner(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, precision: precision)
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope,
+                               precision: precision)
             return
         }
         let blocks = large ? rowBlocks(m: m, n: n) : [(first: 0, rows: m)]
         if precision == .bf16 {
             gemmBF16(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, blocks: blocks)
+                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope, blocks: blocks)
             return
         }
+        let slopePointer = geluSlope.map { SendablePointer($0) }
         let (aPointer, bPointer, cPointer) = (
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c))
@@ -69,6 +75,7 @@ public enum BLAS {
             if let biasPointer { fillRows(cSlice, count: rows, stride: ldc, with: biasPointer.base, width: n) }
             oneCoreGemm(precision, transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
                         a: aSlice, lda: lda, b: bPointer.base, ldb: ldb, beta: biasPointer == nil ? beta : 1, c: cSlice, ldc: ldc)
+            if let slopePointer { geluInPlace(cSlice, slope: slopePointer.base + firstRow * n, rows: rows, width: n) }
         }
     }
 
@@ -84,7 +91,7 @@ public enum BLAS {
     package static func gemmOnBFloat16Operands(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>? = nil
+        bias: UnsafePointer<Float>? = nil, geluSlope: UnsafeMutablePointer<Float>? = nil
     ) {
         let roundedA = roundedToBFloat16(a, rows: transposeA ? k : m, columns: transposeA ? m : k, rowStride: lda)
         let roundedB = roundedToBFloat16(b, rows: transposeB ? n : k, columns: transposeB ? k : n, rowStride: ldb)
@@ -92,7 +99,7 @@ public enum BLAS {
             roundedB.withUnsafeBufferPointer { bBuffer in
                 guard let aBase = aBuffer.baseAddress, let bBase = bBuffer.baseAddress else { return }  // an empty product
                 gemm(precision: .fp32, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                     a: aBase, lda: lda, b: bBase, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias)
+                     a: aBase, lda: lda, b: bBase, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope)
             }
         }
     }
@@ -119,11 +126,11 @@ public enum BLAS {
 
     /// `gemm` in bfloat16 over the same row blocks: op(B) is rounded and packed once, its panels split
     /// across the cores, and shared by every block (each block would otherwise repack all of it). A
-    /// `bias` is added as the kernel writes `C`, which is then never read.
+    /// `bias` is added, and GELU applied, as the kernel writes `C`, which is then never read.
     static func gemmBF16(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>?, blocks: [(first: Int, rows: Int)]
+        bias: UnsafePointer<Float>?, geluSlope: UnsafeMutablePointer<Float>?, blocks: [(first: Int, rows: Int)]
     ) {
         let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, dino_bf16_packed_b_count(n, k)))
         defer { packed.deallocate() }
@@ -131,6 +138,7 @@ public enum BLAS {
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c), SendablePointer(packed))
         let biasPointer = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+        let slopePointer = geluSlope.map { SendablePointer($0) }
         let panels = (n + 31) / 32
         let panelsPerPart = (panels + Parallel.threadCount - 1) / Parallel.threadCount
         Parallel.forEachChunk(blocks.count > 1 ? Parallel.threadCount : 1) { part in
@@ -142,7 +150,7 @@ public enum BLAS {
             guard rows > 0 else { return }
             let aSlice = aPointer.base + (transposeA ? firstRow : firstRow * lda)
             dino_bf16_gemm_packed_b(transposeA, rows, n, k, alpha, aSlice, lda, packedPointer.base, beta, cPointer.base + firstRow * ldc, ldc,
-                                    biasPointer?.base)
+                                    biasPointer?.base, slopePointer.map { $0.base + firstRow * n })
         }
     }
 
@@ -206,11 +214,12 @@ public enum BLAS {
     /// `gemm` with the inner dimension cut into `innerParts` equal slices, `op(A)·op(B) = Σ_s op(A)_s·op(B)_s`:
     /// each slice is a single-threaded product of its own columns of `op(A)` and rows of `op(B)`, so no
     /// operand is packed twice. Slice 0 goes into `C` (with `beta`, or onto the `bias` rows), the others
-    /// into `(m, n)` partial products that are then added to `C` in slice order.
+    /// into `(m, n)` partial products that are then added to `C` in slice order, and GELU applied after.
     static func gemmSplittingInner(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, precision: MatrixPrecision
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, geluSlope: UnsafeMutablePointer<Float>?,
+        precision: MatrixPrecision
     ) {
         let parts = innerParts, slice = (k + innerParts - 1) / innerParts
         let partials = UnsafeMutablePointer<Float>.allocate(capacity: (parts - 1) * m * n)
@@ -219,6 +228,7 @@ public enum BLAS {
             SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
             SendablePointer(c), SendablePointer(partials))
         let biasPointer = bias.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+        let slopePointer = geluSlope.map { SendablePointer($0) }
         Parallel.forEachChunk(parts) { part in
             let first = part * slice, depth = max(0, min(slice, k - first))
             // Slice part of the inner dimension: columns of op(A), rows of op(B), wherever the storage puts them.
@@ -239,6 +249,7 @@ public enum BLAS {
                 let partial = partialPointer.base + (part - 1) * m * n + row * n
                 for j in 0..<n { target[j] += partial[j] }
             }
+            if let slopePointer { geluInPlace(target, slope: slopePointer.base + row * n, rows: 1, width: n) }
         }
     }
 }

@@ -109,6 +109,16 @@ func geluRows(_ input: Tensor, bias: Tensor?, keepingSlope: Bool) -> (output: Te
     return (output, slope)
 }
 
+/// GELU of `rows` rows of `width` in place, their slope into `slope`, on the calling core: for a product
+/// that applies it to each block of rows it has just written (`BLAS.gemm`'s `geluSlope`).
+func geluInPlace(_ values: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+    if vectorKernelsAvailable {
+        dino_gelu_rows(values, nil, values, slope, rows, width)
+    } else {
+        geluLanes(values, bias: nil, values, slope: slope, rows: rows, width: width)
+    }
+}
+
 /// `dino_gelu_rows` in Swift: GELU (and its slope, when `slope` is given) over `rows` rows of `width`,
 /// `bias` added to each row first.
 func geluLanes(

@@ -19,6 +19,31 @@ extension Linear {
         }
     }
 
+    /// `(N, in)` → `GELU(x·Wᵀ + b)` `(N, out)` and its slope `GELU′(x·Wᵀ + b)`, what
+    /// `geluWithSlope(weightProduct(x), addingBias: b)` computes, in the product's own pass: GELU runs on
+    /// each block of rows as the product writes it (in the bfloat16 kernel, on its registers), instead
+    /// of a pass that reads the whole output back. An MLP's first layer.
+    func forwardWithGELU(_ input: Tensor) -> (output: Tensor, slope: Tensor) {
+        checkShapes(input.rank == 2 && input.shape[1] == inputSize,
+                    "Linear.forwardWithGELU: input \(input.shape) for a layer taking \(inputSize) features (weight \(weight.shape))")
+        guard input.shape[0] > 0 else { return (Tensor(zeros: [0, outputSize]), Tensor(zeros: [0, outputSize])) }
+        var slope = Tensor(zeros: [0])
+        let output = input.withBase { x in
+            weight.withBase { w in
+                (bias ?? Tensor(zeros: [0])).withBase { b in
+                    Tensor(shape: [input.shape[0], outputSize]) { y in
+                        slope = Tensor(shape: [input.shape[0], outputSize]) { s in  // written in full by the product
+                            BLAS.gemm(transposeA: false, transposeB: true, m: input.shape[0], n: outputSize, k: inputSize,
+                                      a: x, lda: inputSize, b: w, ldb: inputSize, c: y, ldc: outputSize,
+                                      bias: bias == nil ? nil : b, geluSlope: s)
+                        }
+                    }
+                }
+            }
+        }
+        return (output, slope)
+    }
+
     /// `(N, in)` → `(N, out)`: `x · Wᵀ` without the bias, for a caller that adds the bias in a pass of
     /// its own (the fast MLP adds it inside GELU).
     func weightProduct(_ input: Tensor) -> Tensor {

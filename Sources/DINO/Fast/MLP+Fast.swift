@@ -1,8 +1,8 @@
 extension MLP {
-    /// `forward` on the fast path: fc1's bias is added inside GELU's pass, which also keeps the slope,
-    /// rather than in passes of their own.
+    /// `forward` on the fast path: fc1's product, its bias, GELU and GELU's slope in one pass
+    /// (`forwardWithGELU`) rather than in passes of their own.
     func fastForward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
-        let (activation, slope) = geluWithSlope(fc1.weightProduct(input), addingBias: fc1.bias)
+        let (activation, slope) = fc1.forwardWithGELU(input)
         return (fc2.forward(activation).output, Saved(input: input, slope: slope, activation: activation))
     }
 
