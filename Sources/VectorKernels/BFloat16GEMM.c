@@ -187,11 +187,11 @@ static inline BF16 void gelu16(__m512 x, __m512 *value, __m512 *slope) {
 
 /// acc (12 × 32) = packed A rows · packed B panel (pairs × 32), then written to C: `rows × columns` of
 /// it, as `alpha·acc + beta·C` (`beta` 0: C is not read), or as `alpha·acc + bias` when `bias` (the
-/// panel's `columns` values) is given; then, when `slope` is given, GELU of that into C and its slope
-/// into `slope` (rows `ldc` apart too). Row `r`'s pair `p` is `a[r·rowStride + p·pairStride]`.
+/// panel's `columns` values) is given; then, with `gelu`, GELU of that into C, and its slope into
+/// `slope` when that is given (rows `ldc` apart too). Row `r`'s pair `p` is `a[r·rowStride + p·pairStride]`.
 static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride, ptrdiff_t pairStride, const uint32_t *b,
                         float *c, ptrdiff_t ldc, ptrdiff_t rows, ptrdiff_t columns, float alpha, float beta, const float *bias,
-                        float *slope) {
+                        bool gelu, float *slope) {
     __m512 acc[MR][2];
     for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
     for (ptrdiff_t p = 0; p < pairs; p++) {
@@ -219,12 +219,14 @@ static BF16 void kernel(ptrdiff_t pairs, const uint32_t *a, ptrdiff_t rowStride,
             v0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask0, row), betas, v0);
             v1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask1, row + 16), betas, v1);
         }
-        if (slope) {
+        if (gelu) {
             __m512 d0, d1;
             gelu16(v0, &v0, &d0);
             gelu16(v1, &v1, &d1);
-            _mm512_mask_storeu_ps(slope + r * ldc, mask0, d0);
-            _mm512_mask_storeu_ps(slope + r * ldc + 16, mask1, d1);
+            if (slope) {
+                _mm512_mask_storeu_ps(slope + r * ldc, mask0, d0);
+                _mm512_mask_storeu_ps(slope + r * ldc + 16, mask1, d1);
+            }
         }
         _mm512_mask_storeu_ps(row, mask0, v0);
         _mm512_mask_storeu_ps(row + 16, mask1, v1);
@@ -259,7 +261,7 @@ BF16 void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const flo
 
 BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                                   ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc,
-                                  const float *bias, float *gelu_slope) {
+                                  const float *bias, bool gelu, float *gelu_slope) {
     if (m <= 0 || n <= 0 || k <= 0) return;
     const ptrdiff_t panels = (n + NR - 1) / NR;
     if (!reserve(&packedA, &packedACapacity, (size_t)((KC / 2) * MC))) {
@@ -271,7 +273,7 @@ BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, pt
         // The first block writes alpha·AB + beta·C (or + bias); later blocks add to it.
         const float blockBeta = k0 == 0 ? beta : 1;
         const float *blockBias = k0 == 0 ? bias : NULL;
-        float *blockSlope = k0 + KC >= k ? gelu_slope : NULL;  // GELU once the sums are whole
+        const bool lastBlock = k0 + KC >= k;  // GELU once the sums are whole
         const ptrdiff_t rowStride = aContiguous ? pairs : 1, pairStride = aContiguous ? 1 : MC;
         for (ptrdiff_t i0 = 0; i0 < m; i0 += MC) {
             const ptrdiff_t blockRows = m - i0 < MC ? m - i0 : MC;
@@ -283,7 +285,7 @@ BF16 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, pt
                     const ptrdiff_t j0 = panel * NR, columns = n - j0 < NR ? n - j0 : NR;
                     kernel(pairs, packedA + r0 * rowStride, rowStride, pairStride, packed_b + panelOffset(k0 / KC, panel, panels),
                            c + (i0 + r0) * ldc + j0, ldc, rows, columns, alpha, blockBeta, blockBias ? blockBias + j0 : NULL,
-                           blockSlope ? blockSlope + (i0 + r0) * ldc + j0 : NULL);
+                           gelu && lastBlock, gelu && lastBlock && gelu_slope ? gelu_slope + (i0 + r0) * ldc + j0 : NULL);
                 }
             }
         }
@@ -300,7 +302,7 @@ void dino_bf16_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdiff_t n
     }
     if (!reserve(&packedB, &packedBCapacity, dino_bf16_packed_b_count(n, k))) abort();
     dino_bf16_pack_b(transpose_b, n, k, b, ldb, packedB, 0, (n + NR - 1) / NR);
-    dino_bf16_gemm_packed_b(transpose_a, m, n, k, alpha, a, lda, packedB, beta, c, ldc, NULL, NULL);
+    dino_bf16_gemm_packed_b(transpose_a, m, n, k, alpha, a, lda, packedB, beta, c, ldc, NULL, false, NULL);
 }
 
 #else
@@ -316,7 +318,7 @@ void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b
 
 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                              ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc, const float *bias,
-                             float *gelu_slope) {
+                             bool gelu, float *gelu_slope) {
     abort();  // never called: dino_bf16_available() is false
 }
 

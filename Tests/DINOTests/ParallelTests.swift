@@ -171,7 +171,8 @@ import Testing
             let layer = Linear(weight: Tensor.normal([n, k], std: 0.05, using: &rng), bias: Tensor.normal([n], using: &rng))
             let x = Tensor.normal([m, k], using: &rng)
             let settings = ComputeSettings.current.with(threads: threads, precision: precision)
-            let (fused, fusedSlope) = ComputeSettings.$current.withValue(settings) { layer.forwardWithGELU(x) }
+            let (fused, fusedSlope) = ComputeSettings.$current.withValue(settings) { layer.forwardWithGELU(x, keepingSlope: true) }
+            let withoutSlope = ComputeSettings.$current.withValue(settings) { layer.forwardWithGELU(x, keepingSlope: false) }
             let product: Tensor = ComputeSettings.$current.withValue(settings) { layer.weightProduct(x) }
             let (values, slope) = ComputeSettings.$current.withValue(settings) { geluWithSlope(product, addingBias: layer.bias) }
             let withoutBias = ComputeSettings.$current.withValue(settings) { geluWithSlope(product).output }
@@ -179,6 +180,7 @@ import Testing
             // The same products and the same GELU polynomial: the bias's addition order apart.
             assertClose(fused, values, absolute: 1e-6, relative: 1e-5, "\(label): GELU(x·Wᵀ + b)")
             assertClose(fusedSlope, slope, absolute: 1e-6, relative: 1e-5, "\(label): GELU′(x·Wᵀ + b)")
+            #expect(withoutSlope.output == fused && withoutSlope.slope.count == 0, "\(label): the same values without the slope")
             // Negative control: GELU without the bias is far off.
             #expect(compare(fused, withoutBias, absolute: 1e-3, relative: 1e-3).failures > 0, "\(label): without the bias")
         }

@@ -11,7 +11,7 @@ public enum BLAS {
     /// all row-major; `op` transposes when its flag is set (the matrix is then stored `(k, m)` or `(n, k)`).
     /// With `bias` (`n` floats, and `beta` 0), `C = alpha · op(A) · op(B) + bias` on every row: a linear
     /// layer's output, the bias written by each core into its own rows just before their product. With
-    /// `geluSlope` (`(m, n)`, and `ldc == n`), C then becomes GELU of itself and `geluSlope` its slope
+    /// `gelu`, C then becomes GELU of itself, and `geluSlope` (`(m, n)`, when given; `ldc == n`) its slope
     /// (`geluWithSlope`), each block's rows while they are still in the core's cache: an MLP's first layer.
     ///
     /// Large products are split across `Parallel.threadCount` cores, each part a single-threaded
@@ -25,19 +25,19 @@ public enum BLAS {
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>? = nil,
-        geluSlope: UnsafeMutablePointer<Float>? = nil
+        gelu: Bool = false, geluSlope: UnsafeMutablePointer<Float>? = nil
     ) {
         precondition(bias == nil || beta == 0, "BLAS.gemm: a bias replaces beta · C")
-        precondition(geluSlope == nil || ldc == n, "BLAS.gemm: GELU's slope is laid out as C, which must be dense")
+        precondition(geluSlope == nil || (gelu && ldc == n), "BLAS.gemm: GELU's slope comes with GELU, laid out as a dense C")
         _ = Parallel.configureBLASOnce
         let precision = MatrixPrecision.current
         if precision == .bf16 && !MatrixPrecision.bf16KernelIsAvailable {
             gemmOnBFloat16Operands(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope)
+                                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, gelu: gelu, geluSlope: geluSlope)
             return
         }
         gemm(precision: precision, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope)
+             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, gelu: gelu, geluSlope: geluSlope)
     }
     // snippet.end
 
@@ -45,19 +45,19 @@ public enum BLAS {
     static func gemm(
         precision: MatrixPrecision, transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>? = nil, geluSlope: UnsafeMutablePointer<Float>? = nil
+        bias: UnsafePointer<Float>? = nil, gelu: Bool = false, geluSlope: UnsafeMutablePointer<Float>? = nil
     ) {
         let large = m * n * k >= splitThreshold
         if large && k >= 4 * m {
             gemmSplittingInner(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope,
+                               a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, gelu: gelu, geluSlope: geluSlope,
                                precision: precision)
             return
         }
         let blocks = large ? rowBlocks(m: m, n: n) : [(first: 0, rows: m)]
         if precision == .bf16 {
             gemmBF16(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope, blocks: blocks)
+                     a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, gelu: gelu, geluSlope: geluSlope, blocks: blocks)
             return
         }
         let slopePointer = geluSlope.map { SendablePointer($0) }
@@ -75,7 +75,7 @@ public enum BLAS {
             if let biasPointer { fillRows(cSlice, count: rows, stride: ldc, with: biasPointer.base, width: n) }
             oneCoreGemm(precision, transposeA: transposeA, transposeB: transposeB, m: rows, n: n, k: k, alpha: alpha,
                         a: aSlice, lda: lda, b: bPointer.base, ldb: ldb, beta: biasPointer == nil ? beta : 1, c: cSlice, ldc: ldc)
-            if let slopePointer { geluInPlace(cSlice, slope: slopePointer.base + firstRow * n, rows: rows, width: n) }
+            if gelu { geluInPlace(cSlice, slope: slopePointer.map { $0.base + firstRow * n }, rows: rows, width: n) }
         }
     }
 
@@ -91,7 +91,7 @@ public enum BLAS {
     package static func gemmOnBFloat16Operands(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>? = nil, geluSlope: UnsafeMutablePointer<Float>? = nil
+        bias: UnsafePointer<Float>? = nil, gelu: Bool = false, geluSlope: UnsafeMutablePointer<Float>? = nil
     ) {
         let roundedA = roundedToBFloat16(a, rows: transposeA ? k : m, columns: transposeA ? m : k, rowStride: lda)
         let roundedB = roundedToBFloat16(b, rows: transposeB ? n : k, columns: transposeB ? k : n, rowStride: ldb)
@@ -99,7 +99,7 @@ public enum BLAS {
             roundedB.withUnsafeBufferPointer { bBuffer in
                 guard let aBase = aBuffer.baseAddress, let bBase = bBuffer.baseAddress else { return }  // an empty product
                 gemm(precision: .fp32, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                     a: aBase, lda: lda, b: bBase, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, geluSlope: geluSlope)
+                     a: aBase, lda: lda, b: bBase, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, gelu: gelu, geluSlope: geluSlope)
             }
         }
     }
@@ -130,7 +130,7 @@ public enum BLAS {
     static func gemmBF16(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
-        bias: UnsafePointer<Float>?, geluSlope: UnsafeMutablePointer<Float>?, blocks: [(first: Int, rows: Int)]
+        bias: UnsafePointer<Float>?, gelu: Bool, geluSlope: UnsafeMutablePointer<Float>?, blocks: [(first: Int, rows: Int)]
     ) {
         let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: max(1, dino_bf16_packed_b_count(n, k)))
         defer { packed.deallocate() }
@@ -150,7 +150,7 @@ public enum BLAS {
             guard rows > 0 else { return }
             let aSlice = aPointer.base + (transposeA ? firstRow : firstRow * lda)
             dino_bf16_gemm_packed_b(transposeA, rows, n, k, alpha, aSlice, lda, packedPointer.base, beta, cPointer.base + firstRow * ldc, ldc,
-                                    biasPointer?.base, slopePointer.map { $0.base + firstRow * n })
+                                    biasPointer?.base, gelu, slopePointer.map { $0.base + firstRow * n })
         }
     }
 
@@ -218,7 +218,7 @@ public enum BLAS {
     static func gemmSplittingInner(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, alpha: Float,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, geluSlope: UnsafeMutablePointer<Float>?,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, gelu: Bool, geluSlope: UnsafeMutablePointer<Float>?,
         precision: MatrixPrecision
     ) {
         let parts = innerParts, slice = (k + innerParts - 1) / innerParts
@@ -249,7 +249,7 @@ public enum BLAS {
                 let partial = partialPointer.base + (part - 1) * m * n + row * n
                 for j in 0..<n { target[j] += partial[j] }
             }
-            if let slopePointer { geluInPlace(target, slope: slopePointer.base + row * n, rows: 1, width: n) }
+            if gelu { geluInPlace(target, slope: slopePointer.map { $0.base + row * n }, rows: 1, width: n) }
         }
     }
 }

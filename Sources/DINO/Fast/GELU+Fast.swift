@@ -109,9 +109,9 @@ func geluRows(_ input: Tensor, bias: Tensor?, keepingSlope: Bool) -> (output: Te
     return (output, slope)
 }
 
-/// GELU of `rows` rows of `width` in place, their slope into `slope`, on the calling core: for a product
-/// that applies it to each block of rows it has just written (`BLAS.gemm`'s `geluSlope`).
-func geluInPlace(_ values: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+/// GELU of `rows` rows of `width` in place, their slope into `slope` when given, on the calling core: for
+/// a product that applies it to each block of rows it has just written (`BLAS.gemm`'s `gelu`).
+func geluInPlace(_ values: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>?, rows: Int, width: Int) {
     if vectorKernelsAvailable {
         dino_gelu_rows(values, nil, values, slope, rows, width)
     } else {

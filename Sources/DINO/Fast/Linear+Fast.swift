@@ -19,23 +19,29 @@ extension Linear {
         }
     }
 
-    /// `(N, in)` → `GELU(x·Wᵀ + b)` `(N, out)` and its slope `GELU′(x·Wᵀ + b)`, what
-    /// `geluWithSlope(weightProduct(x), addingBias: b)` computes, in the product's own pass: GELU runs on
-    /// each block of rows as the product writes it (in the bfloat16 kernel, on its registers), instead
-    /// of a pass that reads the whole output back. An MLP's first layer.
-    func forwardWithGELU(_ input: Tensor) -> (output: Tensor, slope: Tensor) {
+    /// `(N, in)` → `GELU(x·Wᵀ + b)` `(N, out)`, and its slope `GELU′(x·Wᵀ + b)` when `keepingSlope` (else
+    /// the slope returned is empty): what `geluWithSlope(weightProduct(x), addingBias: b)` computes, in the
+    /// product's own pass. GELU runs on each block of rows as the product writes it (in the bfloat16
+    /// kernel, on its registers), instead of a pass that reads the whole output back. An MLP's first layer.
+    func forwardWithGELU(_ input: Tensor, keepingSlope: Bool) -> (output: Tensor, slope: Tensor) {
         checkShapes(input.rank == 2 && input.shape[1] == inputSize,
                     "Linear.forwardWithGELU: input \(input.shape) for a layer taking \(inputSize) features (weight \(weight.shape))")
-        guard input.shape[0] > 0 else { return (Tensor(zeros: [0, outputSize]), Tensor(zeros: [0, outputSize])) }
-        var slope = Tensor(zeros: [0])
+        let rows = input.shape[0]
+        var slope = Tensor(zeros: [0, outputSize])
+        guard rows > 0 else { return (Tensor(zeros: [0, outputSize]), slope) }
         let output = input.withBase { x in
             weight.withBase { w in
                 (bias ?? Tensor(zeros: [0])).withBase { b in
-                    Tensor(shape: [input.shape[0], outputSize]) { y in
-                        slope = Tensor(shape: [input.shape[0], outputSize]) { s in  // written in full by the product
-                            BLAS.gemm(transposeA: false, transposeB: true, m: input.shape[0], n: outputSize, k: inputSize,
-                                      a: x, lda: inputSize, b: w, ldb: inputSize, c: y, ldc: outputSize,
-                                      bias: bias == nil ? nil : b, geluSlope: s)
+                    Tensor(shape: [rows, outputSize]) { y in  // written in full by the product
+                        let product = { (s: UnsafeMutablePointer<Float>?) in
+                            BLAS.gemm(transposeA: false, transposeB: true, m: rows, n: self.outputSize, k: self.inputSize,
+                                      a: x, lda: self.inputSize, b: w, ldb: self.inputSize, c: y, ldc: self.outputSize,
+                                      bias: self.bias == nil ? nil : b, gelu: true, geluSlope: s)
+                        }
+                        if keepingSlope {
+                            slope = Tensor(shape: [rows, outputSize]) { s in product(s) }
+                        } else {
+                            product(nil)
                         }
                     }
                 }

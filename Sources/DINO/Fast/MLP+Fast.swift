@@ -2,13 +2,13 @@ extension MLP {
     /// `forward` on the fast path: fc1's product, its bias, GELU and GELU's slope in one pass
     /// (`forwardWithGELU`) rather than in passes of their own.
     func fastForward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
-        let (activation, slope) = fc1.forwardWithGELU(input)
+        let (activation, slope) = fc1.forwardWithGELU(input, keepingSlope: true)
         return (fc2.forward(activation).output, Saved(input: input, slope: slope, activation: activation))
     }
 
-    /// `callAsFunction` on the fast path: GELU without its slope.
+    /// `callAsFunction` on the fast path: GELU inside fc1's product, without its slope.
     func fastInference(_ input: Tensor) -> Tensor {
-        fc2.forward(fastGELU(fc1.weightProduct(input), addingBias: fc1.bias)).output
+        fc2.forward(fc1.forwardWithGELU(input, keepingSlope: false).output).output
     }
 
     /// `backward` on the fast path: fc1's bias gradient is summed inside GELU's backward pass rather than
