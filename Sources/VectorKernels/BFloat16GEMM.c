@@ -66,6 +66,32 @@ static bool reserve(uint32_t **buffer, size_t *capacity, size_t count) {
     return true;
 }
 
+/// Transposes the 16 × 16 matrix of 32-bit lanes held in `rows` (row `t` in `rows[t]`): pairs of rows
+/// interleaved by 32 then 64 bits (within each 128-bit quarter), then the quarters regrouped.
+static inline BF16 void transpose16(__m512i rows[16]) {
+    __m512i t[16], s[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(rows[i], rows[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(rows[i], rows[i + 1]);
+    }
+    // s[4q + c], quarter L: column 4L + c of rows 4q ..< 4q + 4.
+    for (int q = 0; q < 16; q += 4) {
+        s[q] = _mm512_unpacklo_epi64(t[q], t[q + 2]);
+        s[q + 1] = _mm512_unpackhi_epi64(t[q], t[q + 2]);
+        s[q + 2] = _mm512_unpacklo_epi64(t[q + 1], t[q + 3]);
+        s[q + 3] = _mm512_unpackhi_epi64(t[q + 1], t[q + 3]);
+    }
+    // Column 4L + c: quarter L of s[c], s[4 + c], s[8 + c], s[12 + c].
+    for (int c = 0; c < 4; c++) {
+        const __m512i low0 = _mm512_shuffle_i32x4(s[c], s[4 + c], 0x44), high0 = _mm512_shuffle_i32x4(s[c], s[4 + c], 0xEE);
+        const __m512i low1 = _mm512_shuffle_i32x4(s[8 + c], s[12 + c], 0x44), high1 = _mm512_shuffle_i32x4(s[8 + c], s[12 + c], 0xEE);
+        rows[c] = _mm512_shuffle_i32x4(low0, low1, 0x88);
+        rows[4 + c] = _mm512_shuffle_i32x4(low0, low1, 0xDD);
+        rows[8 + c] = _mm512_shuffle_i32x4(high0, high1, 0x88);
+        rows[12 + c] = _mm512_shuffle_i32x4(high0, high1, 0xDD);
+    }
+}
+
 /// Packs `pairs` pairs of the inner dimension, starting at `k0`, of `count` outer indices starting at
 /// `first`; values past `k` or past `count` (up to `width` indices) are zero, so the kernel always runs on
 /// whole blocks.
@@ -78,7 +104,30 @@ static bool reserve(uint32_t **buffer, size_t *capacity, size_t count) {
 static BF16 void pack(const float *source, ptrdiff_t ld, bool innerContiguous, bool pairMajor, ptrdiff_t first, ptrdiff_t count,
                       ptrdiff_t k0, ptrdiff_t pairs, ptrdiff_t k, uint32_t *out, ptrdiff_t width) {
     if (innerContiguous && pairMajor) {
-        for (ptrdiff_t index = 0; index < width; index++) {
+        // Sixteen indices at a time while their rows hold 32 more values: each row's 32 values become 16
+        // pairs in one register, and a 16 × 16 transpose turns those into one register per pair, stored
+        // whole (rather than 16 scattered 4-byte stores per row).
+        ptrdiff_t index = 0;
+        for (; index + 16 <= count; index += 16) {
+            ptrdiff_t p = 0;
+            for (; p + 16 <= pairs && k0 + 2 * p + 32 <= k; p += 16) {
+                __m512i lanes[16];
+                for (int t = 0; t < 16; t++) {
+                    const float *run = source + (first + index + t) * ld + k0 + 2 * p;
+                    lanes[t] = (__m512i)_mm512_cvtne2ps_pbh(_mm512_loadu_ps(run + 16), _mm512_loadu_ps(run));
+                }
+                transpose16(lanes);
+                for (int t = 0; t < 16; t++) _mm512_storeu_si512(out + (p + t) * width + index, lanes[t]);
+            }
+            for (int t = 0; t < 16; t++) {
+                const float *row = source + (first + index + t) * ld;
+                for (ptrdiff_t q = p; q < pairs; q++) {
+                    const ptrdiff_t i0 = k0 + 2 * q, i1 = i0 + 1;
+                    out[q * width + index + t] = pair(i0 < k ? row[i0] : 0, i1 < k ? row[i1] : 0);
+                }
+            }
+        }
+        for (; index < width; index++) {
             if (index >= count) {
                 for (ptrdiff_t p = 0; p < pairs; p++) out[p * width + index] = 0;
                 continue;
