@@ -28,7 +28,7 @@ KINDS = [
     ("GELU (forward, backward)", r"(?i)gelu|erf"),
     ("LayerNorm", r"(?i)layer_?norm"),
     ("softmax, log-softmax (attention, loss)", r"(?i)softmax"),
-    ("AdamW, EMA, clipping", r"(?i)adamw|ExponentialMovingAverage|updateTeacher|clip"),
+    ("AdamW, EMA, clipping", r"(?i)adamw|MovingAverage|updateTeacher|clip"),
     ("loss, centre, L2 normalisation", r"DINOLoss|crossEntropy|Centering|L2Normali|normalizedRows|WeightNormalized"),
     ("waiting (a core spinning or asleep)", r"WorkerPool|spin|sched_yield|futex|pthread_cond|__lll_|do_sched_yield|schedule|cpuidle|pause"),
     ("memory: page faults, zeroing, copies", r"clear_page|memset|memcpy|memmove|page_fault|do_anonymous|__mem|handle_mm_fault|rep_stos|copy_user|zap_|free_pages|alloc_pages|get_page_from_freelist|rmqueue|lru|folio|pte"),

@@ -29,9 +29,9 @@ public struct DINOHead: Equatable, Sendable, Parameterized {
     /// Parameters that never receive an update: `last_layer.weight_g` when `norm_last_layer` is on.
     public var frozenParameterNames: Set<String> { configuration.normLastLayer ? ["last_layer.weight_g"] : [] }
 
-    /// What backward needs.
+    /// What backward needs: each layer's input, GELU's slope at each pre-activation, and the rest.
     public struct Saved: Sendable {
-        let layerInputs: [Tensor], preActivations: [Tensor]
+        let layerInputs: [Tensor], slopes: [Tensor]
         let bottleneck: Tensor, normalized: Tensor, norms: [Float]
         let lastLayer: WeightNormalizedLinear.Saved
     }
@@ -39,31 +39,33 @@ public struct DINOHead: Equatable, Sendable, Parameterized {
     // snippet.head-forward
     /// `(R, D)` → `(R, K)`.
     public func forward(_ input: Tensor) -> (output: Tensor, saved: Saved) {
+        if ComputePath.isFast { return fastForward(input) }
         var x = input
-        var layerInputs = [Tensor](), preActivations = [Tensor]()
+        var layerInputs = [Tensor](), slopes = [Tensor]()
         for (index, layer) in mlp.enumerated() {
             layerInputs.append(x)
             x = layer.forward(x).output
             if index < mlp.count - 1 {  // GELU between the layers, none after the last
-                preActivations.append(x)
+                slopes.append(geluDerivative(x))  // GELU′ at the pre-activation: what backward needs
                 x = gelu(x)
             }
         }
         let (normalized, norms) = l2Normalize(x)            // (R, bottleneck), unit rows
         let (output, lastSaved) = lastLayer.forward(normalized)  // (R, K)
-        return (output, Saved(layerInputs: layerInputs, preActivations: preActivations, bottleneck: x,
+        return (output, Saved(layerInputs: layerInputs, slopes: slopes, bottleneck: x,
                               normalized: normalized, norms: norms, lastLayer: lastSaved))
     }
     // snippet.end
 
     /// Given `∂L/∂output` `(R, K)`: `∂L/∂input` `(R, D)` and the parameters' gradients.
     public func backward(_ outputGradient: Tensor, saved: Saved) -> (input: Tensor, parameters: DINOHead) {
+        if ComputePath.isFast { return fastBackward(outputGradient, saved: saved) }
         var parameters = self
         let (normalizedGradient, lastGradient) = lastLayer.backward(outputGradient, saved: saved.lastLayer)
         parameters.lastLayer = lastGradient
         var gradient = l2NormalizeBackward(normalizedGradient, output: saved.normalized, norms: saved.norms)
         for index in mlp.indices.reversed() {
-            if index < mlp.count - 1 { gradient = geluBackward(gradient, input: saved.preActivations[index]) }
+            if index < mlp.count - 1 { gradient = gradient * saved.slopes[index] }  // ∂L/∂y · GELU′(x)
             let (inputGradient, layerGradient) = mlp[index].backward(gradient, input: saved.layerInputs[index])
             parameters.mlp[index] = layerGradient
             gradient = inputGradient
