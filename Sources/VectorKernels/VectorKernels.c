@@ -111,6 +111,37 @@ AVX2 void dino_gelu_rows(const float *x, const float *bias, float *y, float *slo
     }
 }
 
+AVX2 void dino_adamw_update(float *p, float *m, float *v, const float *g, ptrdiff_t count, float beta1, float beta2,
+                            float step_size, float root, float epsilon, float shrink, bool decays) {
+    // Separate multiplies and adds, never fused: the Swift lanes round each product on its own.
+    const __m256 b1 = _mm256_set1_ps(beta1), b2 = _mm256_set1_ps(beta2);
+    const __m256 c1 = _mm256_set1_ps(1 - beta1), c2 = _mm256_set1_ps(1 - beta2);
+    const __m256 step = _mm256_set1_ps(step_size), rootLanes = _mm256_set1_ps(root), eps = _mm256_set1_ps(epsilon);
+    const __m256 shrinkLanes = _mm256_set1_ps(shrink);
+    for (ptrdiff_t i = 0; i < count; i += 8) {
+        const bool whole = i + 8 <= count;
+        const __m256i mask = firstLanes(count - i);
+        __m256 pv = whole ? _mm256_loadu_ps(p + i) : _mm256_maskload_ps(p + i, mask);
+        __m256 mv = whole ? _mm256_loadu_ps(m + i) : _mm256_maskload_ps(m + i, mask);
+        __m256 vv = whole ? _mm256_loadu_ps(v + i) : _mm256_maskload_ps(v + i, mask);
+        const __m256 gv = whole ? _mm256_loadu_ps(g + i) : _mm256_maskload_ps(g + i, mask);
+        if (decays) pv = _mm256_mul_ps(pv, shrinkLanes);
+        mv = _mm256_add_ps(_mm256_mul_ps(mv, b1), _mm256_mul_ps(gv, c1));
+        vv = _mm256_add_ps(_mm256_mul_ps(vv, b2), _mm256_mul_ps(_mm256_mul_ps(gv, gv), c2));
+        const __m256 denominator = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vv), rootLanes), eps);
+        pv = _mm256_sub_ps(pv, _mm256_mul_ps(step, _mm256_div_ps(mv, denominator)));
+        if (whole) {
+            _mm256_storeu_ps(p + i, pv);
+            _mm256_storeu_ps(m + i, mv);
+            _mm256_storeu_ps(v + i, vv);
+        } else {
+            _mm256_maskstore_ps(p + i, mask, pv);
+            _mm256_maskstore_ps(m + i, mask, mv);
+            _mm256_maskstore_ps(v + i, mask, vv);
+        }
+    }
+}
+
 AVX2 void dino_softmax_rows(float *x, ptrdiff_t rows, ptrdiff_t width, float inverse_temperature) {
     const ptrdiff_t full = width / 8 * 8;
     const __m256i tail = firstLanes(width - full);
@@ -363,6 +394,8 @@ AVX2 void dino_small_gemm(bool transpose_a, bool transpose_b, ptrdiff_t m, ptrdi
 // Not x86-64: the Swift versions run instead.
 bool dino_vector_kernels_available(void) { return false; }
 void dino_gelu_rows(const float *x, const float *bias, float *y, float *slope, ptrdiff_t rows, ptrdiff_t width) {}
+void dino_adamw_update(float *p, float *m, float *v, const float *g, ptrdiff_t count, float beta1, float beta2,
+                       float step_size, float root, float epsilon, float shrink, bool decays) {}
 void dino_softmax_rows(float *x, ptrdiff_t rows, ptrdiff_t width, float inverse_temperature) {}
 void dino_layernorm_rows(const float *x, const float *gamma, const float *beta, float epsilon,
                          float *normalized, float *y, float *inverse_deviation, ptrdiff_t rows, ptrdiff_t width) {}

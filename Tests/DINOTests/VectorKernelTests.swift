@@ -18,6 +18,40 @@ import VectorKernels
         return result
     }
 
+    @Test(.enabled(if: dino_vector_kernels_available(), "no AVX2/FMA on this CPU: the kernel cannot run"), arguments: widths)
+    func adamWAgreesWithTheSwiftLanesBitForBit(count: Int) {
+        // The same operations in the same order, each rounded on its own: the same bits, with and
+        // without weight decay. `count` 3, 8 and 37: no whole register, exactly one, several and a tail.
+        var rng = SeededGenerator(seed: UInt64(40 + count))
+        let (p, m, g) = (Tensor.normal([count], using: &rng), Tensor.normal([count], std: 0.1, using: &rng), Tensor.normal([count], using: &rng))
+        let v = Tensor.normal([count], std: 0.1, using: &rng).map { $0 * $0 }
+        for decays in [false, true] {
+            func run(_ kernel: Bool) -> [Float] {
+                var (p, m, v) = (p.scalars, m.scalars, v.scalars)
+                g.withBase { g in
+                    p.withUnsafeMutableBufferPointer { p in
+                        m.withUnsafeMutableBufferPointer { m in
+                            v.withUnsafeMutableBufferPointer { v in
+                                let (pBase, mBase, vBase) = (p.baseAddress!, m.baseAddress!, v.baseAddress!)
+                                if kernel {
+                                    dino_adamw_update(pBase, mBase, vBase, g, count, 0.9, 0.999, 1e-3, 0.1, 1e-8, 0.9996, decays)
+                                } else {
+                                    AdamW.updateLanes(pBase, mBase, vBase, g, count: count, beta1: 0.9, beta2: 0.999, stepSize: 1e-3,
+                                                      root: 0.1, epsilon: 1e-8, shrink: 0.9996, decays: decays)
+                                }
+                            }
+                        }
+                    }
+                }
+                return p + m + v
+            }
+            let (kernel, lanes) = (run(true), run(false))
+            #expect(kernel.map(\.bitPattern) == lanes.map(\.bitPattern), "\(count) parameters, decay \(decays)")
+            // Negative control: the update moved every parameter.
+            #expect(zip(kernel.prefix(count), p.scalars).allSatisfy { $0 != $1 })
+        }
+    }
+
     @Test(arguments: widths) func geluAndItsSlopeAgreeWithTheSwiftLanes(width: Int) {
         var rng = SeededGenerator(seed: UInt64(width))
         let x = Tensor.normal([5, width], std: 3, using: &rng), bias = Tensor.normal([width], using: &rng)

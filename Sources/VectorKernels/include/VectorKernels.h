@@ -31,6 +31,12 @@ bool dino_vector_kernels_available(void);
 /// is not NULL. `bias` is `width` values added to every row, or NULL. `y` may be `x`.
 void dino_gelu_rows(const float *x, const float *bias, float *y, float *slope, ptrdiff_t rows, ptrdiff_t width);
 
+/// AdamW's update of `count` parameters in place, `AdamW.fastUpdate`'s operations in its order (so the
+/// same bits), with the square root on eight lanes: `p *= shrink` (when `decays`), `m = m·β₁ + g·(1 − β₁)`,
+/// `v = v·β₂ + g·g·(1 − β₂)`, `p −= step_size · m / (√v / root + epsilon)`.
+void dino_adamw_update(float *p, float *m, float *v, const float *g, ptrdiff_t count, float beta1, float beta2,
+                       float step_size, float root, float epsilon, float shrink, bool decays);
+
 /// In place, each of `rows` rows of `width`: `x = softmax(x * inverse_temperature)`.
 void dino_softmax_rows(float *x, ptrdiff_t rows, ptrdiff_t width, float inverse_temperature);
 
