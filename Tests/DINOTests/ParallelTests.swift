@@ -173,7 +173,7 @@ import Testing
             let settings = ComputeSettings.current.with(threads: threads, precision: precision)
             let (fused, fusedSlope) = ComputeSettings.$current.withValue(settings) { layer.forwardWithGELU(x, keepingSlope: true) }
             let withoutSlope = ComputeSettings.$current.withValue(settings) { layer.forwardWithGELU(x, keepingSlope: false) }
-            let product: Tensor = ComputeSettings.$current.withValue(settings) { layer.weightProduct(x) }
+            let product: Tensor = ComputeSettings.$current.withValue(settings) { matmul(x, layer.weight, transposeB: true) }
             let (values, slope) = ComputeSettings.$current.withValue(settings) { geluWithSlope(product, addingBias: layer.bias) }
             let withoutBias = ComputeSettings.$current.withValue(settings) { geluWithSlope(product).output }
             let label = "\(m)×\(n)×\(k), \(precision), \(threads) threads"

@@ -20,7 +20,7 @@ extension Linear {
     }
 
     /// `(N, in)` → `GELU(x·Wᵀ + b)` `(N, out)`, and its slope `GELU′(x·Wᵀ + b)` when `keepingSlope` (else
-    /// the slope returned is empty): what `geluWithSlope(weightProduct(x), addingBias: b)` computes, in the
+    /// the slope returned is empty): what `geluWithSlope(x·Wᵀ, addingBias: b)` computes, in the
     /// product's own pass. GELU runs on each block of rows as the product writes it (in the bfloat16
     /// kernel, on its registers), instead of a pass that reads the whole output back. An MLP's first layer.
     func forwardWithGELU(_ input: Tensor, keepingSlope: Bool) -> (output: Tensor, slope: Tensor) {
@@ -50,17 +50,9 @@ extension Linear {
         return (output, slope)
     }
 
-    /// `(N, in)` → `(N, out)`: `x · Wᵀ` without the bias, for a caller that adds the bias in a pass of
-    /// its own (the fast MLP adds it inside GELU).
-    func weightProduct(_ input: Tensor) -> Tensor {
-        checkShapes(input.rank == 2 && input.shape[1] == inputSize,
-                    "Linear.weightProduct: input \(input.shape) for a layer taking \(inputSize) features (weight \(weight.shape))")
-        return BLAS.matmul(input, weight, transposeB: true)
-    }
-
-    /// The backward pass of `weightProduct`: given `∂L/∂y` `(N, out)` and the input `(N, in)`, `∂L/∂x`
-    /// and `∂L/∂W`, for a caller that sums the bias gradient in a pass of its own (the fast MLP sums it
-    /// inside GELU's backward).
+    /// The backward pass of the product alone: given `∂L/∂y` `(N, out)` and the input `(N, in)`, `∂L/∂x`
+    /// and `∂L/∂W`, for a caller that sums the bias gradient in a pass of its own (the fast MLP and head
+    /// sum it inside GELU's backward).
     func weightProductBackward(_ outputGradient: Tensor, input: Tensor) -> (input: Tensor, weight: Tensor) {
         checkShapes(outputGradient.shape == [input.shape[0], outputSize],
                     "Linear.weightProductBackward: output gradient \(outputGradient.shape), expected \([input.shape[0], outputSize])")

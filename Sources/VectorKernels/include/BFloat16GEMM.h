@@ -36,7 +36,8 @@ void dino_bf16_pack_b(bool transpose_b, ptrdiff_t n, ptrdiff_t k, const float *b
 /// `dino_bf16_gemm` with op(B) already packed by `dino_bf16_pack_b`. When `bias` (`n` floats) is given,
 /// `C = alpha · op(A) · op(B) + bias` on every row and `beta` is ignored: a linear layer's output in one pass.
 /// With `gelu`, C then becomes GELU of that, and `gelu_slope` (`m` rows, `ldc` apart), when given, its
-/// slope: the bits of `dino_gelu_rows` on the product, an MLP's first layer and its GELU in one pass.
+/// slope: an MLP's first layer and its GELU in one pass. Where `k` fits one 768-deep block these are the
+/// bits of the product written out and then `dino_gelu_rows` with the bias.
 void dino_bf16_gemm_packed_b(bool transpose_a, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, float alpha, const float *a,
                              ptrdiff_t lda, const uint32_t *packed_b, float beta, float *c, ptrdiff_t ldc,
                              const float *bias, bool gelu, float *gelu_slope);
