@@ -4,10 +4,14 @@ change to Benchmarks/reference/dino_torch.py that the fixture does not follow fa
     py=$(Tools/torch-venv.sh | tail -1) && $py Tools/check-trace-fixture.py
 
 Same names and shapes; the losses and the centre within 1e-5 relative; each parameter's update (after - initial)
-within 1e-4 of the committed update plus 2e-4 of the learning rates so far, as DINOTraceTests holds the Swift
-trainer (PyTorch's CPU kernels differ by CPU, and the key third of qkv.bias, whose gradient is exactly zero,
-moves by AdamW's rounding noise: it is held to twice the learning rates). Measured here (2026-12-06, torch
-2.13.0 CPU on a Zen 4): bit for bit the committed file.
+within 1e-4 of the committed update plus 2e-3 of the learning rates so far. PyTorch's CPU kernels differ by CPU,
+and an element whose gradient is near AdamW's eps turns the gradient's last bits into a visible part of its first
+move lr*g/(|g| + eps): the floor is for those, as DINOTraceTests' is for the Swift trainer (1e-2 there, where two
+different programs meet). The key third of qkv.bias, whose gradient is exactly zero, moves by AdamW's rounding
+noise: it is held to twice the learning rates. Measured with torch 2.13.0 CPU: on the Zen 4 that wrote the file
+(2026-12-06), bit for bit; on a Zen 3 without AVX-512 (2026-12-07), blocks.0.attn.proj.weight element 54 (moved by
+0.95 lr) differed by 9.2e-4 of the learning rates beyond the relative part, every other element less: the floor
+is about twice that.
 """
 import pathlib
 import subprocess
@@ -39,7 +43,7 @@ for step in range(3):
         else:
             start = old["init." + name.split(".", 2)[2]]
             a, b = a - start, b - start
-            bound = 1e-4 * a.abs() + 2e-4 * lr_sum
+            bound = 1e-4 * a.abs() + 2e-3 * lr_sum
             if name.endswith("attn.qkv.bias"):
                 third = len(bound) // 3
                 bound[third:2 * third] = 2 * lr_sum
