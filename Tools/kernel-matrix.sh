@@ -3,7 +3,8 @@
 # trainer, the chapters' outputs, bf16) under each OpenBLAS kernel family a user's CPU may get: Haswell
 # (AVX2), SkylakeX and Cooperlake (AVX-512; Cooperlake is what OpenBLAS picks by itself on an AVX-512
 # Zen 4), Zen, Prescott (SSE3 only), and whatever OpenBLAS picks by itself. Run by hand, not in CI: CI
-# leaves OPENBLAS_CORETYPE as the machine sets it. Writes a dated record with the CPU:
+# leaves OPENBLAS_CORETYPE as the machine sets it. The AVX-512 kernels are skipped on a CPU without AVX-512.
+# Writes a dated record with the CPU:
 #   Tools/kernel-matrix.sh > Benchmarks/results/kernel-matrix.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +28,12 @@ echo
 echo "| OPENBLAS_CORETYPE | kernel OpenBLAS reports | tests | result |"
 echo "|---|---|---|---|"
 status=0
+has_avx512=false; grep -qw avx512f /proc/cpuinfo && has_avx512=true
 for kernel in Haswell SkylakeX Cooperlake Zen Prescott default; do
+  # OpenBLAS takes OPENBLAS_CORETYPE=SkylakeX on faith and would stop at its first AVX-512 instruction.
+  if ! $has_avx512 && { [ "$kernel" = SkylakeX ] || [ "$kernel" = Cooperlake ]; }; then
+    echo "| $kernel | - | - | skipped: this CPU lacks AVX-512 |"; continue
+  fi
   if [ "$kernel" = default ]; then settings=(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE); label="(unset: OpenBLAS's own choice)"
   else settings=(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE="$kernel"); label=$kernel; fi
   reported=$("${settings[@]}" bash -c "$(declare -f corename); corename")
