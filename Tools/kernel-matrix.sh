@@ -5,7 +5,7 @@
 # Zen 4), Zen, Prescott (SSE3 only), and whatever OpenBLAS picks by itself. Run by hand, not in CI: CI
 # leaves OPENBLAS_CORETYPE as the machine sets it. The AVX-512 kernels are skipped on a CPU without AVX-512.
 # Writes a dated record with the CPU:
-#   Tools/kernel-matrix.sh > Benchmarks/results/kernel-matrix.md
+#   Tools/kernel-matrix.sh > Benchmarks/results/kernel-matrix.md     (one record a CPU: kernel-matrix-zen3.md is a Zen 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 filter=$(cat Tools/numerics-filter)
