@@ -164,6 +164,7 @@ extension DINOCommand {
                       + (c.compute.precision == .bf16 ? ", bfloat16 products" : ", float32 products")
                       + (world.size > 1 ? " on each of \(world.size) ranks" : "") + " → \(c.outputDir)")
                 if c.compute.precision == .bf16, let note = MatrixPrecision.bf16Note { try sayOnce(note) }
+                if !resume, let note = options.presetPrecisionNote() { try sayOnce(note) }
                 let trainer = try DINOTrainer(configuration: c, train: data.train, test: data.test, bank: data.bank,
                                               resume: resume ? checkpoint : nil, allowUnverified: allowUnverified, communicator: world)
                 if let dump = ProcessInfo.processInfo.environment["DINO_GRADIENT_DUMP"], world.rank == 0 {

@@ -188,6 +188,14 @@ struct TrainingOptions: ParsableArguments {
         return ArgumentHelp(row.meaning + (value.map { " (default: \($0))" } ?? ""))
     }
 
+    /// A line for a preset that chose float32 because this CPU has no bfloat16 kernel: the time its help gives
+    /// was measured with bfloat16 products. Nil where `--precision` was given or the kernel is here.
+    func presetPrecisionNote(kernelIsAvailable: Bool = MatrixPrecision.bf16KernelIsAvailable) -> String? {
+        guard let preset, ["quick", "fashion"].contains(preset), precision == nil, !kernelIsAvailable else { return nil }
+        return "note: no AVX512_BF16 kernel here (or DINO_KERNELS is set), so --preset \(preset) computes in float32: "
+            + "its steps take several times as long as the bfloat16 steps its stated time was measured with"
+    }
+
     /// The preset (or DINO's defaults) with every given option applied, validated.
     func configuration() throws -> TrainingConfiguration {
         var c = try preset.map(TrainingConfiguration.preset) ?? TrainingConfiguration()

@@ -34,6 +34,18 @@ import Testing
         #expect(Set(Self.samples.keys) == rows, "a sample value per row: missing \(rows.subtracting(Self.samples.keys).sorted())")
     }
 
+    /// A preset that falls back to float32 says that its stated time was bfloat16's; nothing is said where the
+    /// kernel is here, the precision was chosen, or the preset does not choose one (b1).
+    @Test func aPresetInFloat32ForWantOfTheKernelSaysSo() throws {
+        let note = try #require(try TrainingOptions.parse(["--preset", "fashion"]).presetPrecisionNote(kernelIsAvailable: false))
+        #expect(note.contains("--preset fashion computes in float32"), "\(note)")
+        #expect(try TrainingOptions.parse(["--preset", "quick"]).presetPrecisionNote(kernelIsAvailable: false) != nil)
+        #expect(try TrainingOptions.parse(["--preset", "fashion"]).presetPrecisionNote(kernelIsAvailable: true) == nil)
+        #expect(try TrainingOptions.parse(["--preset", "fashion", "--precision", "fp32"]).presetPrecisionNote(kernelIsAvailable: false) == nil)
+        #expect(try TrainingOptions.parse(["--preset", "b1"]).presetPrecisionNote(kernelIsAvailable: false) == nil)
+        #expect(try TrainingOptions.parse([]).presetPrecisionNote(kernelIsAvailable: false) == nil)
+    }
+
     @Test(arguments: TrainingOptions.table.map(\.flag))
     func eachRowSetsItsField(flag: String) throws {
         let options = try TrainingOptions.parse(["--\(flag)", Self.samples[flag] ?? ""])
