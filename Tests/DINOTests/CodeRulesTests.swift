@@ -181,4 +181,37 @@ import Testing
         }
         #expect(callers == ["Sources/DINO/Fast/SystemBLAS.swift"], "BLAS called outside SystemBLAS.swift: \(callers.sorted())")
     }
+    /// CI's build without Open MPI skips the suites `Tools/mpi-independent-suites` names, since the MPI trait
+    /// changes only `DINODistributed` (and what imports it: `DINOTraining`, the chapters). Each named suite
+    /// must therefore import neither, directly or through `DINOTestSupport`, or the skip would hide a difference.
+    @Test func theSuitesSkippedWithoutMPIImportNothingTheTraitChanges() throws {
+        let list = try String(contentsOf: Self.root.appendingPathComponent("Tools/mpi-independent-suites"), encoding: .utf8)
+        let names = list.drop { $0 != "(" }.dropFirst().prefix { $0 != ")" }.split(separator: "|").map(String.init)
+        #expect(names.count > 10, "expected the suites as \\.(A|B|…)\\b, got \(list)")
+        let changed = try Regex(#"^(@testable )?import (DINODistributed|DINOTraining|Ch\d\d\w*)\b"#).anchorsMatchLineEndings()
+        func swiftFilesAndTheirImports(_ folder: String) throws -> [String: (text: String, changed: Bool)] {
+            var files = [String: (text: String, changed: Bool)]()
+            let base = Self.root.appendingPathComponent(folder)
+            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { return files }
+            for case let url as URL in walker where url.pathExtension == "swift" {
+                let text = try String(contentsOf: url, encoding: .utf8)
+                files[folder + url.path.dropFirst(base.path.count)] = (text, text.contains(changed))
+            }
+            return files
+        }
+        let tests = try swiftFilesAndTheirImports("Tests")
+        let supportChanged = try swiftFilesAndTheirImports("Sources/DINOTestSupport").values.contains { $0.changed }
+        for name in names {
+            let declaring = try Regex(#"(struct|class|enum) "# + name + #"\b"#)
+            let files = tests.filter { $0.value.text.contains(declaring) }
+            #expect(files.count == 1, "expected one file declaring \(name), found \(files.keys.sorted())")
+            for (path, file) in files {
+                let importsAChangedModule = file.changed, importsChangedSupport = file.text.contains("import DINOTestSupport") && supportChanged
+                #expect(!importsAChangedModule, "\(path) imports a module the MPI trait changes: take \(name) out of Tools/mpi-independent-suites")
+                #expect(!importsChangedSupport, "\(path) imports DINOTestSupport, which imports a module the MPI trait changes")
+            }
+        }
+        // Negative control: a file that imports DINOTraining is caught, one that imports DINO alone is not.
+        #expect("import DINO\nimport DINOTraining\n".contains(changed) && !"import DINO\nimport Testing\n".contains(changed))
+    }
 }
