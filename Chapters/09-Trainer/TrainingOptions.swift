@@ -8,7 +8,7 @@ import Foundation
 /// configuration and what it means; the help shows the default read from the configuration. An option
 /// left out keeps the preset's (or DINO's default) value.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores), b1 (the benchmark configuration) or fashion (the recipe study's best, about two hours on 2 cores with bf16 products where the CPU has them).")
+    @Option(help: "Start from a preset: quick (the README's main job, ≤ 10 min on 2 cores), b1 (the benchmark configuration) or fashion (the recipe study's best: about two hours on 2 cores with bf16 products, several times longer in float32 where the CPU lacks AVX512_BF16).")
     var preset: String?
     @Option(help: help("dataset")) var dataset: String?
     @Option(help: help("data-path")) var dataPath: String?
@@ -191,7 +191,7 @@ struct TrainingOptions: ParsableArguments {
     /// A line for a preset that chose float32 because this CPU has no bfloat16 kernel: the time its help gives
     /// was measured with bfloat16 products. Nil where `--precision` was given or the kernel is here.
     func presetPrecisionNote(kernelIsAvailable: Bool = MatrixPrecision.bf16KernelIsAvailable) -> String? {
-        guard let preset, ["quick", "fashion"].contains(preset), precision == nil, !kernelIsAvailable else { return nil }
+        guard let preset, TrainingConfiguration.presetsTimedInBFloat16.contains(preset), precision == nil, !kernelIsAvailable else { return nil }
         return "note: no AVX512_BF16 kernel here (or DINO_KERNELS is set), so --preset \(preset) computes in float32: "
             + "its steps take several times as long as the bfloat16 steps its stated time was measured with"
     }
