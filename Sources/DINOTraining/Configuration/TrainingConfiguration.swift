@@ -137,11 +137,11 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         case "b1":
             (c.trainSubset, c.epochs) = (7680, 10)
         case "quick":
-            // Sized to finish within 10 minutes on 2 cores with a k-NN evaluation after every epoch (on a
-            // smaller bank, so that each takes seconds): the recipe study's cheap findings on the 4-pixel
-            // model — batch 32 (twice the steps per image), a faster teacher (λ from 0.99), K = 1 024, no
-            // Gaussian blur — with 4 blocks, a higher learning rate, bf16 products where the CPU has the
-            // kernel, and 2 800 steps over 22 400 images. Measured in Benchmarks/results/quick-preset.md.
+            // Sized to finish within 10 minutes on 2 cores in bf16 with a k-NN evaluation after every epoch
+            // (on a smaller bank, so that each takes seconds): the recipe study's cheap findings on the
+            // 4-pixel model — batch 32 (twice the steps per image), a faster teacher (λ from 0.99), K = 1 024,
+            // no Gaussian blur — with 4 blocks, a higher learning rate, and 2 800 steps over 22 400 images.
+            // Measured in Benchmarks/results/quick-preset.md; in float32 it takes about 3.6 times as long.
             (c.trainSubset, c.epochs, c.backbone.depth, c.learningRate, c.teacherMomentum) = (22_400, 4, 4, 0.001, 0.99)
             (c.batchSize, c.head.outputDimension, c.augmentation.blurProbabilities) = (32, 1024, [0, 0, 0])
             (c.evalTrainSubset, c.evalTestSubset, c.evalEvery, c.knnK) = (10_000, 2_000, 1, [KNNClassifier.headlineK])
