@@ -189,12 +189,20 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// A line for a preset that chose float32 because this CPU has no bfloat16 kernel: the time its help gives
-    /// was measured with bfloat16 products. Nil where `--precision` was given or the kernel is here.
+    /// was measured with bfloat16 products. For `fashion` without `--epochs` it names the length that fits the
+    /// two hours in float32 on 2 cores (measured: `Benchmarks/results/records.md`). Nil where `--precision` was
+    /// given or the kernel is here.
     func presetPrecisionNote(kernelIsAvailable: Bool = MatrixPrecision.bf16KernelIsAvailable) -> String? {
         guard let preset, TrainingConfiguration.presetsTimedInBFloat16.contains(preset), precision == nil, !kernelIsAvailable else { return nil }
+        let shorter = preset == "fashion" && epochs == nil
+            ? "; on 2 cores, --epochs \(Self.fashionEpochsInTwoHoursInFloat32) fits two hours (Benchmarks/results/records.md)" : ""
         return "note: no AVX512_BF16 kernel here (or DINO_KERNELS is set), so --preset \(preset) computes in float32: "
-            + "its steps take several times as long as the bfloat16 steps its stated time was measured with"
+            + "its steps take several times as long as the bfloat16 steps its stated time was measured with" + shorter
     }
+
+    /// The `fashion` preset's epochs that a 2-core CPU without AVX512_BF16 trains in two hours in float32,
+    /// evaluations included (measured on an AMD Zen 3: `Benchmarks/results/records.md`).
+    static let fashionEpochsInTwoHoursInFloat32 = 11
 
     /// The preset (or DINO's defaults) with every given option applied, validated.
     func configuration() throws -> TrainingConfiguration {

@@ -7,8 +7,9 @@ import Testing
 /// one marker, an HTML comment the reader does not see, in the block or alone just before it:
 ///
 /// - `<!-- from: PATH -->`: each figure of the block is recomputed from PATH, a run's folder under
-///   `Benchmarks/results/runs/` (its `metrics.jsonl`: any value of its records, elapsed seconds for a
-///   duration) or a committed Markdown record (any number in it, a duration as written).
+///   `Benchmarks/results/runs/` (its `metrics.jsonl`: a percentage is one of its accuracies, k-NN, linear
+///   probe or a baseline, at any epoch; a duration one of its elapsed times) or a committed Markdown record
+///   (any number in it, a duration as written). Which epoch a figure names is not checked.
 /// - `<!-- table: python3 Benchmarks/study/study.py ARGUMENTS -->` (or `Benchmarks/race.py`): the table
 ///   that follows is that command's output, line for line (so the table regenerates from the committed
 ///   records).
@@ -85,8 +86,8 @@ import Testing
         return (total, smallest / 2 + 1e-6)
     }
 
-    /// The values a record holds: every number of a run's epoch and baseline records, with its
-    /// elapsed seconds; or every number written in a Markdown record, with its text.
+    /// The values a record holds: the accuracies of a run's epoch and baseline records (what a percentage may
+    /// quote), with its elapsed seconds; or every number written in a Markdown record, with its text.
     static func recordValues(_ path: String) throws -> (numbers: [Double], seconds: [Double], text: String) {
         let url = repositoryRoot.appendingPathComponent(path)
         var isFolder: ObjCBool = false
@@ -98,7 +99,8 @@ import Testing
                 guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
                 for (key, value) in object {
                     guard let number = (value as? NSNumber)?.doubleValue else { continue }
-                    if key == "elapsed_seconds" { seconds.append(number) } else { numbers.append(number) }
+                    if key == "elapsed_seconds" { seconds.append(number) }
+                    if Self.accuracyKeyPrefixes.contains(where: key.hasPrefix) { numbers.append(number) }
                 }
             }
             return (numbers, seconds, "")
@@ -107,6 +109,9 @@ import Testing
         let numbers = try matches(#"\d+(?:\.\d+)?"#, in: text).compactMap { Double($0[0]) }
         return (numbers, [], text)
     }
+
+    /// The keys of a run's records that hold accuracies in percent: the k-NN's, the linear probe's, the baselines'.
+    static let accuracyKeyPrefixes = ["knn_", "linear_probe", "baseline_"]
 
     struct RecordError: Error, CustomStringConvertible {
         let description: String
@@ -225,7 +230,7 @@ import Testing
         #expect(problems.isEmpty, "\(problems.count) figures without their record:\n\(problems.joined(separator: "\n"))")
     }
 
-    /// Negative controls: an unmarked figure, a figure its record does not hold, a table that is not
+    /// Negative controls: an unmarked figure, a figure its record does not hold (or holds as no accuracy), a table that is not
     /// its command's output, and an unrecorded block that does not say so, each caught.
     @Test func theCheckCatchesWhatItShould() throws {
         let scratch = "Tests/BookTests/.figure-check-\(UUID().uuidString).md"
@@ -238,6 +243,8 @@ import Testing
         #expect(try check("The run ended at 66.50% k-NN.\n").count == 1)
         #expect(try check("The run ended at 66.50% k-NN <!-- from: Benchmarks/results/runs/quick-2026-12-06 -->, after 8 min 5 s.\n").isEmpty)
         #expect(try check("The run ended at 66.60% k-NN <!-- from: Benchmarks/results/runs/quick-2026-12-06 -->.\n").count == 1)
+        // A number the run holds that is no accuracy (its first epoch's images a second) is not a percentage of it.
+        #expect(try check("The run ended at 198.70% <!-- from: Benchmarks/results/runs/quick-2026-12-06 -->.\n").count == 1)
         #expect(try check("It took 9 min 5 s <!-- from: Benchmarks/results/runs/quick-2026-12-06 -->.\n").count == 1)
         #expect(try check("Some figure, 60.2% <!-- unrecorded: lost -->.\n").count == 1)
         #expect(try check("Some figure, 60.2% (unrecorded) <!-- unrecorded: lost -->.\n").isEmpty)

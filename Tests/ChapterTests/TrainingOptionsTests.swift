@@ -38,7 +38,11 @@ import Testing
     /// kernel is here, the precision was chosen, or the preset does not choose one (b1).
     @Test func aPresetInFloat32ForWantOfTheKernelSaysSo() throws {
         let note = try #require(try TrainingOptions.parse(["--preset", "fashion"]).presetPrecisionNote(kernelIsAvailable: false))
-        #expect(note.contains("--preset fashion computes in float32"), "\(note)")
+        #expect(note.contains("--preset fashion computes in float32") && note.contains("--epochs 11 fits two hours"), "\(note)")
+        // The shorter length is offered only where the preset's own is in force, and only for fashion.
+        let withEpochs = try #require(try TrainingOptions.parse(["--preset", "fashion", "--epochs", "37"]).presetPrecisionNote(kernelIsAvailable: false))
+        #expect(!withEpochs.contains("--epochs"), "\(withEpochs)")
+        #expect(try TrainingOptions.parse(["--preset", "quick"]).presetPrecisionNote(kernelIsAvailable: false)?.contains("--epochs") == false)
         #expect(try TrainingOptions.parse(["--preset", "quick"]).presetPrecisionNote(kernelIsAvailable: false) != nil)
         #expect(try TrainingOptions.parse(["--preset", "fashion"]).presetPrecisionNote(kernelIsAvailable: true) == nil)
         #expect(try TrainingOptions.parse(["--preset", "fashion", "--precision", "fp32"]).presetPrecisionNote(kernelIsAvailable: false) == nil)

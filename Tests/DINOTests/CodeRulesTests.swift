@@ -12,6 +12,20 @@ import Testing
         (#"\.write\(Data\("#, "FileHandle.write(_:) traps on a full disk or a closed pipe"),
     ]
 
+    /// The Swift files under `folders` (relative to the package root), each with its path as `folder/…` and
+    /// its text: what every rule below walks.
+    static func swiftFiles(under folders: [String]) throws -> [(path: String, text: String)] {
+        var files = [(path: String, text: String)]()
+        for folder in folders {
+            let base = root.appendingPathComponent(folder)
+            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
+            for case let url as URL in walker where url.pathExtension == "swift" {
+                files.append((folder + url.path.dropFirst(base.path.count), try String(contentsOf: url, encoding: .utf8)))
+            }
+        }
+        return files
+    }
+
     /// Every line of the project's Swift sources that breaks a rule, as `path:line: reason`.
     static func violations(in text: String, path: String) throws -> [String] {
         var found = [String]()
@@ -25,16 +39,9 @@ import Testing
     }
 
     @Test func noTrapOnAnyIOPath() throws {
-        var found = [String](), files = 0
-        for folder in ["Sources", "Chapters", "Tools", "Benchmarks"] {
-            let base = Self.root.appendingPathComponent(folder)
-            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
-            for case let url as URL in walker where url.pathExtension == "swift" {
-                files += 1
-                found += try Self.violations(in: String(contentsOf: url, encoding: .utf8), path: folder + url.path.dropFirst(base.path.count))
-            }
-        }
-        #expect(files > 50)
+        let files = try Self.swiftFiles(under: ["Sources", "Chapters", "Tools", "Benchmarks"])
+        let found = try files.flatMap { try Self.violations(in: $0.text, path: $0.path) }
+        #expect(files.count > 50)
         #expect(found.isEmpty, "\(found.joined(separator: "\n"))")
     }
 
@@ -126,16 +133,9 @@ import Testing
     @Test func computeSettingsAreBoundOnlyWhereARunStarts() throws {
         let allowed: Set<String> = ["Sources/DINOTraining/Trainer/DINOTrainer.swift", "Sources/DINOTraining/Evaluation/Evaluation.swift"]
         var binders = [String]()
-        for folder in ["Sources/DINO", "Sources/DINOTraining", "Sources/DINODistributed", "Sources/DINOSupport"] {
-            let base = Self.root.appendingPathComponent(folder)
-            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
-            for case let url as URL in walker where url.pathExtension == "swift" {
-                let text = try String(contentsOf: url, encoding: .utf8)
-                let code = text.split(separator: "\n").map { $0.components(separatedBy: "//").first ?? "" }.joined(separator: "\n")
-                if code.contains("$current.withValue") || code.contains("$threadCount.withValue") {
-                    binders.append(folder + url.path.dropFirst(base.path.count))
-                }
-            }
+        for file in try Self.swiftFiles(under: ["Sources/DINO", "Sources/DINOTraining", "Sources/DINODistributed", "Sources/DINOSupport"]) {
+            let code = file.text.split(separator: "\n").map { $0.components(separatedBy: "//").first ?? "" }.joined(separator: "\n")
+            if code.contains("$current.withValue") || code.contains("$threadCount.withValue") { binders.append(file.path) }
         }
         #expect(Set(binders) == allowed, "bound outside a run's entry point: \(Set(binders).subtracting(allowed).sorted()); no longer bound: \(allowed.subtracting(binders).sorted())")
     }
@@ -145,20 +145,15 @@ import Testing
     @Test func programsAreAwaitedWithALimit() throws {
         let pattern = try Regex(#"\.waitUntilExit\(|\btry \w+\.run\(\)"#)
         var found = [String]()
-        var files = 0
-        for folder in ["Sources", "Chapters", "Tests", "Exercises", "Tools", "Benchmarks"] {
-            let base = Self.root.appendingPathComponent(folder)
-            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
-            for case let url as URL in walker where url.pathExtension == "swift" && url.lastPathComponent != "ChildProcess.swift" {
-                files += 1
-                let text = try String(contentsOf: url, encoding: .utf8)
-                for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
-                where (line.components(separatedBy: "//").first ?? "").contains(pattern) {
-                    found.append("\(folder)\(url.path.dropFirst(base.path.count)):\(number + 1)")
-                }
+        let files = try Self.swiftFiles(under: ["Sources", "Chapters", "Tests", "Exercises", "Tools", "Benchmarks"])
+            .filter { !$0.path.hasSuffix("/ChildProcess.swift") }
+        for file in files {
+            for (number, line) in file.text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+            where (line.components(separatedBy: "//").first ?? "").contains(pattern) {
+                found.append("\(file.path):\(number + 1)")
             }
         }
-        #expect(files > 100)
+        #expect(files.count > 100)
         #expect(found.isEmpty, "start and await programs with ChildProcess (a limit, no run loop): \(found)")
         // Negative controls: both forms are caught, ChildProcess's own start is not.
         #expect(("process." + "waitUntilExit()").contains(pattern) && ("try " + "run.run()").contains(pattern))
@@ -168,17 +163,9 @@ import Testing
     /// a Mac build then differs from a Linux one in that file and the manifest only.
     @Test func oneFileCallsTheBLAS() throws {
         let pattern = try Regex(#"\bcblas_\w+\(|\bopenblas_\w+\(|import (COpenBLAS|Accelerate)\b"#)
-        var callers = Set<String>()
-        for folder in ["Sources", "Chapters", "Benchmarks", "Tools", "Exercises"] {
-            let base = Self.root.appendingPathComponent(folder)
-            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { continue }
-            for case let url as URL in walker where url.pathExtension == "swift" {
-                let text = try String(contentsOf: url, encoding: .utf8)
-                for line in text.split(separator: "\n") where (line.components(separatedBy: "//").first ?? "").contains(pattern) {
-                    callers.insert(folder + url.path.dropFirst(base.path.count))
-                }
-            }
-        }
+        let callers = Set(try Self.swiftFiles(under: ["Sources", "Chapters", "Benchmarks", "Tools", "Exercises"]).filter { file in
+            file.text.split(separator: "\n").contains { ($0.components(separatedBy: "//").first ?? "").contains(pattern) }
+        }.map(\.path))
         #expect(callers == ["Sources/DINO/Fast/SystemBLAS.swift"], "BLAS called outside SystemBLAS.swift: \(callers.sorted())")
     }
     /// CI's build without Open MPI skips the suites `Tools/mpi-independent-suites` names, since the MPI trait
@@ -189,26 +176,16 @@ import Testing
         let names = list.drop { $0 != "(" }.dropFirst().prefix { $0 != ")" }.split(separator: "|").map(String.init)
         #expect(names.count > 10, "expected the suites as \\.(A|B|…)\\b, got \(list)")
         let changed = try Regex(#"^(@testable )?import (DINODistributed|DINOTraining|Ch\d\d\w*)\b"#).anchorsMatchLineEndings()
-        func swiftFilesAndTheirImports(_ folder: String) throws -> [String: (text: String, changed: Bool)] {
-            var files = [String: (text: String, changed: Bool)]()
-            let base = Self.root.appendingPathComponent(folder)
-            guard let walker = FileManager.default.enumerator(at: base, includingPropertiesForKeys: nil) else { return files }
-            for case let url as URL in walker where url.pathExtension == "swift" {
-                let text = try String(contentsOf: url, encoding: .utf8)
-                files[folder + url.path.dropFirst(base.path.count)] = (text, text.contains(changed))
-            }
-            return files
-        }
-        let tests = try swiftFilesAndTheirImports("Tests")
-        let supportChanged = try swiftFilesAndTheirImports("Sources/DINOTestSupport").values.contains { $0.changed }
+        let tests = try Self.swiftFiles(under: ["Tests"])
+        let supportChanged = try Self.swiftFiles(under: ["Sources/DINOTestSupport"]).contains { $0.text.contains(changed) }
         for name in names {
             let declaring = try Regex(#"(struct|class|enum) "# + name + #"\b"#)
-            let files = tests.filter { $0.value.text.contains(declaring) }
-            #expect(files.count == 1, "expected one file declaring \(name), found \(files.keys.sorted())")
-            for (path, file) in files {
-                let importsAChangedModule = file.changed, importsChangedSupport = file.text.contains("import DINOTestSupport") && supportChanged
-                #expect(!importsAChangedModule, "\(path) imports a module the MPI trait changes: take \(name) out of Tools/mpi-independent-suites")
-                #expect(!importsChangedSupport, "\(path) imports DINOTestSupport, which imports a module the MPI trait changes")
+            let files = tests.filter { $0.text.contains(declaring) }
+            #expect(files.count == 1, "expected one file declaring \(name), found \(files.map(\.path).sorted())")
+            for file in files {
+                let importsAChangedModule = file.text.contains(changed), importsChangedSupport = file.text.contains("import DINOTestSupport") && supportChanged
+                #expect(!importsAChangedModule, "\(file.path) imports a module the MPI trait changes: take \(name) out of Tools/mpi-independent-suites")
+                #expect(!importsChangedSupport, "\(file.path) imports DINOTestSupport, which imports a module the MPI trait changes")
             }
         }
         // Negative control: a file that imports DINOTraining is caught, one that imports DINO alone is not.
