@@ -8,7 +8,7 @@ import Foundation
 /// configuration and what it means; the help shows the default read from the configuration. An option
 /// left out keeps the preset's (or DINO's default) value.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Start from a preset: quick (the README's main job: ≤ 10 min on 2 cores with bf16 products, about 30 min in float32 where the CPU lacks AVX512_BF16), b1 (the benchmark configuration) or fashion (the recipe study's best: about two hours on 2 cores with bf16 products, several times longer in float32 where the CPU lacks AVX512_BF16).")
+    @Option(help: "Start from a preset: quick (the README's main job: ≤ 10 min on 2 cores with bf16 products, about 30 min in float32 where the CPU lacks AVX512_BF16), b1 (the benchmark configuration) or fashion (the recipe study's best: about two hours on 2 cores with bf16 products, about six in float32 where the CPU lacks AVX512_BF16; there --epochs \(fashionEpochsInTwoHoursInFloat32) fits two hours).")
     var preset: String?
     @Option(help: help("dataset")) var dataset: String?
     @Option(help: help("data-path")) var dataPath: String?

@@ -381,6 +381,11 @@ func oneTrainingStep(_ out: Notebook) throws {
 
  ![k-NN top-1 against minutes: the fashion preset's first version, 18 epochs, and four blocks over 24 and 37 epochs (the latter with each teacher), beside the raw pixels](figures/runs/fashion-longer.svg)
 
+ On a CPU without the bfloat16 kernel the two hours hold 11 of the preset's epochs (82.69% k-NN on a
+ 2-core Zen 3); ten local crops instead of six, over 9 epochs of about the same time, learned a little more
+ per epoch and less per minute (82.36% after 117.0 minutes), so more crops do not pay at that budget.
+ <!-- from: Benchmarks/results/runs/fashion-11ep-zen3-2026-12-07, Benchmarks/results/runs/fashion-lc10-9ep-zen3-2026-12-07 -->
+
  Here a miniature model trains for three epochs on 64 synthetic images: far too little to learn
  anything (its k-NN stays at the random initialisation's), but every part of the loop runs. The
  `quick` preset on Fashion-MNIST is where the features visibly improve: in 8 minutes on the 2-core
