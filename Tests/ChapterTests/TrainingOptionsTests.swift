@@ -38,8 +38,8 @@ import Testing
     /// kernel is here, the precision was chosen, or the preset does not choose one (b1).
     @Test func aPresetInFloat32ForWantOfTheKernelSaysSo() throws {
         let note = try #require(try TrainingOptions.parse(["--preset", "fashion"]).presetPrecisionNote(kernelIsAvailable: false))
-        #expect(note.contains("--preset fashion computes in float32") && note.contains("--epochs 11 fits two hours"), "\(note)")
-        // The shorter length is offered only where the preset's own is in force, and only for fashion.
+        #expect(note.contains("--preset fashion computes in float32") && note.contains("--epochs 15 --local-crops-number 2 fits two hours"), "\(note)")
+        // The two-hour options are offered only where the preset's own length is in force, and only for fashion.
         let withEpochs = try #require(try TrainingOptions.parse(["--preset", "fashion", "--epochs", "37"]).presetPrecisionNote(kernelIsAvailable: false))
         #expect(!withEpochs.contains("--epochs"), "\(withEpochs)")
         #expect(try TrainingOptions.parse(["--preset", "quick"]).presetPrecisionNote(kernelIsAvailable: false)?.contains("--epochs") == false)
