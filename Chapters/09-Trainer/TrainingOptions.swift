@@ -194,15 +194,15 @@ struct TrainingOptions: ParsableArguments {
     /// given or the kernel is here.
     func presetPrecisionNote(kernelIsAvailable: Bool = MatrixPrecision.bf16KernelIsAvailable) -> String? {
         guard let preset, TrainingConfiguration.presetsTimedInBFloat16.contains(preset), precision == nil, !kernelIsAvailable else { return nil }
-        let shorter = preset == "fashion" && epochs == nil
+        let twoHourOptions = preset == "fashion" && epochs == nil
             ? "; on 2 cores, \(Self.fashionInTwoHoursInFloat32) fits two hours (Benchmarks/results/records.md)" : ""
         return "note: no AVX512_BF16 kernel here (or DINO_KERNELS is set), so --preset \(preset) computes in float32: "
-            + "its steps take several times as long as the bfloat16 steps its stated time was measured with" + shorter
+            + "its steps take several times as long as the bfloat16 steps its stated time was measured with" + twoHourOptions
     }
 
     /// What the `fashion` preset needs to fit two hours on a 2-core CPU without AVX512_BF16, evaluations
-    /// included: fewer epochs, and two local crops instead of six, which learn as much per epoch here at two
-    /// thirds of the step's cost (measured on an AMD Zen 3: `Benchmarks/results/records.md`).
+    /// included: fewer epochs, and two local crops instead of six, which learn as much per epoch here at about
+    /// seven tenths of the step's cost (measured on an AMD Zen 3: `Benchmarks/results/records.md`).
     static let fashionInTwoHoursInFloat32 = "--epochs 15 --local-crops-number 2"
 
     /// The preset (or DINO's defaults) with every given option applied, validated.
